@@ -1,0 +1,28 @@
+"""Source builders: one folder per source, each yielding documents or examples into the shared pipeline.
+
+This module is the registry: `source.type` in a YAML -> the source's Config model and Source class.
+"""
+from __future__ import annotations
+
+from typing import Annotated, Union
+
+from pydantic import Field
+
+from wiki_qa.builders.mediawiki.config import MediaWikiConfig
+
+SOURCE_MODELS = {
+    "mediawiki": MediaWikiConfig,
+}
+# Where each source's Source class lives (imported on use, so a YAML with one source loads only its code).
+SOURCE_CLASSES = {
+    "mediawiki": "wiki_qa.builders.mediawiki.source:MediaWikiSource",
+}
+
+SourceConfig = Annotated[Union[tuple(SOURCE_MODELS.values())], Field(discriminator="type")]
+
+
+def make_source(config):
+    import importlib
+
+    module, cls = SOURCE_CLASSES[config.type].split(":")
+    return getattr(importlib.import_module(module), cls)(config)

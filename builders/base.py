@@ -1,0 +1,93 @@
+"""What every source builder provides to the shared pipeline.
+
+A source turns its config into *shards* (independent units of input, usually files) and reads one shard
+into rows. Sources come in two kinds:
+
+- ``kind = "documents"``: rows are documents ``{doc_id, title, text, url, lang, source, ...}``.
+  They go through clean -> chunk -> split -> [LLM] -> format.
+- ``kind = "examples"``: rows already are training examples ``{doc_id, prompt, completion, title, url,
+  lang, source, ...}`` (MMLU, open-instruct). They skip clean/chunk/LLM and go straight to split -> format.
+  An example row may carry ``split`` ("train" | "val" | "test") when the input defines it; otherwise the
+  shared hash split assigns one.
+
+Every source reports what it saw into a ``SourceStats`` so that build_report.json can say why a page
+or row did not become data. A step never knows how it is scheduled: `read` is called by the local
+executor, by the datasets builder (possibly in num_proc workers) or by Ray alike.
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from typing import Any, ClassVar, Iterator, Literal
+
+
+@dataclasses.dataclass
+class SourceStats:
+    files: list[dict] = dataclasses.field(default_factory=list)  # [{"path", "sha256", "bytes"}]
+    pages_seen: int = 0  # raw items looked at (pages, articles, CSV rows)
+    documents: int = 0  # items that became documents / examples
+    skipped: Counter = dataclasses.field(default_factory=Counter)  # reason -> count
+    truncated: bool = False
+    warnings: list[str] = dataclasses.field(default_factory=list)  # one line each, capped by the report
+    errors: list[dict] = dataclasses.field(default_factory=list)  # per-item problems: {file, line|url, reason}
+
+    def skip(self, reason: str, n: int = 1) -> None:
+        self.skipped[reason] += n
+
+    def merge(self, other: "SourceStats") -> None:
+        known = {f["path"] for f in self.files}
+        self.files += [f for f in other.files if f["path"] not in known]
+        self.pages_seen += other.pages_seen
+        self.documents += other.documents
+        self.skipped.update(other.skipped)
+        self.truncated = self.truncated or other.truncated
+        self.warnings += other.warnings
+        self.errors += other.errors
+
+    def to_json(self) -> dict:
+        return {
+            "files": self.files,
+            "pages_seen": self.pages_seen,
+            "documents": self.documents,
+            "skipped": dict(sorted(self.skipped.items())),
+            "truncated": self.truncated,
+            "warnings": self.warnings[:100],
+            "errors": self.errors[:1000],
+        }
+
+    @classmethod
+    def from_json(cls, d: dict) -> "SourceStats":
+        return cls(
+            files=list(d.get("files", [])),
+            pages_seen=d.get("pages_seen", 0),
+            documents=d.get("documents", 0),
+            skipped=Counter(d.get("skipped", {})),
+            truncated=d.get("truncated", False),
+            warnings=list(d.get("warnings", [])),
+            errors=list(d.get("errors", [])),
+        )
+
+
+class Source:
+    """Base class of a source builder. Subclasses set `type`, `kind`, `Config` and implement
+    `shards` and `read`. Instances are cheap and picklable (they hold only the pydantic config)."""
+
+    type: ClassVar[str]
+    kind: ClassVar[Literal["documents", "examples"]] = "documents"
+    # Licence for the dataset card, e.g. "cc-by-sa-4.0"; None = unknown/other.
+    license: ClassVar[str | None] = None
+
+    def __init__(self, config: Any):
+        self.config = config
+
+    def shards(self) -> list[str]:
+        """Independent units of input (file paths/URLs). Raises UserError when there is nothing to read."""
+        raise NotImplementedError
+
+    def identity(self) -> list[dict]:
+        """Cheap identity of the inputs for cache keys: path + size + mtime (or ETag). No hashing of content."""
+        raise NotImplementedError
+
+    def read(self, shard: str, stats: SourceStats, limit: int | None = None) -> Iterator[dict]:
+        """Yield rows (documents or examples) from one shard, updating `stats` as it goes."""
+        raise NotImplementedError

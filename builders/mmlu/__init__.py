@@ -1,0 +1,1 @@
+"""MMLU (hendrycks/test) -> prompt/completion examples, from a folder, the released data.tar, or cais/mmlu parquet."""

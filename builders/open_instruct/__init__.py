@@ -1,0 +1,1 @@
+"""Instruction data (VMware/open-instruct, Alpaca, Dolly, any prompt/answer pair) -> prompt/completion examples."""

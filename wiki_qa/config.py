@@ -1,0 +1,243 @@
+"""BuildConfig: one YAML file describes one reproducible build.
+
+Loading does, in order: read YAML -> interpolate ${ENV} (after loading .env) -> apply overrides
+(`--set a.b=c` or load_dataset keywords) -> validate with pydantic. Every failure is a UserError with one
+line naming the file and the key, with a "did you mean" for misspelt keys.
+"""
+from __future__ import annotations
+
+import difflib
+import importlib.resources
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+import yaml
+from pydantic import Field, ValidationError, field_validator
+
+from wiki_qa.builders import SourceConfig
+from wiki_qa.configbase import StrictModel
+from wiki_qa.errors import UserError
+from wiki_qa.llm.config import GenerateConfig
+from wiki_qa.pipeline.chunk import ChunkConfig
+from wiki_qa.pipeline.formats import FormatConfig
+from wiki_qa.pipeline.split import SplitConfig
+from wiki_qa.publish.config import OutputConfig
+from wiki_qa.quality.config import DecontaminateConfig, DedupConfig
+
+
+class CleanConfig(StrictModel):
+    keep_tables: bool = False
+    keep_headings: bool = True
+    keep_wikitext: bool = False  # pass raw wikitext through (as the fofr seed project did for GPT)
+    # Sections whose content is lists of links and citations, not prose (matched case-insensitively).
+    drop_sections: list[str] = ["References", "External links", "Further reading", "See also", "Notes",
+                                "Bibliography", "Sources", "Footnotes", "Citations"]
+
+
+class BuildConfig(StrictModel):
+    name: str
+    source: SourceConfig
+    clean: CleanConfig = CleanConfig()
+    chunk: ChunkConfig = ChunkConfig()
+    generate: GenerateConfig | None = None
+    format: FormatConfig = FormatConfig()
+    split: SplitConfig = SplitConfig()
+    dedup: DedupConfig = DedupConfig()
+    decontaminate: DecontaminateConfig = DecontaminateConfig()
+    output: OutputConfig = OutputConfig()
+    engine: Literal["local", "ray"] = "local"
+    limit: int | None = Field(default=None, ge=1)  # documents read per input file
+    num_proc: int | None = Field(default=None, ge=1)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v):
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", v):
+            raise ValueError("name may hold only letters, digits, '.', '_' and '-'")
+        return v
+
+    @field_validator("format", mode="before")
+    @classmethod
+    def _format_shorthand(cls, v):
+        return {"type": v} if isinstance(v, str) else v
+
+    @property
+    def out_dir(self) -> str:
+        return self.output.dir or os.path.join("out", self.name)
+
+
+# --- loading -----------------------------------------------------------------------------------------
+
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def configs_dir() -> Path:
+    return Path(str(importlib.resources.files("wiki_qa.configs")))
+
+
+def shipped_configs() -> dict[str, Path]:
+    return {p.stem: p for p in sorted(configs_dir().glob("*.yaml"))}
+
+
+def find_config(name_or_path: str) -> Path:
+    p = Path(name_or_path).expanduser()
+    if p.suffix in (".yaml", ".yml") or os.sep in name_or_path:
+        if not p.exists():
+            raise UserError(f"{name_or_path}: no such config file")
+        return p
+    shipped = shipped_configs()
+    if name_or_path in shipped:
+        return shipped[name_or_path]
+    hint = difflib.get_close_matches(name_or_path, list(shipped), n=1)
+    raise UserError(f"{name_or_path}: no such config; shipped configs: {', '.join(shipped)}"
+                    + (f" (did you mean {hint[0]!r}?)" if hint else ""))
+
+
+def _interpolate(obj: Any, where: str, secrets: set[str]) -> Any:
+    if isinstance(obj, dict):
+        return {k: _interpolate(v, where, secrets) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_interpolate(v, where, secrets) for v in obj]
+    if isinstance(obj, str) and "${" in obj:
+        def sub(m):
+            val = os.environ.get(m.group(1), m.group(2))
+            if val is None:
+                raise UserError(f"{where}: ${{{m.group(1)}}} is not set (in the environment or .env)")
+            return val
+        out = _ENV.sub(sub, obj)
+        secrets.add(out)  # interpolated values are masked in every echo of the config
+        return out
+    return obj
+
+
+def parse_override(item: str) -> tuple[list[str], Any]:
+    if "=" not in item:
+        raise UserError(f"--set {item}: expected KEY=VALUE, e.g. --set chunk.max_tokens=512")
+    key, raw = item.split("=", 1)
+    return key.strip().split("."), yaml.safe_load(raw) if raw.strip() else ""
+
+
+def _set(tree: dict, path: list[str], value: Any) -> None:
+    node = tree
+    for part in path[:-1]:
+        if not isinstance(node.get(part), dict):
+            node[part] = {} if node.get(part) is None or not isinstance(node.get(part), dict) else node[part]
+        node = node[part]
+    node[path[-1]] = value
+
+
+def keyword_override_path(key: str, tree: dict) -> list[str]:
+    """load_dataset keywords: `source_path` -> source.path, `chunk_max_tokens` -> chunk.max_tokens."""
+    if "." in key:
+        return key.split(".")
+    sections = set(BuildConfig.model_fields)
+    for section in sorted(sections, key=len, reverse=True):
+        if key.startswith(section + "_") and section not in ("name", "engine", "limit"):
+            return [section, key[len(section) + 1:]]
+    return [key]
+
+
+def load_config(path_or_name: str | os.PathLike, overrides: list[str] | dict | None = None,
+                dotenv: bool = True) -> BuildConfig:
+    path = find_config(str(path_or_name))
+    if dotenv:
+        from dotenv import load_dotenv
+
+        load_dotenv(override=False)
+    try:
+        tree = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise UserError(f"{path}:{where} invalid YAML: {getattr(e, 'problem', e)}") from None
+    if not isinstance(tree, dict):
+        raise UserError(f"{path}: expected a YAML mapping at the top level")
+    for key, value in _override_items(overrides, tree):
+        _set(tree, key, value)
+    return from_dict(tree, path)
+
+
+def _override_items(overrides, tree):
+    if not overrides:
+        return []
+    if isinstance(overrides, dict):
+        return [(keyword_override_path(k, tree), v) for k, v in overrides.items()]
+    return [parse_override(o) for o in overrides]
+
+
+def from_dict(tree: dict, path: Path | str = "<config>") -> BuildConfig:
+    path = Path(path)
+    secrets: set[str] = set()
+    tree = _interpolate(tree, str(path), secrets)
+    tree.setdefault("name", path.stem)
+    _resolve_relative_paths(tree, path.parent)
+    try:
+        cfg = BuildConfig.model_validate(tree)
+    except ValidationError as e:
+        raise UserError(f"{path}: {_explain(e, tree)}") from None
+    cfg.__dict__["_secrets"] = secrets
+    cfg.__dict__["_path"] = str(path)
+    return cfg
+
+
+def _resolve_relative_paths(tree: dict, base: Path) -> None:
+    """Input paths in a YAML are relative to the YAML's folder (so shipped configs find shipped data)."""
+    src = tree.get("source")
+    if not isinstance(src, dict):
+        return
+    for key in ("path", "html_dir", "data_dir"):
+        val = src.get(key)
+        vals = val if isinstance(val, list) else [val]
+        fixed = []
+        for v in vals:
+            if isinstance(v, str) and "://" not in v and not os.path.isabs(os.path.expanduser(v)):
+                cand = base / v
+                v = str(cand) if (cand.exists() or any(c in v for c in "*?[")) and not os.path.exists(v) else v
+            fixed.append(v)
+        if val is not None:
+            src[key] = fixed if isinstance(val, list) else fixed[0]
+
+
+def _explain(err: ValidationError, tree: dict) -> str:
+    e = err.errors()[0]
+    loc = [str(x) for x in e["loc"] if not (isinstance(x, str) and x in SOURCE_TAGS)]
+    key = ".".join(loc)
+    if e["type"] == "extra_forbidden":
+        parent = tree
+        model_fields: list[str] = []
+        for part in loc[:-1]:
+            parent = parent.get(part, {}) if isinstance(parent, dict) else {}
+        model_fields = _fields_at(loc[:-1], tree)
+        hint = difflib.get_close_matches(loc[-1], model_fields, n=1)
+        return f"unknown key {key!r}" + (f" (did you mean {'.'.join(loc[:-1] + [hint[0]])!r}?)" if hint else
+                                          f"; allowed: {', '.join(model_fields)}" if model_fields else "")
+    if e["type"] == "union_tag_invalid" or e["type"] == "union_tag_not_found":
+        return f"{key or 'source'}.type: must be one of {', '.join(SOURCE_TAGS)}"
+    msg = e["msg"].removeprefix("Value error, ")
+    more = f" (and {len(err.errors()) - 1} more problem(s))" if len(err.errors()) > 1 else ""
+    return f"{key}: {msg}{more}" if key else msg + more
+
+
+def _fields_at(loc: list[str], tree: dict) -> list[str]:
+    model: Any = BuildConfig
+    node: Any = tree
+    for part in loc:
+        if model is None:
+            return []
+        if part == "source":
+            node = node.get("source", {}) if isinstance(node, dict) else {}
+            model = SOURCE_MODELS.get(node.get("type")) if isinstance(node, dict) else None
+            continue
+        field = model.model_fields.get(part)
+        node = node.get(part, {}) if isinstance(node, dict) else {}
+        ann = field.annotation if field else None
+        model = next((a for a in getattr(ann, "__args__", (ann,)) if isinstance(a, type)
+                      and issubclass(a, StrictModel)), None)
+    return list(model.model_fields) if model else []
+
+
+from wiki_qa.builders import SOURCE_MODELS  # noqa: E402  (after BuildConfig, to avoid a cycle)
+
+SOURCE_TAGS = tuple(SOURCE_MODELS)

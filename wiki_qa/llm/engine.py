@@ -1,0 +1,303 @@
+"""The shared engine: one AsyncOpenAI client + AIMD gate per event loop, retries, cache, cost.
+
+Tasks never see HTTP; the engine never sees task semantics beyond `prompt/schema/parse`.
+"""
+from __future__ import annotations
+
+import asyncio
+import collections
+import email.utils
+import os
+import random
+import time
+from dataclasses import asdict, dataclass, field
+
+import openai
+
+from wiki_qa.errors import BuildAborted, UserError
+from wiki_qa.llm import cache as C
+from wiki_qa.llm import parsing, prices, tasks
+
+_OVERFLOW_MARKERS = ("context length", "context_length", "maximum context", "context window",
+                     "exceeds the available context", "too many tokens", "prompt is too long")
+
+
+class Transient(Exception):
+    """Retries exhausted on a retryable error: the chunk fails with `reason`, the build goes on."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class AIMD:
+    """Concurrency gate whose limit halves on 429 (at most once per cool-down) and grows by ~1 per
+    `limit` successes. FIFO futures instead of a Condition: waking 1000 waiters per release is O(n^2)."""
+
+    def __init__(self, limit: int, cooldown_s: float = 1.0):
+        self.max = limit
+        self.limit = float(limit)
+        self.min_seen = limit
+        self.inflight = 0
+        self.cooldown_s = cooldown_s
+        self._last_cut = 0.0
+        self._waiters: collections.deque = collections.deque()
+
+    async def acquire(self):
+        while self.inflight >= max(1, int(self.limit)):
+            fut = asyncio.get_running_loop().create_future()
+            self._waiters.append(fut)
+            try:
+                await fut
+            except asyncio.CancelledError:
+                if fut in self._waiters:
+                    self._waiters.remove(fut)
+                raise
+        self.inflight += 1
+
+    def release(self):
+        self.inflight -= 1
+        self._wake()
+
+    def _wake(self):
+        free = max(1, int(self.limit)) - self.inflight
+        while free > 0 and self._waiters:
+            fut = self._waiters.popleft()
+            if not fut.done():
+                fut.set_result(None)
+                free -= 1
+
+    def on_success(self):
+        if self.limit < self.max:
+            self.limit = min(self.max, self.limit + 1.0 / self.limit)
+            self._wake()
+
+    def on_throttle(self):
+        now = time.monotonic()
+        if now - self._last_cut >= self.cooldown_s:  # one burst of 429s is one signal, not twenty
+            self._last_cut = now
+            self.limit = max(1.0, self.limit / 2)
+            self.min_seen = min(self.min_seen, int(self.limit))
+
+
+@dataclass
+class Counters:
+    requests: int = 0
+    cache_hits: int = 0
+    retries: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: float = 0.0
+    dropped: dict = field(default_factory=dict)
+
+
+def _retry_after(err: openai.APIStatusError) -> float | None:
+    h = err.response.headers if getattr(err, "response", None) is not None else {}
+    for name, scale in (("retry-after-ms", 1e-3), ("retry-after", 1.0)):
+        v = h.get(name)
+        if v:
+            try:
+                return max(0.0, float(v) * scale)
+            except ValueError:
+                d = email.utils.parsedate_to_datetime(v) if name == "retry-after" else None
+                if d:
+                    return max(0.0, d.timestamp() - time.time())
+    return None
+
+
+def _backoff(attempt: int, base: float = 0.5, cap: float = 30.0) -> float:
+    return random.uniform(0, min(cap, base * 2 ** attempt))  # full jitter: no thundering herd
+
+
+class Engine:
+    """Picklable: per-process/per-loop state (clients, gates, sqlite) is rebuilt lazily after a fork/pickle."""
+
+    def __init__(self, cfg, *, base_url: str | None, api_key: str | None, cache_path: str, run: str,
+                 refresh: bool = False, num_proc: int = 1):
+        self.cfg, self.base_url, self._api_key = cfg, base_url, api_key
+        self.cache = C.Cache(cache_path)
+        self.run, self.refresh = run, refresh
+        self.task = tasks.get(cfg.task)
+        self.price = prices.price_for(cfg)
+        self.per_loop_concurrency = max(1, -(-cfg.concurrency // max(1, num_proc)))
+        self.min_seen = self.per_loop_concurrency
+        self._init_local()
+
+    def _init_local(self):
+        # Strong refs on purpose: if datasets' loop were collected first, the client's __del__ would
+        # schedule its close on a dead loop. close() shuts both down after the map.
+        self._loops: dict = {}
+        self.mode = self.cfg.response_format
+        self._spent = 0.0          # this process, since the last look at the shared log
+        self._others = 0.0         # whole run, as of the last look
+        self._cost_checked = 0.0
+
+    def __getstate__(self):
+        d = {k: v for k, v in self.__dict__.items() if k not in ("_loops", "task")}
+        return d
+
+    def __setstate__(self, d):
+        self.__dict__.update(d)
+        self.task = tasks.get(self.cfg.task)
+        self._init_local()
+
+    def state(self):
+        """(client, gate) bound to the running loop: a client from a previous map's loop is dead."""
+        loop = asyncio.get_running_loop()
+        st = self._loops.get(loop)
+        if st is None:
+            client = openai.AsyncOpenAI(base_url=self.base_url, api_key=self._api_key or "none",
+                                        max_retries=0, timeout=self.cfg.timeout_s)
+            st = self._loops[loop] = (client, AIMD(self.per_loop_concurrency))
+        return st
+
+    def close(self):
+        """Close the clients of finished maps in this process (worker processes just exit)."""
+        for loop, (client, _) in list(self._loops.items()):
+            if not loop.is_closed() and not loop.is_running():
+                try:
+                    loop.run_until_complete(client.close())
+                finally:
+                    loop.close()
+            self._loops.pop(loop, None)
+
+    # -- cost -------------------------------------------------------------------------------------
+    def _check_budget(self):
+        limit = self.cfg.max_cost_usd
+        if limit is None:
+            return
+        now = time.monotonic()
+        if now - self._cost_checked > 1.0:  # other worker processes' spending, via the shared log
+            self._others, self._spent, self._cost_checked = self.cache.run_cost(self.run), 0.0, now
+        if self._others + self._spent >= limit:
+            raise BuildAborted(f"max_cost_usd={limit} reached (spent ~${self._others + self._spent:.4f}); "
+                               "paid responses are cached, rerun with a higher limit to continue")
+
+    # -- one request --------------------------------------------------------------------------------
+    def _response_format(self, schema):
+        if self.mode == "json_schema":
+            return {"type": "json_schema", "json_schema": {"name": f"wiki_qa_{self.cfg.task}", "schema": schema}}
+        if self.mode == "json_object":
+            return {"type": "json_object"}
+        return None
+
+    async def complete(self, messages: list[dict], schema: dict, n: Counters) -> dict:
+        """One chat completion as a plain dict, from the cache or the server. Retries transport errors;
+        returns {"error": reason} for deterministic request errors (cached too, so reruns stay free)."""
+        cfg = self.cfg
+        while True:
+            rf = self._response_format(schema)
+            params = {"model": cfg.model, "temperature": cfg.temperature, "max_tokens": cfg.max_tokens,
+                      "seed": cfg.seed}
+            k = C.key(messages=messages, rf=rf, params=params, task=cfg.task, v=self.task.VERSION)
+            if not self.refresh:
+                hit = self.cache.get(k)
+                if hit is not None:
+                    n.cache_hits += 1
+                    return hit
+            body = await self._send(messages, rf, params, n)
+            if body.get("error") == "response_format_unsupported":
+                self.mode = {"json_schema": "json_object", "json_object": "text"}[self.mode]
+                continue
+            if body.get("cacheable", True):
+                self.cache.put(k, body)
+            return body
+
+    async def _send(self, messages, rf, params, n: Counters) -> dict:
+        client, gate = self.state()
+        last = "unknown"
+        for attempt in range(self.cfg.max_retries + 1):
+            if attempt:
+                n.retries += 1
+            self._check_budget()
+            resp, delay = None, None
+            await gate.acquire()
+            try:
+                n.requests += 1
+                kw = {"response_format": rf} if rf else {}
+                if params.get("seed") is None:
+                    params = {k: v for k, v in params.items() if k != "seed"}
+                resp = await client.chat.completions.create(messages=messages, **params, **kw)
+                gate.on_success()
+            except openai.RateLimitError as e:
+                gate.on_throttle()
+                self.min_seen = min(self.min_seen, gate.min_seen)
+                last, delay = "rate_limited", _retry_after(e)
+            except (openai.AuthenticationError, openai.PermissionDeniedError) as e:
+                raise UserError(f"LLM server refused the credentials ({e.status_code}); check ${self.cfg.api_key_env}") from None
+            except openai.NotFoundError:
+                raise UserError(f"LLM server has no model {self.cfg.model!r} (404)") from None
+            except openai.BadRequestError as e:
+                msg = str(getattr(e, "message", e)).lower()
+                if any(m in msg for m in _OVERFLOW_MARKERS):
+                    return {"error": "context_overflow"}
+                if "response_format" in msg or "json_schema" in msg:
+                    return {"error": "response_format_unsupported", "cacheable": False}
+                return {"error": f"bad_request_{e.status_code}"}
+            except openai.APITimeoutError:
+                last = "timeout"
+            except openai.APIConnectionError:
+                last = "connection_error"
+            except openai.APIStatusError as e:  # 5xx, 408, 409, odd gateways
+                last, delay = f"http_{e.status_code}", _retry_after(e)
+            finally:
+                gate.release()
+            if resp is None:
+                # Retry-After when the server gave one (+10% jitter), else exponential backoff, full jitter.
+                if attempt < self.cfg.max_retries:
+                    await asyncio.sleep(delay * random.uniform(1.0, 1.1) if delay is not None else _backoff(attempt))
+                continue
+            usage = resp.usage
+            pt, ct = (usage.prompt_tokens or 0, usage.completion_tokens or 0) if usage else (0, 0)
+            c = prices.cost(self.price, pt, ct)
+            n.prompt_tokens += pt
+            n.completion_tokens += ct
+            n.cost += c
+            self._spent += c
+            ch = resp.choices[0] if resp.choices else None
+            return {"content": (ch.message.content if ch and ch.message else "") or "",
+                    "finish_reason": ch.finish_reason if ch else "empty",
+                    "prompt_tokens": pt, "completion_tokens": ct}
+        return {"error": last, "cacheable": False}
+
+    # -- one chunk --------------------------------------------------------------------------------
+    async def run_chunk(self, row: dict) -> tuple[list[dict], dict]:
+        """Examples for one chunk + its log record. Every chunk ends ok, partial or failed, with a reason."""
+        n = Counters()
+        messages = self.task.prompt(row, self.cfg)
+        schema = self.task.schema(row, self.cfg)
+        examples, dropped, reason = [], [], None
+        for attempt in range(self.cfg.max_retries + 1):
+            body = await self.complete(messages, schema, n)
+            if "error" in body:
+                reason = body["error"]
+                break
+            content = body["content"]
+            if body["finish_reason"] == "length":
+                reason, err = "truncated", "the reply was cut off at the token limit; write fewer or shorter items"
+            else:
+                try:
+                    examples, dropped = self.task.parse(row, content, self.cfg)
+                except parsing.ParseError as e:
+                    reason, err = "invalid_json", str(e)
+                else:
+                    if examples:
+                        reason = None
+                        break
+                    reason = "no_valid_items"
+                    err = "no item passed validation (" + ", ".join(sorted(set(dropped)) or ["empty list"]) + ")"
+            if attempt < self.cfg.max_retries:  # re-ask with the validation error
+                n.retries += 1
+                messages = messages + [{"role": "assistant", "content": content},
+                                       {"role": "user", "content": f"That reply was not usable: {err}. "
+                                        "Reply again with JSON only, in the requested format."}]
+        for d in dropped:
+            n.dropped[d] = n.dropped.get(d, 0) + 1
+        if examples:
+            outcome = "partial" if dropped else "ok"
+            reason = ("dropped:" + ",".join(sorted(set(dropped)))) if dropped else None
+        else:
+            outcome = "failed"
+        rec = {"outcome": outcome, "reason": reason, **asdict(n)}
+        self.cache.log_chunk(self.run, row["id"], rec)
+        return examples, rec

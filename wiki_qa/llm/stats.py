@@ -1,0 +1,53 @@
+"""LLMStats: the `llm` section of build_report.json.
+
+Worker processes cannot share an object, so the engine appends one record per finished chunk to the
+`chunks` table of the cache db (tagged with the run id); `LLMStats.add_run` sums them after the map.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+
+@dataclass
+class LLMStats:
+    requests: int = 0
+    cache_hits: int = 0
+    retries: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    outcomes: dict = field(default_factory=lambda: {"ok": 0, "partial": 0, "failed": 0})
+    failures: dict = field(default_factory=dict)   # failed chunks by reason
+    dropped: dict = field(default_factory=dict)    # dropped items (of ok/partial/failed chunks) by reason
+    examples: int = 0
+    elapsed_s: float = 0.0
+    min_concurrency: int | None = None             # lowest AIMD limit seen (in-process runs only)
+
+    def add_run(self, cache, run: str, elapsed_s: float = 0.0) -> "LLMStats":
+        for outcome, reason, req, hits, retries, pt, ct, cost, dropped in cache.run_rows(run):
+            self.requests += req
+            self.cache_hits += hits
+            self.retries += retries
+            self.prompt_tokens += pt
+            self.completion_tokens += ct
+            self.cost_usd += cost
+            self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+            if outcome == "failed":
+                self.failures[reason or "unknown"] = self.failures.get(reason or "unknown", 0) + 1
+            for k, v in json.loads(dropped or "{}").items():
+                self.dropped[k] = self.dropped.get(k, 0) + v
+        self.elapsed_s += elapsed_s
+        return self
+
+    @property
+    def requests_per_s(self) -> float:
+        return self.requests / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+    def to_json(self) -> dict:
+        return {"requests": self.requests, "cache_hits": self.cache_hits, "retries": self.retries,
+                "prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
+                "cost_usd": round(self.cost_usd, 6), "outcomes": dict(self.outcomes),
+                "failures": dict(self.failures), "dropped_items": dict(self.dropped),
+                "examples": self.examples, "requests_per_s": round(self.requests_per_s, 3),
+                "elapsed_s": round(self.elapsed_s, 3), "min_concurrency": self.min_concurrency}

@@ -1,0 +1,1 @@
+"""Pipeline stages: plain functions over rows. Each module is one stage."""

@@ -1,0 +1,1 @@
+"""Cleaning: markup -> plain text."""

@@ -1,0 +1,64 @@
+"""Rows -> the training format: completion (prompt/completion), text, or chat messages.
+
+The column set is fixed per format (plus the same metadata columns everywhere), so several configs of one
+build can live side by side in a Hub repo and a trainer can rely on the names.
+"""
+from __future__ import annotations
+
+from typing import Literal
+
+import datasets
+
+from wiki_qa.configbase import StrictModel
+
+META_COLUMNS = ("id", "doc_id", "chunk_id", "title", "source", "url", "lang", "meta")
+_META_FEATURES = {
+    "id": datasets.Value("string"), "doc_id": datasets.Value("string"), "chunk_id": datasets.Value("int32"),
+    "title": datasets.Value("string"), "source": datasets.Value("string"), "url": datasets.Value("string"),
+    "lang": datasets.Value("string"), "meta": datasets.Value("string"),
+}
+
+
+class FormatConfig(StrictModel):
+    type: Literal["completion", "text", "messages"] = "text"
+    # messages: an optional system message first.
+    system: str | None = None
+    # text format for prompt/completion rows; {prompt} and {completion} are filled in.
+    template: str = "{prompt}\n{completion}"
+
+
+def features(fmt: str, with_split: bool = False) -> datasets.Features:
+    main = {
+        "completion": {"prompt": datasets.Value("string"), "completion": datasets.Value("string")},
+        "text": {"text": datasets.Value("string")},
+        "messages": {"messages": datasets.List({"role": datasets.Value("string"),
+                                                "content": datasets.Value("string")})},
+    }[fmt]
+    feats = {**main, **_META_FEATURES}
+    return datasets.Features(feats)
+
+
+def format_row(row: dict, cfg: FormatConfig) -> dict:
+    """One row -> its formatted columns. Chunk rows have `text`; example rows have `prompt`/`completion`."""
+    meta = {k: row.get(k) for k in META_COLUMNS}
+    if meta["chunk_id"] is None:
+        meta["chunk_id"] = -1
+    has_pair = row.get("prompt") is not None and row.get("completion") is not None
+    if cfg.type == "text":
+        text = cfg.template.format(prompt=row["prompt"], completion=row["completion"]) if has_pair else row["text"]
+        return {"text": text, **meta}
+    if not has_pair:
+        raise ValueError(f"format {cfg.type!r} needs prompt/completion rows: add a generate: step, "
+                         "or use format: text")
+    if cfg.type == "completion":
+        return {"prompt": row["prompt"], "completion": row["completion"], **meta}
+    messages = ([{"role": "system", "content": cfg.system}] if cfg.system else []) + [
+        {"role": "user", "content": row["prompt"]}, {"role": "assistant", "content": row["completion"]}]
+    return {"messages": messages, **meta}
+
+
+def apply(ds: datasets.Dataset, cfg: FormatConfig, num_proc: int | None = None) -> datasets.Dataset:
+    keep = set(features(cfg.type))
+    return ds.map(format_row, fn_kwargs={"cfg": cfg}, features=features(cfg.type),
+                  remove_columns=[c for c in ds.column_names if c not in keep],
+                  num_proc=num_proc, desc=f"format {cfg.type}")

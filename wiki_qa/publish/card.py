@@ -1,0 +1,184 @@
+"""The dataset card (README.md): YAML metadata + provenance, written into every build folder.
+
+The same text goes to the Hub. There, `datasets.push_to_hub` owns the `configs`/`dataset_info` YAML keys;
+hub.py merges our metadata and this build's body section (one section per config) into that card.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from wiki_qa.publish.secrets import mask_secrets, redact
+
+# source.type -> (HF licence id, human text, caveat)
+LICENSES: dict[str, tuple[str, str, str]] = {
+    "mediawiki": ("cc-by-sa-4.0", "CC BY-SA 4.0",
+                  "Wikimedia text is CC BY-SA (attribution + share-alike): derived datasets must keep the licence "
+                  "and credit the page authors (the `url` column links each row to its page history). Other "
+                  "MediaWiki sites (Fandom, company wikis) may use other terms: check the site's licence."),
+    "bbc": ("other", "BBC copyright",
+            "BBC News articles are (c) BBC and are not openly licensed. Use only where your jurisdiction "
+            "allows (e.g. research / text-and-data-mining exceptions); do not redistribute publicly."),
+    "mmlu": ("mit", "MIT", "MMLU (Hendrycks et al.) is released under the MIT licence."),
+    "open_instruct": ("cc-by-nc-4.0", "CC BY-NC 4.0",
+                      "Instruction data such as Alpaca is CC BY-NC 4.0 (non-commercial) and was itself generated "
+                      "with an OpenAI model whose terms restrict training competing models."),
+    "alpaca": ("cc-by-nc-4.0", "CC BY-NC 4.0",
+               "Alpaca is CC BY-NC 4.0 (non-commercial) and was generated with an OpenAI model whose terms "
+               "restrict training competing models."),
+    "text": ("unknown", "unknown", "Plain-text input: the licence is whatever the input files carry."),
+}
+TASKS = {"qa": ["question-answering", "text-generation"], "mcq": ["multiple-choice", "question-answering"],
+         "paraphrase": ["text-generation"]}
+SOURCE_TASKS = {"mmlu": ["multiple-choice", "question-answering"], "open_instruct": ["text-generation"],
+                "alpaca": ["text-generation"]}
+LANG_ALIASES = {"simple": "en"}  # simplewiki is English
+
+
+def size_category(n: int) -> str:
+    for limit, label in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"),
+                         (1_000_000, "100K<n<1M"), (10_000_000, "1M<n<10M"), (100_000_000, "10M<n<100M")):
+        if n < limit:
+            return label
+    return "100M<n<1B"
+
+
+def _row_languages(out_dir: Path) -> list[str]:
+    """Languages actually present in the rows (a multi-language build), read from the `lang` column."""
+    langs: set[str] = set()
+    try:
+        from datasets import load_from_disk
+
+        dd = load_from_disk(str(out_dir))
+        for ds in dd.values():
+            if "lang" in ds.column_names and len(ds):
+                langs.update(x for x in ds.unique("lang") if x)
+    except Exception:  # card writing must never break a build: fall back to the config's lang
+        pass
+    return sorted(langs)
+
+
+def card_metadata(report: dict, out_dir: Path | None = None) -> dict:
+    cfg = report.get("config") or {}
+    source = cfg.get("source") or {}
+    stype = source.get("type", "text")
+    license_id = LICENSES.get(stype, LICENSES["text"])[0]
+    langs = set(_row_languages(out_dir) if out_dir else [])
+    if source.get("lang"):
+        langs.add(str(source["lang"]))
+    langs = sorted({LANG_ALIASES.get(x, x) for x in langs})
+    gen = cfg.get("generate") or {}
+    tasks = SOURCE_TASKS.get(stype) or (TASKS.get(gen.get("task"), ["text-generation"]) if gen
+                                         else ["text-generation"])
+    total = sum((report.get("splits") or {}).values())
+    meta: dict[str, Any] = {"license": license_id}
+    if langs:
+        meta["language"] = langs
+    meta.update({"task_categories": tasks, "size_categories": [size_category(total)],
+                 "pretty_name": report.get("name") or "wiki_qa build",
+                 "tags": sorted({"wiki_qa", f"source:{stype}", f"format:{cfg.get('format', 'unknown')}"}
+                                | ({"synthetic"} if gen else set()))})
+    return meta
+
+
+def _table(rows: list[tuple], header: tuple) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c).replace("|", "\\|") for c in r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def render_body(report: dict, config_yaml: str, *, config_name: str | None = None, hub: str | None = None) -> str:
+    """The markdown body for one build (one Hub config). Headings are level 2+ so sections can stack.
+    `hub` (ORG/NAME) switches the "Load" snippet to `load_dataset(hub, config_name)`."""
+    report = mask_secrets(report)  # belt and braces: callers should already pass a masked echo
+    cfg = report.get("config") or {}
+    source = cfg.get("source") or {}
+    stype = source.get("type", "text")
+    lic = LICENSES.get(stype, LICENSES["text"])
+    name = config_name or report.get("name") or "default"
+    src = report.get("source") or {}
+    splits = report.get("splits") or {}
+    out = [f"## Config `{name}`", "",
+           f"Built by wiki_qa from a `{stype}` source in `{cfg.get('format', '?')}` "
+           f"format. Versions: " + ", ".join(f"{k} {v}" for k, v in (report.get("versions") or {}).items()) + ".", ""]
+
+    out += ["### Splits", "", _table([(s, n) for s, n in splits.items()] + [("total", sum(splits.values()))],
+                                     ("split", "rows")), ""]
+
+    out += ["### Source", ""]
+    files = src.get("files") or []
+    if files:
+        out += [_table([(f"`{os.path.basename(str(f.get('path', '')))}`", f"`{f.get('sha256', '')}`")
+                        for f in files], ("file", "sha256")), ""]
+    counts = [(k, src.get(k)) for k in ("pages_seen", "documents") if src.get(k) is not None]
+    if report.get("chunks") is not None:
+        counts.append(("chunks", report["chunks"]))
+    if src.get("truncated"):
+        counts.append(("truncated (--limit)", True))
+    if counts:
+        out += [_table(counts, ("count", "value")), ""]
+    skipped = src.get("skipped") or {}
+    rejected = [(f"source: {k}", v) for k, v in skipped.items() if v]
+    quality = report.get("quality") or {}
+    for k, v in (quality.get("removed") or quality.get("rejected") or {}).items():
+        rejected.append((f"quality: {k}", v))
+    llm = report.get("llm") or {}
+    for k, v in (llm.get("failures") or {}).items():
+        rejected.append((f"generation: {k}", v))
+    out += ["### Rejected / skipped", "",
+            _table(rejected, ("reason", "count")) if rejected else "Nothing was skipped or rejected.", ""]
+
+    gen = cfg.get("generate")
+    if gen:
+        out += ["### Generation", "",
+                f"Synthetic examples were generated by the model `{gen.get('model', '?')}` with task "
+                f"`{gen.get('task', '?')}`. Parameters:", "", "```json",
+                json.dumps({k: v for k, v in gen.items() if k not in ("prompt", "system_prompt")}, indent=2,
+                           sort_keys=True, default=str), "```", ""]
+        for key in ("system_prompt", "prompt"):
+            if gen.get(key):
+                out += [f"{key.replace('_', ' ').capitalize()}:", "", "```text", str(gen[key]), "```", ""]
+        if llm:
+            outcomes = llm.get("outcomes") or {}
+            stats = [(k, llm.get(k)) for k in ("requests", "cache_hits", "retries", "prompt_tokens",
+                                                "completion_tokens", "cost_usd") if llm.get(k) is not None]
+            stats += [(f"outcome: {k}", v) for k, v in outcomes.items()]
+            out += [_table(stats, ("llm", "value")), ""]
+
+    out += ["### Licence", "", f"**{lic[1]}** (from the `{stype}` source). {lic[2]}", ""]
+    if gen:
+        out += [f"Generated text is also subject to the terms of the model `{gen.get('model', '?')}` "
+                "(e.g. OpenAI's terms, or the Gemma terms for Gemma models) -- check them before training or "
+                "redistributing.", ""]
+
+    hub = hub or (cfg.get("output") or {}).get("push_to_hub")
+    out += ["### Load", "", "```python"]
+    if hub:
+        hub_config = config_name or (cfg.get("output") or {}).get("hub_config_name") or "default"
+        out += ["from datasets import load_dataset", f'ds = load_dataset("{hub}", "{hub_config}")']
+    else:
+        local_name = report.get("name") or name
+        out += ["from datasets import load_from_disk", f'ds = load_from_disk("{local_name}")  # this folder']
+    out += ["```", "", "### Build configuration", "", "Reproduce with `wiki-qa build CONFIG` using:", "",
+            "```yaml", redact(config_yaml.strip()), "```", ""]
+    return "\n".join(out)
+
+
+def render_card(report: dict, config_yaml: str, out_dir: Path | None = None,
+                *, config_name: str | None = None) -> str:
+    meta = card_metadata(report, out_dir)
+    head = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True)
+    title = report.get("name") or "wiki_qa build"
+    return f"---\n{head}---\n\n# {title}\n\n{render_body(report, config_yaml, config_name=config_name)}"
+
+
+def write_card(out_dir: str | os.PathLike, report: dict, config_yaml: str) -> str:
+    """Write README.md into the build folder and return its text (called for every save_to_disk output)."""
+    out_dir = Path(out_dir)
+    text = render_card(report, config_yaml, out_dir)
+    (out_dir / "README.md").write_text(text, encoding="utf-8")
+    return text

@@ -1,0 +1,66 @@
+"""`wiki-qa push` and `wiki-qa pull`. The main cli.py calls `register(subparsers)` and maps exceptions to exit
+codes (UserError -> 2, PublishError/others -> 1)."""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from wiki_qa.errors import UserError
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("push", help="upload a finished build to the Hub and/or S3",
+                              description="Upload a build folder (save_to_disk + build_report.json + README.md).")
+    p.add_argument("dir", help="build folder (output.dir of a build)")
+    p.add_argument("--hub", metavar="ORG/NAME", help="dataset repo on the Hugging Face Hub")
+    p.add_argument("--config-name", metavar="C", help="Hub config name (default: 'default')")
+    p.add_argument("--private", action="store_true", help="create the Hub repo as private")
+    p.add_argument("--s3", metavar="URL", help="s3://BUCKET/NAME.tar.gz (tarball) or s3://BUCKET/PREFIX/ (parquet)")
+    p.add_argument("--endpoint-url", help="S3-compatible endpoint (MinIO...); default $S3_ENDPOINT or AWS")
+    p.add_argument("--region", help="S3 region; default $S3_REGION or the AWS chain")
+    p.set_defaults(func=push_handler)
+
+    q = subparsers.add_parser("pull", help="download a build from S3 into a load_from_disk folder")
+    q.add_argument("url", help="s3://BUCKET/NAME.tar.gz or s3://BUCKET/PREFIX/")
+    q.add_argument("dir", help="destination folder (must not exist or be empty)")
+    q.add_argument("--endpoint-url", help="S3-compatible endpoint; default $S3_ENDPOINT or AWS")
+    q.add_argument("--region", help="S3 region")
+    q.set_defaults(func=pull_handler)
+
+
+def push_handler(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from wiki_qa.publish import OutputConfig, publish, validate_destinations
+
+    if not (args.hub or args.s3):
+        raise UserError("push: give --hub ORG/NAME and/or --s3 URL")
+    if not (Path(args.dir) / "dataset_dict.json").exists():
+        raise UserError("not a build folder (no dataset_dict.json)", path=args.dir)
+    try:
+        cfg = OutputConfig(dir=args.dir, push_to_hub=args.hub, hub_config_name=args.config_name,
+                           hub_private=args.private, s3=args.s3, s3_endpoint_url=args.endpoint_url,
+                           s3_region=args.region)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise UserError(f"--{str(err['loc'][0]).replace('_', '-')}: {err['msg']}") from None
+    validate_destinations(cfg)
+    done = publish(args.dir, cfg, config_name=args.config_name)
+    for dest, info in done.items():
+        print(f"{dest}: {info.get('url')}" + (f" (config {info['config']})" if info.get("config") else ""))
+    return 0
+
+
+def pull_handler(args: argparse.Namespace) -> int:
+    from wiki_qa.publish.s3 import parse_s3_url, pull
+
+    try:
+        parse_s3_url(args.url)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    dest = pull(args.url, args.dir, endpoint_url=args.endpoint_url, region=args.region)
+    report = dest / "build_report.json"
+    splits = json.loads(report.read_text()).get("splits") if report.exists() else None
+    print(f"pulled {args.url} -> {dest}" + (f" {splits}" if splits else ""))
+    return 0

@@ -1,0 +1,315 @@
+"""S3 (and S3-compatible: MinIO, moto, R2...) upload, download and loading of builds.
+
+Two layouts, chosen by the URL:
+- `s3://BUCKET/NAME.tar.gz` -- the seed layout: a tarball holding the save_to_disk folder as `NAME/`.
+  Training code pulls it and calls `load_from_disk`, or just `wiki_qa.load_from_s3(url)`.
+- `s3://BUCKET/PREFIX/` -- parquet per split (`train-00000-of-00001.parquet`, ...) plus build_report.json
+  and README.md, loadable without wiki_qa::
+
+      from datasets import load_dataset
+      opts = {"endpoint_url": "http://minio:9000", "key": "...", "secret": "..."}   # or {} for the AWS chain
+      ds = load_dataset(
+          "parquet",
+          data_files={s: f"s3://BUCKET/PREFIX/{s}-*.parquet" for s in ("train", "val", "test")},
+          storage_options=dict(opts),   # a FRESH copy each call: datasets mutates the dict it is given
+      )
+
+Endpoint and credentials, first match wins: explicit arguments; the seed's `S3_ENDPOINT`,
+`S3_ACCESS_KEY_ID`, `S3_SECRET_ACCESS_KEY`, `S3_REGION`, `S3_SECURE` (from the environment or ./.env);
+then the standard AWS chain (`AWS_*`, profiles, instance roles), which boto3/s3fs apply themselves.
+Uploads go through boto3's transfer manager (multipart above `multipart_threshold`) and every object's
+size is checked with HEAD afterwards.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import os
+import re
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any
+
+from wiki_qa.errors import UserError
+from wiki_qa.publish.safe_tar import make_tarball, safe_extract
+
+log = logging.getLogger(__name__)
+
+MULTIPART_THRESHOLD = 64 * 1024 * 1024
+MAX_PARQUET_SHARD_BYTES = 500 * 1024 * 1024
+_SHARD_RE = re.compile(r"^(?P<split>[\w-]+?)-\d{5}-of-\d{5}\.parquet$")
+_FALSE = ("0", "false", "no", "off")
+
+
+class UploadVerificationError(RuntimeError):
+    """The object in the bucket does not have the size we uploaded."""
+
+
+# ---- URLs and options ---------------------------------------------------------------------------
+def parse_s3_url(url: str) -> tuple[str, str, str]:
+    """`s3://b/x.tar.gz` -> (b, "x.tar.gz", "tarball"); `s3://b/p/` -> (b, "p/", "parquet")."""
+    m = re.fullmatch(r"s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:/(.*))?", url or "")
+    if not m:
+        raise ValueError(f"not an s3://BUCKET/... URL: {url!r}")
+    bucket, key = m.group(1), m.group(2) or ""
+    if key.endswith(".tar.gz") and not key.endswith("/.tar.gz"):
+        return bucket, key, "tarball"
+    if key == "" or key.endswith("/"):
+        return bucket, key, "parquet"
+    raise ValueError(f"{url!r}: use s3://BUCKET/NAME.tar.gz (tarball) or s3://BUCKET/PREFIX/ (parquet, trailing /)")
+
+
+def _env(name: str) -> str | None:
+    """Environment first, then ./.env -- the seed kept its S3_* variables in .env."""
+    if os.environ.get(name):
+        return os.environ[name]
+    try:
+        from dotenv import dotenv_values
+
+        return dotenv_values(".env").get(name) or None
+    except Exception:  # no .env / unreadable: fall through to the AWS chain
+        return None
+
+
+def storage_options(endpoint_url: str | None = None, region: str | None = None, **overrides: Any) -> dict:
+    """s3fs-style storage_options from the explicit values, then S3_* variables. Empty => AWS chain."""
+    opts: dict[str, Any] = {}
+    endpoint = endpoint_url or _env("S3_ENDPOINT")
+    if endpoint:
+        if "://" not in endpoint:  # seed style `host:port`; S3_SECURE picks the scheme
+            secure = (_env("S3_SECURE") or "true").lower() not in _FALSE
+            endpoint = ("https://" if secure else "http://") + endpoint
+        opts["endpoint_url"] = endpoint
+    key, secret = _env("S3_ACCESS_KEY_ID"), _env("S3_SECRET_ACCESS_KEY")
+    if key and secret:
+        opts["key"], opts["secret"] = key, secret
+    region = region or _env("S3_REGION")
+    if region:
+        opts["client_kwargs"] = {"region_name": region}
+    opts.update(overrides)
+    return opts
+
+
+def _client(opts: dict):
+    import boto3
+    from botocore.config import Config
+
+    return boto3.session.Session().client(
+        "s3",
+        endpoint_url=opts.get("endpoint_url"),
+        aws_access_key_id=opts.get("key"),
+        aws_secret_access_key=opts.get("secret"),
+        aws_session_token=opts.get("token"),
+        region_name=(opts.get("client_kwargs") or {}).get("region_name"),
+        config=Config(retries={"max_attempts": 5, "mode": "standard"}, connect_timeout=10, read_timeout=120),
+    )
+
+
+def _describe(exc: Exception) -> str:
+    code = getattr(exc, "response", {}).get("Error", {}).get("Code") if hasattr(exc, "response") else None
+    return f"{type(exc).__name__}{f' {code}' if code else ''}: {exc}"
+
+
+# ---- validation -----------------------------------------------------------------------------------
+def validate_s3(url: str, *, endpoint_url: str | None = None, region: str | None = None) -> None:
+    """Fail fast before a build: the bucket exists and we can write (and delete) an object under the key."""
+    from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
+
+    try:
+        bucket, key, _ = parse_s3_url(url)
+    except ValueError as exc:
+        raise UserError(str(exc), path="output.s3") from None
+    opts = storage_options(endpoint_url, region)
+    client = _client(opts)
+    where = opts.get("endpoint_url", "AWS")
+    try:
+        client.head_bucket(Bucket=bucket)
+        probe = f"{key.rsplit('/', 1)[0] + '/' if '/' in key else ''}.wiki-qa-write-probe-{uuid.uuid4().hex}"
+        client.put_object(Bucket=bucket, Key=probe, Body=b"probe")
+        client.delete_object(Bucket=bucket, Key=probe)
+    except NoCredentialsError:
+        raise UserError("no S3 credentials: set S3_ACCESS_KEY_ID/S3_SECRET_ACCESS_KEY or the AWS chain "
+                        "(AWS_ACCESS_KEY_ID, profile)", path="output.s3") from None
+    except EndpointConnectionError:
+        raise UserError(f"cannot reach the S3 endpoint {where}", path="output.s3") from None
+    except ClientError as exc:
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        if code in ("404", "NoSuchBucket"):
+            raise UserError(f"bucket {bucket!r} does not exist at {where}", path="output.s3") from None
+        if code in ("403", "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch"):
+            raise UserError(f"no write access to bucket {bucket!r} ({code})", path="output.s3") from None
+        raise UserError(f"bucket {bucket!r} not usable ({code})", path="output.s3") from None
+    except BotoCoreError as exc:
+        raise UserError(f"S3 check failed: {type(exc).__name__}", path="output.s3") from None
+
+
+# ---- upload ---------------------------------------------------------------------------------------
+def _upload(client, local: Path, bucket: str, key: str, multipart_threshold: int) -> int:
+    from boto3.s3.transfer import TransferConfig
+
+    size = local.stat().st_size
+    cfg = TransferConfig(multipart_threshold=multipart_threshold,
+                         multipart_chunksize=max(5 * 1024 * 1024, multipart_threshold))
+    client.upload_file(str(local), bucket, key, Config=cfg)
+    remote = client.head_object(Bucket=bucket, Key=key)["ContentLength"]
+    if remote != size:  # a truncated upload must not look like success
+        raise UploadVerificationError(f"s3://{bucket}/{key}: uploaded {size} bytes but the bucket holds {remote}")
+    return size
+
+
+def push_to_s3(out_dir: str | os.PathLike, url: str, *, endpoint_url: str | None = None,
+               region: str | None = None, multipart_threshold: int = MULTIPART_THRESHOLD,
+               max_shard_bytes: int = MAX_PARQUET_SHARD_BYTES) -> dict:
+    """Upload a finished build folder. Returns {"url", "layout", "objects": [keys], "bytes"}."""
+    out_dir = Path(out_dir)
+    if not (out_dir / "dataset_dict.json").exists():
+        raise UserError("not a build folder (no dataset_dict.json)", path=str(out_dir))
+    bucket, key, layout = parse_s3_url(url)
+    client = _client(storage_options(endpoint_url, region))
+    uploaded: list[str] = []
+    total = 0
+    with tempfile.TemporaryDirectory(prefix="wiki-qa-s3-") as tmp:
+        if layout == "tarball":
+            name = key.rsplit("/", 1)[-1][: -len(".tar.gz")]
+            tarball = make_tarball(out_dir, Path(tmp) / f"{name}.tar.gz", arcname=name)
+            total += _upload(client, tarball, bucket, key, multipart_threshold)
+            uploaded.append(key)
+        else:
+            total += _push_parquet(out_dir, Path(tmp), client, bucket, key, uploaded,
+                                   multipart_threshold, max_shard_bytes)
+    log.info("uploaded %d bytes to %s", total, url)
+    return {"url": url, "layout": layout, "objects": uploaded, "bytes": total}
+
+
+def _push_parquet(out_dir, tmp, client, bucket, prefix, uploaded, multipart_threshold, max_shard_bytes) -> int:
+    from datasets import load_from_disk
+
+    dd = load_from_disk(str(out_dir))
+    total = 0
+    for split, ds in dd.items():
+        n = max(1, math.ceil((ds.data.nbytes or 0) / max_shard_bytes))
+        for i in range(n):
+            fname = f"{split}-{i:05d}-of-{n:05d}.parquet"
+            ds.shard(num_shards=n, index=i, contiguous=True).to_parquet(str(tmp / fname))
+            total += _upload(client, tmp / fname, bucket, prefix + fname, multipart_threshold)
+            uploaded.append(prefix + fname)
+    for extra in ("build_report.json", "README.md"):
+        if (out_dir / extra).exists():
+            total += _upload(client, out_dir / extra, bucket, prefix + extra, multipart_threshold)
+            uploaded.append(prefix + extra)
+    # Re-push with fewer shards / splits: drop shards this build did not write, so readers never mix builds.
+    new = set(uploaded)
+    for obj in _list(client, bucket, prefix):
+        rel = obj["Key"][len(prefix):]
+        if "/" not in rel and _SHARD_RE.match(rel) and obj["Key"] not in new:
+            client.delete_object(Bucket=bucket, Key=obj["Key"])
+    return total
+
+
+def _list(client, bucket: str, prefix: str) -> list[dict]:
+    out: list[dict] = []
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        out.extend(page.get("Contents", []))
+    return out
+
+
+# ---- download / load ------------------------------------------------------------------------------
+def _claim_dest(dest: Path) -> None:
+    if dest.exists() and any(dest.iterdir()):
+        raise UserError("destination exists and is not empty", path=str(dest))
+
+
+def pull(url: str, dest_dir: str | os.PathLike, *, endpoint_url: str | None = None,
+         region: str | None = None, **overrides: Any) -> Path:
+    """Download a build to `dest_dir`, which becomes a `load_from_disk` folder (either layout)."""
+    dest = Path(dest_dir)
+    _claim_dest(dest)
+    try:
+        bucket, key, layout = parse_s3_url(url)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    client = _client(storage_options(endpoint_url, region, **overrides))
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    # Stage beside the destination so the final step is a rename: a failed pull leaves no half folder.
+    with tempfile.TemporaryDirectory(prefix=f".{dest.name}.tmp-", dir=dest.parent) as tmp:
+        tmp = Path(tmp)
+        if layout == "tarball":
+            tarball = tmp / "download.tar.gz"
+            client.download_file(bucket, key, str(tarball))
+            tops = safe_extract(tarball, tmp / "x")
+            roots = [t for t in tops if (tmp / "x" / t / "dataset_dict.json").exists()]
+            if len(roots) != 1:
+                raise UserError("tarball does not hold exactly one build folder", path=url)
+            staged = tmp / "x" / roots[0]
+        else:
+            staged = tmp / "build"
+            _pull_parquet(client, bucket, key, tmp / "parquet", staged, url)
+        if dest.exists():
+            dest.rmdir()  # empty (checked above)
+        os.replace(staged, dest)
+    return dest
+
+
+def _pull_parquet(client, bucket, prefix, dl: Path, staged: Path, url: str) -> None:
+    from datasets import DatasetDict, load_dataset
+
+    dl.mkdir(parents=True)
+    files: dict[str, list[str]] = {}
+    extras = []
+    for obj in _list(client, bucket, prefix):
+        rel = obj["Key"][len(prefix):]
+        m = _SHARD_RE.match(rel)
+        if m and "/" not in rel:
+            files.setdefault(m["split"], []).append(str(dl / rel))
+        elif rel in ("build_report.json", "README.md"):
+            extras.append(rel)
+        else:
+            continue
+        client.download_file(bucket, obj["Key"], str(dl / rel))
+    if not files:
+        raise UserError("no parquet shards under this prefix", path=url)
+    dd = load_dataset("parquet", data_files={s: sorted(f) for s, f in files.items()},
+                      cache_dir=str(dl / ".cache"))
+    DatasetDict({s: dd[s] for s in files}).save_to_disk(str(staged))
+    for extra in extras:
+        shutil.copy(dl / extra, staged / extra)
+
+
+def _cache_root(cache_dir: str | os.PathLike | None) -> Path:
+    if cache_dir:
+        return Path(cache_dir)
+    base = os.environ.get("WIKI_QA_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "wiki_qa")
+    return Path(base) / "s3"
+
+
+def load_from_s3(url: str, *, cache_dir: str | os.PathLike | None = None, **storage_opts: Any):
+    """Load a build published to S3 as a DatasetDict, in either layout.
+
+    `storage_opts` are s3fs-style (`endpoint_url`, `key`, `secret`, `client_kwargs={"region_name": ...}`)
+    and override S3_* variables / the AWS chain. A tarball is downloaded once per (url, ETag) into
+    `cache_dir` (default ~/.cache/wiki_qa/s3 or $WIKI_QA_CACHE/s3) because `load_from_disk` memory-maps
+    the files, so they must outlive this call. The parquet layout is read with `load_dataset("parquet")`.
+    """
+    from datasets import DatasetDict, load_dataset, load_from_disk
+
+    bucket, key, layout = parse_s3_url(url)
+    opts = storage_options(**storage_opts)
+    client = _client(opts)
+    if layout == "tarball":
+        etag = client.head_object(Bucket=bucket, Key=key)["ETag"].strip('"')
+        target = _cache_root(cache_dir) / hashlib.sha256(f"{url}\0{etag}".encode()).hexdigest()[:24]
+        if not (target / "dataset_dict.json").exists():
+            if target.exists():
+                shutil.rmtree(target)  # a stale partial folder from an interrupted download
+            pull(url, target, **opts)
+        return load_from_disk(str(target))
+    splits = sorted({m["split"] for o in _list(client, bucket, key)
+                     if (m := _SHARD_RE.match(o["Key"][len(key):])) and "/" not in o["Key"][len(key):]})
+    if not splits:
+        raise UserError("no parquet shards under this prefix", path=url)
+    data_files = {s: f"s3://{bucket}/{key}{s}-*.parquet" for s in splits}
+    dd = load_dataset("parquet", data_files=data_files, storage_options=dict(opts))  # copy: datasets mutates it
+    return DatasetDict({s: dd[s] for s in splits})
