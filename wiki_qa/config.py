@@ -48,6 +48,7 @@ class BuildConfig(StrictModel):
     decontaminate: DecontaminateConfig = DecontaminateConfig()
     output: OutputConfig = OutputConfig()
     engine: Literal["local", "ray"] = "local"
+    ray_address: str | None = None  # with engine: ray; "auto" = an existing cluster
     limit: int | None = Field(default=None, ge=1)  # documents read per input file
     num_proc: int | None = Field(default=None, ge=1)
 

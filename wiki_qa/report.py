@@ -5,7 +5,9 @@ import re
 
 import yaml
 
-_SECRET_KEY = re.compile(r"(token|secret|password|api_key|apikey|access_key|credential)", re.I)
+# Key names that hold credentials: hf_token, api_key, secret_access_key... but not max_tokens.
+_SECRET_KEY = re.compile(r"(^|_)(token|secret|password|passwd|api_?key|access_key(_id)?|secret_access_key|"
+                         r"credentials?|auth)$", re.I)
 MASK = "***"
 
 

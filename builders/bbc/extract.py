@@ -12,10 +12,15 @@ from __future__ import annotations
 import dataclasses
 import html as html_lib
 import json
+import logging
 import re
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urljoin
+
+# trafilatura logs ERROR/WARNING for every page it finds no text in; we count and report those pages
+# ourselves (stats.errors), so its log lines would only be duplicate noise in the build output.
+logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
 
 _TAG = re.compile(r"<[^>]+>")
 _NEXT_DATA = re.compile(r'<script[^>]*id="__NEXT_DATA__"[^>]*>(.*?)</script>', re.S)

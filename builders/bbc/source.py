@@ -97,8 +97,8 @@ class BBCSource(Source):
 
     def _accept(self, art: Article, url: str, stats: SourceStats, file: str | None = None) -> bool:
         """Decide whether an extracted page becomes a document; count and report the rest."""
-        if not art.is_article and not art.paragraphs:
-            stats.skip("index_page")
+        if not art.is_article and not ARTICLE_URL.search(urlsplit(art.canonical or url).path):
+            stats.skip("index_page")  # front/topic pages: they give links, not text
             return False
         words = len(art.text.split())
         reason = None
@@ -154,8 +154,6 @@ class BBCSource(Source):
         n = 0
         for page, art in crawler.run(report):
             stats.pages_seen += 1
-            if not art.is_article and not art.paragraphs and ARTICLE_URL.search(urlsplit(page.final_url).path):
-                art.is_article = True  # an article URL that gave nothing: report it, do not call it an index
             if not self._accept(art, page.final_url, stats):
                 continue
             row = self._row(art, page.final_url)

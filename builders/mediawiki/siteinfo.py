@@ -14,7 +14,11 @@ CANONICAL = {
     -2: ["Media"], -1: ["Special"], 1: ["Talk"], 2: ["User"], 3: ["User talk"], 4: ["Project"],
     5: ["Project talk"], 6: ["File", "Image"], 7: ["File talk", "Image talk"], 8: ["MediaWiki"],
     9: ["MediaWiki talk"], 10: ["Template"], 11: ["Template talk"], 12: ["Help"], 13: ["Help talk"],
-    14: ["Category"], 15: ["Category talk"],
+    14: ["Category"], 15: ["Category talk"], 828: ["Module"], 829: ["Module talk"],
+    # Fandom (Wikia) extensions: English names work on every language's Fandom wiki.
+    110: ["Forum"], 111: ["Forum talk"], 500: ["User blog"], 501: ["User blog comment"], 502: ["Blog"],
+    503: ["Blog talk"], 1200: ["Message Wall"], 1201: ["Thread"], 1202: ["Message Wall Greeting"],
+    2000: ["Board"], 2001: ["Board Thread"], 2002: ["Topic"],
 }
 FILE_NS, CATEGORY_NS, MEDIA_NS = 6, 14, -2
 
@@ -43,8 +47,8 @@ class SiteInfo:
             if key in names:
                 names[key] += [c for c in canon if c not in names[key]]
         lang = header.get("lang")
-        if (not lang or lang == "en") and site.dbname:
-            # xml:lang is the export's interface language; the dbname names the content language.
+        if not lang and site.dbname:
+            # Old exports have no xml:lang; the dbname (viwiki, yowiktionary) names the content language.
             m = re.match(r"^([a-z][a-z_-]*?)(wiki|wiktionary|wikivoyage|wikibooks|wikisource|wikiquote|wikinews)$",
                          site.dbname)
             if m:
@@ -84,9 +88,9 @@ class SiteInfo:
             elif norm(w) in table:
                 out.add(table[norm(w)])
             else:
-                known = sorted({n for ns in self.namespaces.values() for n in ns if n})
+                known = [f"{k}:{ns[0]}" for k, ns in sorted(self.namespaces.items()) if ns and ns[0]]
                 raise UserError(f"source.namespaces: {w!r} is not a namespace of this wiki; it has: "
-                                + ", ".join(known[:40]))
+                                + ", ".join(known[:60]))
         return out
 
     def prefixes(self, *keys: int) -> frozenset[str]:

@@ -55,12 +55,16 @@ class MediaWikiSource(Source):
 
     def _pages(self, shard, dump, site: SiteInfo, stats: SourceStats, limit, bar) -> Iterator[dict]:
         cfg = self.config
-        wanted = site.resolve_namespaces(cfg.namespaces)
+        try:
+            wanted = site.resolve_namespaces(cfg.namespaces)
+        except UserError as e:
+            raise UserError(str(e), path=shard) from None
         syntax = WikiSyntax(
             file_prefixes=site.prefixes(FILE_NS, MEDIA_NS), category_prefixes=site.prefixes(CATEGORY_NS),
             namespace_prefixes=frozenset(site.lookup()),
         )
         lang = cfg.lang or site.lang or "und"
+        ids = _DocIds(site.site_key, stats)
         emitted, started = 0, time.monotonic()
         pages = iter(dump)
         while limit is None or emitted < limit:
@@ -108,7 +112,7 @@ class MediaWikiSource(Source):
             stats.documents += 1
             emitted += 1
             yield {
-                "doc_id": f"{site.site_key}:{page.id}",
+                "doc_id": ids.doc_id(page.id, page.title or ""),
                 "title": page.title or "",
                 "text": text,
                 "markup": "wikitext",
@@ -119,6 +123,34 @@ class MediaWikiSource(Source):
                          "timestamp": str(rev.timestamp) if rev.timestamp else None},
                 "_syntax": syntax,
             }
+
+
+class _DocIds:
+    """doc_id = "<site>:<page id>", stable across dump versions (so a page keeps its split).
+
+    Hand-edited or merged exports can repeat a page id; the repeats get the title (and an occurrence
+    number) appended so ids stay unique. Seen ids live in a bitmap: about 10 MB for all of English
+    Wikipedia, instead of a set that grows with the dump.
+    """
+
+    def __init__(self, site_key: str, stats: SourceStats):
+        self.site, self.stats, self.seen, self.repeats = site_key, stats, bytearray(), {}
+
+    def doc_id(self, page_id, title: str) -> str:
+        pid = int(page_id) if page_id is not None else -1
+        if pid >= 0:
+            byte, bit = divmod(pid, 8)
+            if byte >= len(self.seen):
+                self.seen.extend(bytes(byte + 1 - len(self.seen) + (1 << 16)))
+            if not self.seen[byte] & (1 << bit):
+                self.seen[byte] |= 1 << bit
+                return f"{self.site}:{pid}"
+        key = f"{self.site}:{pid}:{title}"
+        n = self.repeats[key] = self.repeats.get(key, 0) + 1
+        self.stats.skip("duplicate_page_id_kept")
+        if len(self.stats.warnings) < 50:
+            self.stats.warnings.append(f"page id {pid} repeats ({title!r}); its doc_id gets the title appended")
+        return key if n == 1 else f"{key}#{n}"
 
 
 def _pick_revision(page, which: str):

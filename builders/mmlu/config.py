@@ -8,6 +8,7 @@ from pydantic import Field, field_validator, model_validator
 from wiki_qa.configbase import StrictModel
 
 OUTPUT_SPLITS = ("train", "val", "test")
+DEFAULT_SPLITS = {"auxiliary_train": "train", "val": "val", "test": "test"}
 
 
 class MMLUConfig(StrictModel):
@@ -16,15 +17,23 @@ class MMLUConfig(StrictModel):
     # or a folder of parquet files in the cais/mmlu layout (<subject>/<split>-*.parquet).
     path: str
     subjects: list[str] | None = None  # e.g. [abstract_algebra, anatomy]; None = all found
-    # Input split -> output split. Add `dev: train` (or val/test) to use dev as data too.
-    splits: dict[str, str] = Field(
-        default_factory=lambda: {"auxiliary_train": "train", "val": "val", "test": "test"}
-    )
+    # Input split -> output split, merged over the default {auxiliary_train: train, val: val, test: test}:
+    # `dev: train` adds dev as data (`--set source.splits.dev=train`), `test: null` drops test.
+    splits: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_SPLITS))
     # plain: "{question}\nA. ..\nD. ..\n"; standard: the MMLU eval header + k_shot dev examples + "Answer:".
     template: Literal["plain", "standard"] = "plain"
     k_shot: int = Field(0, ge=0, le=5)
     completion: Literal["text", "letter"] = "text"
     lang: str | None = "en"
+
+    @field_validator("splits", mode="before")
+    @classmethod
+    def _merge_defaults(cls, v):
+        # Merged, so that one `--set source.splits.dev=train` does not silently drop val/test.
+        if not isinstance(v, dict):
+            return v
+        merged = {**DEFAULT_SPLITS, **v}
+        return {k: d for k, d in merged.items() if d not in (None, "null", "none", "")}
 
     @field_validator("splits")
     @classmethod

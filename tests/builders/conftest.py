@@ -16,10 +16,15 @@ def data_dir() -> pathlib.Path:
     return DATA
 
 
-def read_all(source, limit=None):
-    """Run a source over all its shards the way the pipeline does; returns (rows, stats)."""
+def _read_all(source, limit=None):
     from wiki_qa.builders.base import SourceStats
 
     stats = SourceStats()
     rows = [row for shard in source.shards() for row in source.read(shard, stats, limit)]
     return rows, stats
+
+
+@pytest.fixture
+def read_all():
+    """Run a source over all its shards the way the pipeline does; returns (rows, stats)."""
+    return _read_all

@@ -31,19 +31,18 @@ class Cache:
 
     def __init__(self, path: str):
         self.path = os.path.abspath(path)
-        self._local = None
+        self._local, self._pid = None, None
 
     def __getstate__(self):
         return {"path": self.path}
 
     def __setstate__(self, state):
-        self.path, self._local = state["path"], None
+        self.path, self._local, self._pid = state["path"], None, None
 
     @property
     def db(self) -> sqlite3.Connection:
-        if self._local is None or self._local.pid != os.getpid():
-            self._local = threading.local()
-            self._local.pid = os.getpid()
+        if self._local is None or self._pid != os.getpid():  # fresh connections after a fork
+            self._local, self._pid = threading.local(), os.getpid()
         con = getattr(self._local, "con", None)
         if con is None:
             os.makedirs(os.path.dirname(self.path), exist_ok=True)

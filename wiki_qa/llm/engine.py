@@ -31,16 +31,16 @@ class Transient(Exception):
 
 
 class AIMD:
-    """Concurrency gate whose limit halves on 429 (at most once per cool-down) and grows by ~1 per
-    `limit` successes. FIFO futures instead of a Condition: waking 1000 waiters per release is O(n^2)."""
+    """Concurrency gate whose limit halves on 429 and grows by ~1 per `limit` successes (TCP-style).
+    A 429 for a request sent before the last cut is the same congestion signal: it does not cut again.
+    FIFO futures instead of a Condition: waking 1000 waiters per release is O(n^2)."""
 
-    def __init__(self, limit: int, cooldown_s: float = 1.0):
+    def __init__(self, limit: int):
         self.max = limit
         self.limit = float(limit)
         self.min_seen = limit
         self.inflight = 0
-        self.cooldown_s = cooldown_s
-        self._last_cut = 0.0
+        self._last_cut = -1.0
         self._waiters: collections.deque = collections.deque()
 
     async def acquire(self):
@@ -72,10 +72,9 @@ class AIMD:
             self.limit = min(self.max, self.limit + 1.0 / self.limit)
             self._wake()
 
-    def on_throttle(self):
-        now = time.monotonic()
-        if now - self._last_cut >= self.cooldown_s:  # one burst of 429s is one signal, not twenty
-            self._last_cut = now
+    def on_throttle(self, sent_at: float):
+        if sent_at > self._last_cut:
+            self._last_cut = time.monotonic()
             self.limit = max(1.0, self.limit / 2)
             self.min_seen = min(self.min_seen, int(self.limit))
 
@@ -186,6 +185,7 @@ class Engine:
         returns {"error": reason} for deterministic request errors (cached too, so reruns stay free)."""
         cfg = self.cfg
         while True:
+            used = self.mode
             rf = self._response_format(schema)
             params = {"model": cfg.model, "temperature": cfg.temperature, "max_tokens": cfg.max_tokens,
                       "seed": cfg.seed}
@@ -197,7 +197,12 @@ class Engine:
                     return hit
             body = await self._send(messages, rf, params, n)
             if body.get("error") == "response_format_unsupported":
-                self.mode = {"json_schema": "json_object", "json_object": "text"}[self.mode]
+                # Concurrent requests all see the rejection: step down once from the mode *they* used.
+                order = ["json_schema", "json_object", "text"]
+                if used == "text":
+                    return {"error": "bad_request_400"}
+                if order.index(self.mode) <= order.index(used):
+                    self.mode = order[order.index(used) + 1]
                 continue
             if body.get("cacheable", True):
                 self.cache.put(k, body)
@@ -209,10 +214,11 @@ class Engine:
         for attempt in range(self.cfg.max_retries + 1):
             if attempt:
                 n.retries += 1
-            self._check_budget()
             resp, delay = None, None
             await gate.acquire()
+            sent_at = time.monotonic()
             try:
+                self._check_budget()  # after the gate: a thousand queued chunks must not all pass at $0
                 n.requests += 1
                 kw = {"response_format": rf} if rf else {}
                 if params.get("seed") is None:
@@ -220,7 +226,7 @@ class Engine:
                 resp = await client.chat.completions.create(messages=messages, **params, **kw)
                 gate.on_success()
             except openai.RateLimitError as e:
-                gate.on_throttle()
+                gate.on_throttle(sent_at)
                 self.min_seen = min(self.min_seen, gate.min_seen)
                 last, delay = "rate_limited", _retry_after(e)
             except (openai.AuthenticationError, openai.PermissionDeniedError) as e:

@@ -120,14 +120,20 @@ def generate(dataset: datasets.Dataset, task: str | None = None, llm=None, *, nu
                           [dataset._fingerprint, cfg.model_dump(mode="json"), run]),
                       desc=f"LLM {cfg.task} ({cfg.model})")
         t0 = time.monotonic()
+
+        def run_map():
+            try:
+                return dataset.map(_map_fn, **kwargs)
+            finally:
+                engine.close()  # in the thread that ran the map's loop
+
         try:
             if _in_running_loop():  # Jupyter: datasets cannot run its own loop inside a running one
                 with concurrent.futures.ThreadPoolExecutor(1) as ex:
-                    out = ex.submit(dataset.map, _map_fn, **kwargs).result()
+                    out = ex.submit(run_map).result()
             else:
-                out = dataset.map(_map_fn, **kwargs)
+                out = run_map()
         finally:
-            engine.close()
             stats.add_run(engine.cache, run, time.monotonic() - t0)
             if engine.min_seen < engine.per_loop_concurrency:
                 stats.min_concurrency = engine.min_seen

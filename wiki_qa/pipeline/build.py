@@ -7,6 +7,7 @@ in sqlite, so a rerun after a crash repeats no paid call.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime
 import functools
 import hashlib
@@ -39,6 +40,21 @@ def code_hash() -> str:
     return h.hexdigest()[:16]
 
 
+@contextlib.contextmanager
+def user_errors_unwrapped():
+    """datasets wraps whatever a generator raises in DatasetGenerationError; a UserError inside (a bad
+    namespace name, a stub dump) must still reach the CLI as the one-line error it is."""
+    try:
+        yield
+    except datasets.exceptions.DatasetGenerationError as e:
+        cause = e.__cause__ or e.__context__
+        while cause is not None and not isinstance(cause, UserError):
+            cause = cause.__cause__ or cause.__context__
+        if cause is not None:
+            raise cause from None
+        raise
+
+
 def needs_whole_dataset(cfg) -> bool:
     """Steps that look across splits or call an LLM need the materialized dataset, not a stream."""
     return bool(cfg.generate or cfg.dedup.enabled or cfg.decontaminate.evals)
@@ -64,8 +80,9 @@ def dataset_dict(cfg, num_proc: int | None = None, cache_dir: str | None = None,
     t0 = time.perf_counter()
     num_proc = num_proc or cfg.num_proc
     builder = stage_builder(cfg, cache_dir)
-    builder.download_and_prepare(num_proc=num_proc,
-                                 download_mode="force_redownload" if refresh else "reuse_dataset_if_exists")
+    with user_errors_unwrapped():
+        builder.download_and_prepare(num_proc=num_proc,
+                                     download_mode="force_redownload" if refresh else "reuse_dataset_if_exists")
     dsd = builder.as_dataset()
     from wiki_qa.hf_builder import load_stage_stats
 
@@ -152,7 +169,7 @@ def run(cfg, *, output: str | None = None, num_proc: int | None = None, refresh:
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.parent.mkdir(parents=True, exist_ok=True)
     try:
-        dsd.save_to_disk(str(tmp))
+        save_dataset_dict(dsd, str(tmp))
         report["timings_s"]["write"] = round(time.perf_counter() - t, 3)
         report["timings_s"]["total"] = round(time.perf_counter() - t0, 3)
         report["finished_at"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
@@ -173,6 +190,13 @@ def run(cfg, *, output: str | None = None, num_proc: int | None = None, refresh:
         report["published"] = do_publish(str(out), cfg.output, config_name=None)
         (out / "build_report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
     return report
+
+
+def save_dataset_dict(dsd: datasets.DatasetDict, path: str) -> None:
+    """save_to_disk that survives empty splits: datasets 5.2 writes no arrow file for a 0-row split unless
+    asked for one shard, and load_from_disk then fails (IndexError in concat_tables)."""
+    empty = {s: 1 for s in dsd if dsd[s].num_rows == 0}
+    dsd.save_to_disk(path, num_shards=empty or None)
 
 
 def _card(folder: Path, report: dict, cfg) -> None:

@@ -80,8 +80,11 @@ class Chunker:
         for piece in self._pieces(text, budget):
             n = self.size(piece)
             if cur and cur_size + sep + n > budget:
+                # A section heading belongs with the text after it, not at the end of a chunk.
+                carry = [cur.pop()] if len(cur) > 1 and _looks_like_heading(cur[-1]) else []
                 chunks.append(cur)
-                cur, cur_size = [], 0
+                cur = carry
+                cur_size = sum(self.size(p) for p in cur) + sep * len(cur)
             # Paragraphs inside a chunk keep their blank-line separation; sentences of one paragraph
             # that was split are re-joined with blank lines too (a small, harmless change of layout).
             cur.append(piece)
@@ -96,6 +99,10 @@ class Chunker:
                 body = body[: int(len(body) * 0.95)]
             out.append(head + body)
         return out
+
+
+def _looks_like_heading(piece: str) -> bool:
+    return "\n" not in piece and len(piece) < 80 and not piece.rstrip().endswith((".", "!", "?", ":", "。"))
 
 
 def word_count(text: str) -> int:

@@ -9,6 +9,11 @@ from pathlib import Path
 from wiki_qa.errors import UserError
 
 
+# OutputConfig field -> the flag the user typed, for one-line errors
+_FLAGS = {"push_to_hub": "--hub", "hub_config_name": "--config-name", "s3": "--s3",
+          "s3_endpoint_url": "--endpoint-url", "s3_region": "--region"}
+
+
 def register(subparsers) -> None:
     p = subparsers.add_parser("push", help="upload a finished build to the Hub and/or S3",
                               description="Upload a build folder (save_to_disk + build_report.json + README.md).")
@@ -44,7 +49,8 @@ def push_handler(args: argparse.Namespace) -> int:
                            s3_region=args.region)
     except ValidationError as exc:
         err = exc.errors()[0]
-        raise UserError(f"--{str(err['loc'][0]).replace('_', '-')}: {err['msg']}") from None
+        flag = _FLAGS.get(str(err["loc"][0]), str(err["loc"][0]))
+        raise UserError(f"{flag}: {err['msg'].removeprefix('Value error, ')}") from None
     validate_destinations(cfg)
     done = publish(args.dir, cfg, config_name=args.config_name)
     for dest, info in done.items():

@@ -169,11 +169,14 @@ def merge_metadata(hub: dict, local: dict) -> dict:
 
 def merge_body(body: str, repo_id: str, config_name: str, section: str) -> str:
     begin, end = CARD_BEGIN.format(config_name), CARD_END.format(config_name)
-    body = re.sub(re.escape(begin) + r".*?" + re.escape(end) + r"\n?", "", body, flags=re.S)
+    block = f"{begin}\n{section.strip()}\n{end}"
+    pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end), re.S)
+    if pattern.search(body):  # replace in place: a re-push must not reorder the card
+        return pattern.sub(lambda _: block, body, count=1)
     if "<!-- wiki_qa:" not in body and not body.strip().startswith("#"):
         body = (f"# {repo_id}\n\nBuilt with wiki_qa. Each config below is one build; load one with "
                 f'`load_dataset("{repo_id}", CONFIG)`.\n\n' + body.strip())
-    return body.rstrip() + f"\n\n{begin}\n{section.strip()}\n{end}\n"
+    return body.rstrip() + f"\n\n{block}\n"
 
 
 def _local_yaml(readme: Path, report: dict) -> str:

@@ -51,10 +51,12 @@ class UploadVerificationError(RuntimeError):
 # ---- URLs and options ---------------------------------------------------------------------------
 def parse_s3_url(url: str) -> tuple[str, str, str]:
     """`s3://b/x.tar.gz` -> (b, "x.tar.gz", "tarball"); `s3://b/p/` -> (b, "p/", "parquet")."""
-    m = re.fullmatch(r"s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:/(.*))?", url or "")
+    m = re.fullmatch(r"s3://([^/]+)(?:/(.*))?", url or "")
     if not m:
         raise ValueError(f"not an s3://BUCKET/... URL: {url!r}")
     bucket, key = m.group(1), m.group(2) or ""
+    if not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", bucket):
+        raise ValueError(f"{url!r}: invalid bucket name {bucket!r} (3-63 chars: a-z 0-9 . -)")
     if key.endswith(".tar.gz") and not key.endswith("/.tar.gz"):
         return bucket, key, "tarball"
     if key == "" or key.endswith("/"):
@@ -93,7 +95,7 @@ def storage_options(endpoint_url: str | None = None, region: str | None = None, 
     return opts
 
 
-def _client(opts: dict):
+def _client(opts: dict, attempts: int = 5):
     import boto3
     from botocore.config import Config
 
@@ -104,7 +106,7 @@ def _client(opts: dict):
         aws_secret_access_key=opts.get("secret"),
         aws_session_token=opts.get("token"),
         region_name=(opts.get("client_kwargs") or {}).get("region_name"),
-        config=Config(retries={"max_attempts": 5, "mode": "standard"}, connect_timeout=10, read_timeout=120),
+        config=Config(retries={"max_attempts": attempts, "mode": "standard"}, connect_timeout=10, read_timeout=120),
     )
 
 
@@ -123,7 +125,7 @@ def validate_s3(url: str, *, endpoint_url: str | None = None, region: str | None
     except ValueError as exc:
         raise UserError(str(exc), path="output.s3") from None
     opts = storage_options(endpoint_url, region)
-    client = _client(opts)
+    client = _client(opts, attempts=2)  # a check, not an upload: fail fast on a dead endpoint
     where = opts.get("endpoint_url", "AWS")
     try:
         client.head_bucket(Bucket=bucket)

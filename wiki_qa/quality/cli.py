@@ -114,31 +114,25 @@ def _emit(report: dict, args, human) -> None:
 
 
 def _check_build_config(args, path: Path) -> int:
-    """`check CONFIG`: check the config's output folder if it was built, else show the LLM-step estimate.
-    Needs the lead's wiki_qa.config.load_config and wiki_qa.llm.estimate (imported here, lazily)."""
-    try:
-        from wiki_qa.config import load_config
-    except ImportError:
-        print("check CONFIG needs wiki_qa.config.load_config, which this install does not have", file=sys.stderr)
-        return 1
+    """`check CONFIG`: check the config's output folder if it was built, else print the build's dry-run
+    estimate (documents, chunks, LLM requests/tokens/cost). The config and estimate live in other rooms
+    (wiki_qa.config.load_config, wiki_qa.pipeline.estimate.dry_run), so they are imported here, lazily."""
+    from wiki_qa.config import load_config
     from wiki_qa.quality.check import check_dir, format_report
     from wiki_qa.quality.config import CheckConfig
 
     build = load_config(str(path))
-    section = getattr(build, "check", None)
+    section = getattr(build, "check", None)   # BuildConfig.check, once the lead adds the section
     cfg = _with_overrides(section if isinstance(section, CheckConfig) else CheckConfig(), args)
-    out_dir = Path(str(build.output.dir))
+    out_dir = Path(str(getattr(build, "out_dir", None) or build.output.dir))
     if out_dir.exists():
         report = check_dir(out_dir, cfg)
         _emit(report, args, format_report)
         return 0 if report["ok"] else 1
-    try:
-        from wiki_qa.llm import estimate
-    except ImportError:
-        print(f"{out_dir} is not built yet and wiki_qa.llm.estimate is not available", file=sys.stderr)
-        return 1
-    est = estimate(build)
-    print(json.dumps(est, indent=2, default=str) if not isinstance(est, str) else est)
+    from wiki_qa.pipeline.estimate import dry_run
+
+    print(f"{out_dir} is not built yet; dry-run estimate:", file=sys.stderr)
+    print(json.dumps(dry_run(build), indent=2, default=str, ensure_ascii=False))
     return 0
 
 

@@ -44,7 +44,9 @@ class _NearIndex:
 
     def __init__(self, cfg: DedupConfig):
         self.cfg = cfg
-        self.lsh = MinHashLSH(threshold=cfg.threshold, num_perm=cfg.num_perm)
+        # weights favour recall (false negatives cost 9x false positives): every candidate is verified
+        # below, so an extra candidate costs one comparison while a missed one leaves a duplicate in.
+        self.lsh = MinHashLSH(threshold=cfg.threshold, num_perm=cfg.num_perm, weights=(0.1, 0.9))
         self.sigs: dict[int, np.ndarray] = {}
         # One permutation set shared by every MinHash: building them is the expensive part of MinHash().
         self._proto = MinHash(num_perm=cfg.num_perm, seed=cfg.seed)

