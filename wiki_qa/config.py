@@ -24,7 +24,7 @@ from wiki_qa.pipeline.chunk import ChunkConfig
 from wiki_qa.pipeline.formats import FormatConfig
 from wiki_qa.pipeline.split import SplitConfig
 from wiki_qa.publish.config import OutputConfig
-from wiki_qa.quality.config import DecontaminateConfig, DedupConfig
+from wiki_qa.quality.config import CheckConfig, DecontaminateConfig, DedupConfig
 
 
 class CleanConfig(StrictModel):
@@ -46,6 +46,7 @@ class BuildConfig(StrictModel):
     split: SplitConfig = SplitConfig()
     dedup: DedupConfig = DedupConfig()
     decontaminate: DecontaminateConfig = DecontaminateConfig()
+    check: CheckConfig = CheckConfig()
     output: OutputConfig = OutputConfig()
     engine: Literal["local", "ray"] = "local"
     ray_address: str | None = None  # with engine: ray; "auto" = an existing cluster

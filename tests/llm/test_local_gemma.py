@@ -23,6 +23,7 @@ def test_provider_local_qa_and_mcq_structure(real_chunks, tmp_path):
     out = generate(ds, "qa", cfg, stats=st)
     assert time.monotonic() - t < 120
     j = st.to_json()
+    print(json.dumps(j), out.to_list()[:2])
     assert sum(j["outcomes"].values()) == len(rows)          # every chunk accounted for
     assert j["requests"] >= len(rows) and j["prompt_tokens"] > 0 and j["completion_tokens"] > 0
     assert j["cost_usd"] == 0.0
@@ -44,7 +45,7 @@ def test_local_server_speaks_openai_with_json_schema():
         c = openai.OpenAI(base_url=url, api_key="none")
         assert any(m.id for m in c.models.list())
         schema = {"type": "object", "properties": {"answer": {"type": "string"}}, "required": ["answer"]}
-        r = c.chat.completions.create(model=local_server.MODEL_ALIAS, max_tokens=60, messages=[
+        r = c.chat.completions.create(model=local_server.MODEL_ALIAS, max_tokens=30, messages=[
             {"role": "user", "content": "What is the capital of France? Reply as JSON."}],
             response_format={"type": "json_schema", "json_schema": {"name": "a", "schema": schema}})
         if r.choices[0].finish_reason == "stop":

@@ -104,6 +104,11 @@ def test_validate_hub_token_and_permissions(hub, tmp_path):
              ("read_only", "org/fresh", "hf_test_read"), ("other_ns", "someone/else", "hf_test_write"),
              ("no_token", "org/fresh", None)]
     r = run_py(VALIDATE.format(cases=cases), hub_url=hub.url, hf_home=tmp_path / "hf")["out"]
+    # HF_TOKEN may also come from ./.env (run_py runs in tmp_path)
+    (tmp_path / ".env").write_text("HF_TOKEN=hf_test_write\n")
+    r2 = run_py(VALIDATE.format(cases=[("dotenv", "org/fromenv", None)]), hub_url=hub.url,
+                hf_home=tmp_path / "hf")["out"]
+    assert r2 == {"dotenv": "ok"} and "org/fromenv" in hub.state.repos
     assert r["new_repo"] == "ok" and "org/fresh" in hub.state.repos  # created before any build work
     assert r["bad_token"].startswith("output.push_to_hub: ") and "invalid" in r["bad_token"]
     assert "cannot write" in r["read_only"] and "org/fresh" in r["read_only"]

@@ -57,7 +57,7 @@ def user_errors_unwrapped():
 
 def needs_whole_dataset(cfg) -> bool:
     """Steps that look across splits or call an LLM need the materialized dataset, not a stream."""
-    return bool(cfg.generate or cfg.dedup.enabled or cfg.decontaminate.evals)
+    return bool(cfg.generate or cfg.dedup.enabled or (cfg.decontaminate.enabled and cfg.decontaminate.evals))
 
 
 def stage_builder(cfg, cache_dir: str | None = None):
@@ -107,7 +107,7 @@ def dataset_dict(cfg, num_proc: int | None = None, cache_dir: str | None = None,
         report["timings_s"]["generate"] = round(time.perf_counter() - t, 3)
         if cfg.dedup.enabled:
             dsd, report["dedup_generated"] = dedup(dsd, cfg.dedup, column="prompt")
-    if cfg.decontaminate.evals:
+    if cfg.decontaminate.enabled and cfg.decontaminate.evals:
         from wiki_qa.quality import decontaminate
 
         dsd, report["decontaminate"] = decontaminate(dsd, cfg.decontaminate)

@@ -17,7 +17,7 @@ _CONFIG_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 class OutputConfig(StrictModel):
     dir: str | None = None  # default: out/<name>
-    # Hub: `ORG/NAME`. The build becomes config `hub_config_name` (default: the build's `name`), so several
+    # Hub: `ORG/NAME`. The build becomes config `hub_config_name` (default "default"), so several
     # builds (formats, languages) live side by side in one repo.
     push_to_hub: str | None = None
     hub_config_name: str | None = None

@@ -26,7 +26,7 @@ def prompt(row, cfg) -> list[dict]:
 
 def schema(row, cfg) -> dict:
     return {"type": "object", "properties": {"items": {"type": "array", "items": _item_schema(cfg)}},
-            "required": ["items"]}
+            "required": ["items"], "additionalProperties": False}
 
 
 def parse(row, text, cfg):

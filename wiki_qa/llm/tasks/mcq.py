@@ -9,7 +9,8 @@ LETTERS = "ABCD"
 ITEM = {"type": "object", "properties": {
     "question": {"type": "string"},
     "options": {"type": "array", "items": {"type": "string"}, "minItems": 4, "maxItems": 4},
-    "answer": {"type": "string", "enum": list(LETTERS)}}, "required": ["question", "options", "answer"]}
+    "answer": {"type": "string", "enum": list(LETTERS)}}, "required": ["question", "options", "answer"],
+    "additionalProperties": False}
 
 
 def n_items(row, cfg) -> int:
@@ -24,7 +25,7 @@ def prompt(row, cfg) -> list[dict]:
 
 def schema(row, cfg) -> dict:
     return {"type": "object", "properties": {"items": {"type": "array", "items": ITEM, "minItems": 1,
-            "maxItems": n_items(row, cfg)}}, "required": ["items"]}
+            "maxItems": n_items(row, cfg)}}, "required": ["items"], "additionalProperties": False}
 
 
 def _letter(ans, options) -> str | None:

@@ -26,7 +26,7 @@ def prompt(row, cfg) -> list[dict]:
 def schema(row, cfg) -> dict:
     n = max(1, len(paragraphs(row)))
     return {"type": "object", "properties": {"items": {"type": "array", "items": {"type": "string"},
-            "minItems": n, "maxItems": n}}, "required": ["items"]}
+            "minItems": n, "maxItems": n}}, "required": ["items"], "additionalProperties": False}
 
 
 def parse(row, text, cfg):

@@ -6,7 +6,7 @@ from wiki_qa.llm import tasks as T
 
 VERSION = 1
 ITEM = {"type": "object", "properties": {"question": {"type": "string"}, "answer": {"type": "string"}},
-        "required": ["question", "answer"]}
+        "required": ["question", "answer"], "additionalProperties": False}
 
 
 def n_items(row, cfg) -> int:
@@ -21,7 +21,7 @@ def prompt(row, cfg) -> list[dict]:
 
 def schema(row, cfg) -> dict:
     return {"type": "object", "properties": {"items": {"type": "array", "items": ITEM, "minItems": 1,
-            "maxItems": n_items(row, cfg)}}, "required": ["items"]}
+            "maxItems": n_items(row, cfg)}}, "required": ["items"], "additionalProperties": False}
 
 
 def parse(row, text, cfg):

@@ -25,6 +25,10 @@ BLOCK_TAGS = frozenset({"p", "div", "li", "tr", "dd", "dt", "blockquote", "cente
 # Interwiki prefixes that are inline links to sister projects: keep their text.
 SISTER = frozenset("w wikt wiktionary s wikisource b wikibooks q wikiquote n wikinews v wikiversity voy "
                    "wikivoyage c commons m meta species mw d wikidata".split())
+# A prefixed link to a media file is a File: link even when the prefix is a name this dump's siteinfo
+# doesn't list (an Amharic page's [[ስዕል:Berlin.jpg|thumb|…]] inside an English-site export).
+MEDIA_TARGET = re.compile(r"\.(jpe?g|png|svg|gif|tiff?|webp|xcf|bmp|ogg|ogv|oga|webm|mp3|mp4|wav|flac|mid|"
+                          r"pdf|djvu|stl)\s*$", re.I)
 LANG_PREFIX = re.compile(r"^[a-z]{2,3}(?:-[a-z0-9]{2,8})*$|^simple$")
 MAGIC_WORD = re.compile(r"__[A-ZÀ-ÞА-ЯЁ_]{3,}__|__[^\W\d_]{3,}(?:_[^\W\d_]+)*__")
 # Localized #REDIRECT magic words for exports that predate the <redirect> element (MessagesXx.php).
@@ -124,7 +128,7 @@ def _link(node: Wikilink, syntax: WikiSyntax, opt: CleanOptions) -> str:
     target = target.lstrip(":").strip()
     prefix = norm(target.split(":", 1)[0]) if ":" in target else None
     if prefix is not None and not leading_colon:
-        if prefix in syntax.file_prefixes or prefix in syntax.category_prefixes:
+        if prefix in syntax.file_prefixes or prefix in syntax.category_prefixes or MEDIA_TARGET.search(target):
             return ""
         if prefix not in syntax.namespace_prefixes and prefix not in SISTER and LANG_PREFIX.match(prefix):
             return ""  # interlanguage link: [[fr:Paris]]
@@ -133,8 +137,9 @@ def _link(node: Wikilink, syntax: WikiSyntax, opt: CleanOptions) -> str:
         if prefix in syntax.file_prefixes:  # [[:File:x.jpg|caption]] -> caption only
             text = text.rsplit("|", 1)[-1]
         return text
-    if prefix is not None and (prefix in syntax.namespace_prefixes or prefix in SISTER):
-        target = target.split(":", 1)[1]
+    if prefix is not None and (prefix in syntax.namespace_prefixes or prefix in SISTER
+                               or prefix in syntax.category_prefixes or prefix in syntax.file_prefixes):
+        target = target.split(":", 1)[1]  # [[:Category:People from X]] reads as "People from X"
     return target.split("#", 1)[0] if not target.startswith("#") else target[1:]
 
 
@@ -176,7 +181,58 @@ _EMPTY_PARENS = re.compile(r"\s*\((?:[\s,;:.–-]|&nbsp;)*\)")
 _SPACE_BEFORE_PUNCT = re.compile(r"[ \t]+([,.;:!?])")
 
 
+_LEFT_LINK = re.compile(r"\[\[(?:[^\[\]|\n]*\|)?([^\[\]\n]*)\]\]?")
+_TEMPLATE_PARAM_LINE = re.compile(r"^\s*[|!][^\n]*$", re.M)
+
+
+def _balanced_end(text: str, start: int, open_: str, close: str) -> int | None:
+    depth, i = 0, start
+    while i < len(text) - 1:
+        pair = text[i:i + 2]
+        if pair == open_:
+            depth, i = depth + 1, i + 2
+        elif pair == close:
+            depth, i = depth - 1, i + 2
+            if depth == 0:
+                return i
+        else:
+            i += 1
+    return None
+
+
+_REF_LEFT = re.compile(r"<ref[^>]*/>|<ref[^>]*>.*?</ref\s*>|<ref[^>]*>[^\n]*", re.S | re.I)
+_MEDIA_LINK_START = re.compile(r"\[\[[^\[\]|\n]{1,40}:[^\[\]|\n]*\.(?:jpe?g|png|svg|gif|tiff?|webp|ogg|ogv|webm|pdf)"
+                               r"\s*[|\]]", re.I)
+
+
+def _strip_leftovers(text: str) -> str:
+    """Markup the parser left as text (it gives up on some malformed or very deep templates, and editors
+    leave typos such as `[[Thrissur]`): remove templates, refs and file links by bracket matching,
+    unwrap plain links."""
+    while "{{" in text:
+        start = text.index("{{")
+        end = _balanced_end(text, start, "{{", "}}")
+        if end is None:  # unbalanced: drop to the end of the paragraph
+            para = text.find("\n\n", start)
+            end = len(text) if para < 0 else para
+        text = text[:start] + text[end:]
+    m = _MEDIA_LINK_START.search(text)
+    while m:
+        end = _balanced_end(text, m.start(), "[[", "]]") or text.find("\n\n", m.start())
+        end = len(text) if end is None or end < 0 else end
+        text = text[:m.start()] + text[end:]
+        m = _MEDIA_LINK_START.search(text)
+    text = _REF_LEFT.sub("", text)
+    text = text.replace("}}", "")
+    text = _LEFT_LINK.sub(r"\1", text).replace("]]", "")
+    if "{|" in text or "|-" in text:
+        text = _TEMPLATE_PARAM_LINE.sub("", re.sub(r"^\s*\{\|.*$|^\s*\|[-}].*$", "", text, flags=re.M))
+    return text
+
+
 def _tidy(text: str) -> str:
+    if any(m in text for m in ("{{", "}}", "[[", "]]", "{|", "<ref", "<REF")):
+        text = _strip_leftovers(text)
     text = MAGIC_WORD.sub("", text)
     text = _EMPTY_PARENS.sub("", text)
     text = _SPACE_BEFORE_PUNCT.sub(r"\1", text)
