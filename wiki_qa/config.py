@@ -6,6 +6,7 @@ line naming the file and the key, with a "did you mean" for misspelt keys.
 """
 from __future__ import annotations
 
+import copy
 import difflib
 import importlib.resources
 import os
@@ -145,9 +146,9 @@ def load_config(path_or_name: str | os.PathLike, overrides: list[str] | dict | N
                 dotenv: bool = True) -> BuildConfig:
     path = find_config(str(path_or_name))
     if dotenv:
-        from dotenv import load_dotenv
+        from dotenv import find_dotenv, load_dotenv
 
-        load_dotenv(override=False)
+        load_dotenv(find_dotenv(usecwd=True), override=False)  # the .env where the user runs wiki-qa
     try:
         tree = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as e:
@@ -172,6 +173,7 @@ def _override_items(overrides, tree):
 def from_dict(tree: dict, path: Path | str = "<config>") -> BuildConfig:
     path = Path(path)
     secrets: set[str] = set()
+    raw = copy.deepcopy(tree)
     tree = _interpolate(tree, str(path), secrets)
     tree.setdefault("name", path.stem)
     _resolve_relative_paths(tree, path.parent)
@@ -180,6 +182,7 @@ def from_dict(tree: dict, path: Path | str = "<config>") -> BuildConfig:
     except ValidationError as e:
         raise UserError(f"{path}: {_explain(e, tree)}") from None
     cfg.__dict__["_secrets"] = secrets
+    cfg.__dict__["_raw"] = raw  # before ${ENV} interpolation: what the echo masks
     cfg.__dict__["_path"] = str(path)
     return cfg
 

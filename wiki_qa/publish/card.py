@@ -80,7 +80,7 @@ def card_metadata(report: dict, out_dir: Path | None = None) -> dict:
         meta["language"] = langs
     meta.update({"task_categories": tasks, "size_categories": [size_category(total)],
                  "pretty_name": report.get("name") or "wiki_qa build",
-                 "tags": sorted({"wiki_qa", f"source:{stype}", f"format:{cfg.get('format', 'unknown')}"}
+                 "tags": sorted({"wiki_qa", f"source:{stype}", f"format:{_format_name(cfg)}"}
                                 | ({"synthetic"} if gen else set()))})
     return meta
 
@@ -103,7 +103,7 @@ def render_body(report: dict, config_yaml: str, *, config_name: str | None = Non
     src = report.get("source") or {}
     splits = report.get("splits") or {}
     out = [f"## Config `{name}`", "",
-           f"Built by wiki_qa from a `{stype}` source in `{cfg.get('format', '?')}` "
+           f"Built by wiki_qa from a `{stype}` source in `{_format_name(cfg)}` "
            f"format. Versions: " + ", ".join(f"{k} {v}" for k, v in (report.get("versions") or {}).items()) + ".", ""]
 
     out += ["### Splits", "", _table([(s, n) for s, n in splits.items()] + [("total", sum(splits.values()))],
@@ -182,3 +182,9 @@ def write_card(out_dir: str | os.PathLike, report: dict, config_yaml: str) -> st
     text = render_card(report, config_yaml, out_dir)
     (out_dir / "README.md").write_text(text, encoding="utf-8")
     return text
+
+
+def _format_name(cfg: dict) -> str:
+    """`format:` is a name in YAML shorthand and a {type, system, template} mapping once resolved."""
+    fmt = cfg.get("format", "unknown")
+    return fmt.get("type", "unknown") if isinstance(fmt, dict) else str(fmt)

@@ -25,7 +25,9 @@ def prompt(row, cfg) -> list[dict]:
 
 
 def schema(row, cfg) -> dict:
-    return {"type": "object", "properties": {"items": {"type": "array", "items": _item_schema(cfg)}},
+    n = cfg.n or T.default_n(row)
+    return {"type": "object", "properties": {"items": {"type": "array", "items": _item_schema(cfg),
+            "minItems": 1, "maxItems": n}},
             "required": ["items"], "additionalProperties": False}
 
 
