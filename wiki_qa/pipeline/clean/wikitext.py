@@ -75,8 +75,39 @@ def is_disambiguation(title: str, text: str) -> bool:
             or title.rstrip().endswith(("(disambiguation)", "(Begriffsklärung)", "(homonymie)")))
 
 
+_COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.S)
+_REF_SPAN = re.compile(r"<ref\b[^>/]*/>|<ref\b[^>]*(?<!/)>.*?</ref\s*>", re.S | re.I)
+_BRACES = re.compile(r"\{\{|\}\}")
+
+
+def _prestrip(text: str) -> str:
+    """Cut what is always dropped (comments, refs, templates) before mwparserfromhell builds its tree.
+
+    Building template nodes is most of the parser's time on real articles (infoboxes, citations), and
+    the renderer would throw them away. Only balanced top-level {{...}} spans go; anything unbalanced is
+    left for the parser and the leftover pass.
+    """
+    text = _COMMENT.sub("", text)
+    text = _REF_SPAN.sub("", text)
+    if "{{" not in text:
+        return text
+    out, depth, start, last = [], 0, 0, 0
+    for m in _BRACES.finditer(text):
+        if m.group() == "{{":
+            if depth == 0:
+                start = m.start()
+            depth += 1
+        elif depth > 0:
+            depth -= 1
+            if depth == 0:
+                out.append(text[last:start])
+                last = m.end()
+    out.append(text[last:])
+    return "".join(out)
+
+
 def to_text(wikitext: str, syntax: WikiSyntax = WikiSyntax(), options: CleanOptions = CleanOptions()) -> str:
-    code = mwparserfromhell.parse(wikitext, skip_style_tags=False)
+    code = mwparserfromhell.parse(_prestrip(wikitext), skip_style_tags=False)
     out: list[str] = []
     _render(code.nodes, syntax, options, out, [False])
     return _tidy("".join(out))
