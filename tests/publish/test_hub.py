@@ -6,7 +6,7 @@ import re
 
 import yaml
 
-from conftest import SECRET, make_build, run_py
+from .conftest import SECRET, make_build, run_py
 
 PUSH = """
 import json, wiki_qa.publish as p
@@ -129,7 +129,7 @@ except PublishError as e:
 
 
 def test_publish_failure_midway_keeps_build_and_says_how_to_retry(hub, tmp_path):
-    from conftest import tree_digest
+    from .conftest import tree_digest
 
     d = make_build(tmp_path / "build")
     before = tree_digest(d)

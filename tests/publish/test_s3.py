@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SECRET, make_build, tree_digest
+from .conftest import SECRET, make_build, tree_digest
 from wiki_qa.errors import UserError
 from wiki_qa.publish import OutputConfig, PublishError, load_from_s3, publish, pull, push_to_s3, validate_destinations
 from wiki_qa.publish import s3 as s3mod

@@ -12,6 +12,7 @@ import random
 import time
 from dataclasses import asdict, dataclass, field
 
+import httpx2
 import openai
 
 from wiki_qa.errors import BuildAborted, UserError
@@ -141,21 +142,27 @@ class Engine:
         self._init_local()
 
     def state(self):
-        """(client, gate) bound to the running loop: a client from a previous map's loop is dead."""
+        """([clients], gate) bound to the running loop: a client from a previous map's loop is dead."""
         loop = asyncio.get_running_loop()
         st = self._loops.get(loop)
         if st is None:
-            client = openai.AsyncOpenAI(base_url=self.base_url, api_key=self._api_key or "none",
-                                        max_retries=0, timeout=self.cfg.timeout_s)
-            st = self._loops[loop] = (client, AIMD(self.per_loop_concurrency))
+            # Several small keep-alive pools instead of one big one: httpcore scans every connection of
+            # its pool on each request (O(n) per request), which costs ~40% of throughput at 256 in flight.
+            n = self.per_loop_concurrency
+            clients = []
+            for _ in range(-(-n // 32)):
+                http = openai.DefaultAsyncHttpxClient(limits=httpx2.Limits(max_connections=40, max_keepalive_connections=40))
+                clients.append(openai.AsyncOpenAI(base_url=self.base_url, api_key=self._api_key or "none",
+                                                  max_retries=0, timeout=self.cfg.timeout_s, http_client=http))
+            st = self._loops[loop] = (clients, AIMD(n))
         return st
 
     def close(self):
         """Close the clients of finished maps in this process (worker processes just exit)."""
-        for loop, (client, _) in list(self._loops.items()):
+        for loop, (clients, _) in list(self._loops.items()):
             if not loop.is_closed() and not loop.is_running():
                 try:
-                    loop.run_until_complete(client.close())
+                    loop.run_until_complete(asyncio.gather(*[c.close() for c in clients]))
                 finally:
                     loop.close()
             self._loops.pop(loop, None)
@@ -209,7 +216,8 @@ class Engine:
             return body
 
     async def _send(self, messages, rf, params, n: Counters) -> dict:
-        client, gate = self.state()
+        clients, gate = self.state()
+        client = clients[random.randrange(len(clients))]
         last = "unknown"
         for attempt in range(self.cfg.max_retries + 1):
             if attempt:
