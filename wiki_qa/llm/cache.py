@@ -47,9 +47,12 @@ class Cache:
         if con is None:
             os.makedirs(os.path.dirname(self.path), exist_ok=True)
             con = sqlite3.connect(self.path, timeout=60, isolation_level=None)
-            con.execute("PRAGMA journal_mode=WAL")
+            # WAL is persistent: switch (and create tables) only on a new file. Switching takes a lock that
+            # the busy timeout does not cover, so workers racing here would get "database is locked".
+            if con.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                con.execute("PRAGMA journal_mode=WAL")
+                con.executescript(SCHEMA)
             con.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across process kills
-            con.executescript(SCHEMA)
             self._local.con = con
         return con
 

@@ -109,6 +109,11 @@ def _backoff(attempt: int, base: float = 0.5, cap: float = 30.0) -> float:
     return random.uniform(0, min(cap, base * 2 ** attempt))  # full jitter: no thundering herd
 
 
+async def _close_all(clients):
+    # gather() must be created inside the loop that runs it (outside, it binds to another loop)
+    await asyncio.gather(*[c.close() for c in clients])
+
+
 class Engine:
     """Picklable: per-process/per-loop state (clients, gates, sqlite) is rebuilt lazily after a fork/pickle."""
 
@@ -151,7 +156,7 @@ class Engine:
             n = self.per_loop_concurrency
             clients = []
             for _ in range(-(-n // 32)):
-                http = openai.DefaultAsyncHttpxClient(limits=httpx2.Limits(max_connections=40, max_keepalive_connections=40))
+                http = openai.DefaultAsyncHttpxClient(limits=httpx2.Limits(max_connections=n + 8, max_keepalive_connections=n + 8))
                 clients.append(openai.AsyncOpenAI(base_url=self.base_url, api_key=self._api_key or "none",
                                                   max_retries=0, timeout=self.cfg.timeout_s, http_client=http))
             st = self._loops[loop] = (clients, AIMD(n))
@@ -162,7 +167,7 @@ class Engine:
         for loop, (clients, _) in list(self._loops.items()):
             if not loop.is_closed() and not loop.is_running():
                 try:
-                    loop.run_until_complete(asyncio.gather(*[c.close() for c in clients]))
+                    loop.run_until_complete(_close_all(clients))
                 finally:
                     loop.close()
             self._loops.pop(loop, None)
@@ -228,10 +233,12 @@ class Engine:
             try:
                 self._check_budget()  # after the gate: a thousand queued chunks must not all pass at $0
                 n.requests += 1
-                kw = {"response_format": rf} if rf else {}
-                if params.get("seed") is None:
-                    params = {k: v for k, v in params.items() if k != "seed"}
-                resp = await client.chat.completions.create(messages=messages, **params, **kw)
+                body = {"messages": messages, **{k: v for k, v in params.items() if v is not None}}
+                if rf:
+                    body["response_format"] = rf
+                # client.post, not chat.completions.create: same errors/auth/timeouts, but no typed-dict
+                # transform of the request and no pydantic model of the reply (~1.5 ms CPU per request).
+                resp = await client.post("/chat/completions", body=body, cast_to=object)
                 gate.on_success()
             except openai.RateLimitError as e:
                 gate.on_throttle(sent_at)
@@ -261,17 +268,18 @@ class Engine:
                 if attempt < self.cfg.max_retries:
                     await asyncio.sleep(delay * random.uniform(1.0, 1.1) if delay is not None else _backoff(attempt))
                 continue
-            usage = resp.usage
-            pt, ct = (usage.prompt_tokens or 0, usage.completion_tokens or 0) if usage else (0, 0)
+            if not isinstance(resp, dict):  # a 200 that is not JSON: let the parser/re-ask deal with it
+                return {"content": str(resp), "finish_reason": "stop", "prompt_tokens": 0, "completion_tokens": 0}
+            usage = resp.get("usage") or {}
+            pt, ct = usage.get("prompt_tokens") or 0, usage.get("completion_tokens") or 0
             c = prices.cost(self.price, pt, ct)
             n.prompt_tokens += pt
             n.completion_tokens += ct
             n.cost += c
             self._spent += c
-            ch = resp.choices[0] if resp.choices else None
-            return {"content": (ch.message.content if ch and ch.message else "") or "",
-                    "finish_reason": ch.finish_reason if ch else "empty",
-                    "prompt_tokens": pt, "completion_tokens": ct}
+            ch = (resp.get("choices") or [{}])[0]
+            return {"content": (ch.get("message") or {}).get("content") or "",
+                    "finish_reason": ch.get("finish_reason") or "empty", "prompt_tokens": pt, "completion_tokens": ct}
         return {"error": last, "cacheable": False}
 
     # -- one chunk --------------------------------------------------------------------------------

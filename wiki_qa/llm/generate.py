@@ -108,6 +108,7 @@ def generate(dataset: datasets.Dataset, task: str | None = None, llm=None, *, nu
         run = uuid.uuid4().hex
         engine = Engine(cfg, base_url=base_url, api_key=api_key, cache_path=cfg.cache_path(), run=run,
                         refresh=refresh, num_proc=num_proc or 1)
+        engine.cache.db  # create the file (WAL, tables) here, before worker processes race for it
         keep = [c for c in dataset.column_names if c != "text"]
         if "id" not in keep:
             keep.insert(0, "id")
