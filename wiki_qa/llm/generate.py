@@ -12,7 +12,8 @@ import datasets
 import openai
 
 from wiki_qa.errors import BuildAborted, UserError
-from wiki_qa.llm import prices, tasks, tokens
+from wiki_qa import tokens
+from wiki_qa.llm import prices, tasks
 from wiki_qa.llm.config import GenerateConfig
 from wiki_qa.llm.engine import Engine
 from wiki_qa.llm.stats import LLMStats
@@ -150,7 +151,7 @@ def estimate(rows, llm, task: str | None = None) -> dict:
     n_req = p_tok = c_tok = items = 0
     for row in rows:
         n_req += 1
-        p_tok += tokens.count_messages(t.prompt(row, cfg)) + (tokens.count(str(t.schema(row, cfg)))
+        p_tok += tokens.count_messages(t.prompt(row, cfg)) + (tokens.count_tokens(str(t.schema(row, cfg)))
                                                               if cfg.response_format == "json_schema" else 0)
         k, per = t.estimate_items(row, cfg)
         items += k

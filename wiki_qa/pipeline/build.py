@@ -77,16 +77,12 @@ class BuildResult:
 
 def dataset_dict(cfg, num_proc: int | None = None, cache_dir: str | None = None, refresh: bool = False,
                  with_report: bool = False):
+    from wiki_qa import executor
+
     t0 = time.perf_counter()
     num_proc = num_proc or cfg.num_proc
-    builder = stage_builder(cfg, cache_dir)
-    with user_errors_unwrapped():
-        builder.download_and_prepare(num_proc=num_proc,
-                                     download_mode="force_redownload" if refresh else "reuse_dataset_if_exists")
-    dsd = builder.as_dataset()
-    from wiki_qa.hf_builder import load_stage_stats
-
-    stage_stats = load_stage_stats(builder.cache_dir)
+    engine = executor.get(cfg.engine)
+    dsd, stage_stats = engine.stages(cfg, num_proc=num_proc, cache_dir=cache_dir, refresh=refresh)
     report = new_report(cfg, stage_stats, dsd)
     report["timings_s"]["stages"] = round(time.perf_counter() - t0, 3)
 
@@ -95,14 +91,12 @@ def dataset_dict(cfg, num_proc: int | None = None, cache_dir: str | None = None,
 
         dsd, report["dedup"] = dedup(dsd, cfg.dedup, column="text" if "text" in dsd["train"].column_names
                                      else "prompt")
-    if cfg.generate:
+    if cfg.generate and "text" in dsd["train"].column_names:  # example sources are examples already
         t = time.perf_counter()
-        from wiki_qa.llm import generate
         from wiki_qa.llm.stats import LLMStats
 
         stats = LLMStats()
-        dsd = datasets.DatasetDict({s: generate(dsd[s], llm=cfg.generate, num_proc=num_proc, refresh=refresh,
-                                                stats=stats) for s in SPLITS})
+        dsd = engine.generate(dsd, cfg, num_proc=num_proc, refresh=refresh, stats=stats)
         report["llm"] = stats.to_json()
         report["timings_s"]["generate"] = round(time.perf_counter() - t, 3)
         if cfg.dedup.enabled:

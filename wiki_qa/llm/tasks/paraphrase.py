@@ -58,5 +58,5 @@ def parse(row, text, cfg):
 
 def estimate_items(row, cfg) -> tuple[int, int]:
     paras = paragraphs(row)
-    from wiki_qa.llm.tokens import count
+    from wiki_qa.tokens import count_tokens as count
     return len(paras), (max((count(p) for p in paras), default=0) * 11) // 10
