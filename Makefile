@@ -11,6 +11,10 @@ $(STAMP): pyproject.toml setup.py
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e ".[dev,local]"
 	$(BIN)/pip check
+	# headless Chromium renders the HTML report in tests/viz (Debian package; root, or sudo when present)
+	command -v chromium >/dev/null || test -x /usr/bin/chromium || \
+	  ($$( [ "$$(id -u)" = 0 ] || echo sudo ) sh -c 'apt-get update -qq && \
+	   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium')
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -22,7 +26,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
-	$(BIN)/python bench/parse.py
+	$(BIN)/python bench/run_all.py
 
 clean:
 	rm -rf out .pytest_cache build *.egg-info

@@ -2,25 +2,13 @@
 from __future__ import annotations
 
 import collections
-import xml.etree.ElementTree as ET
 
-import mwxml
-
-from wiki_qa.builders.mediawiki.siteinfo import SiteInfo
-from wiki_qa.builders.mediawiki.sniff import sniff_header
-from wiki_qa.errors import UserError
-from wiki_qa.io import open_input
+from wiki_qa.builders.mediawiki.dump import READ_ERRORS, open_dump, short
 from wiki_qa.pipeline.clean.wikitext import is_redirect
 
 
 def inspect_dump(path: str, limit: int | None = None) -> dict:
-    with open_input(path) as inp:
-        header = sniff_header(path, inp.stream)
-        try:
-            dump = mwxml.Dump.from_file(inp.stream)
-        except (ET.ParseError, mwxml.errors.MalformedXML, EOFError, OSError) as e:
-            raise UserError(f"{path}: not a readable MediaWiki export: {type(e).__name__}: {e}") from None
-        site = SiteInfo.from_mwxml(dump.site_info, header)
+    with open_dump(path) as (inp, dump, site):
         pages, redirects, revisions, stub = collections.Counter(), 0, 0, False
         truncated = None
         try:
@@ -37,10 +25,10 @@ def inspect_dump(path: str, limit: int | None = None) -> dict:
                     stub = True
                 if page.redirect or (last is not None and last.text and is_redirect(last.text)):
                     redirects += 1
-        except (ET.ParseError, mwxml.errors.MalformedXML, EOFError, OSError) as e:
-            truncated = f"{type(e).__name__}: {e}"
+        except READ_ERRORS as e:
+            truncated = short(e)
         return {
-            "path": path, "compression": inp.compression, "encoding": header["encoding"],
+            "path": path, "compression": inp.compression, "encoding": site.encoding,
             "schema_version": site.schema_version, "sitename": site.sitename, "dbname": site.dbname,
             "base": site.base, "lang": site.lang, "generator": site.generator,
             "namespaces": {k: v[0] if v[0] else "(main)" for k, v in sorted(site.namespaces.items())},

@@ -36,6 +36,7 @@ class SiteInfo:
     lang: str | None
     schema_version: str | None
     generator: str | None
+    encoding: str | None
     namespaces: dict[int, list[str]]  # id -> names (first = the dump's own name), "" for main
 
     @classmethod
@@ -54,7 +55,8 @@ class SiteInfo:
             if m:
                 lang = {"simple": "en"}.get(m.group(1), m.group(1).replace("_", "-"))
         return cls(dbname=site.dbname, sitename=site.name, base=site.base, lang=lang,
-                   schema_version=header.get("version"), generator=site.generator, namespaces=names)
+                   schema_version=header.get("version"), generator=site.generator,
+                   encoding=header.get("encoding"), namespaces=names)
 
     @property
     def site_key(self) -> str:

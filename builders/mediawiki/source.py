@@ -6,19 +6,15 @@ old exports, stub and truncation handling, and per-reason skip counts.
 """
 from __future__ import annotations
 
-import re
 import time
-import xml.etree.ElementTree as ET
 from typing import Iterator
-
-import mwxml
 
 from wiki_qa.builders.base import Source, SourceStats
 from wiki_qa.builders.mediawiki.config import MediaWikiConfig
+from wiki_qa.builders.mediawiki.dump import READ_ERRORS, open_dump, short
 from wiki_qa.builders.mediawiki.siteinfo import CATEGORY_NS, FILE_NS, MEDIA_NS, SiteInfo
-from wiki_qa.builders.mediawiki.sniff import sniff_header
 from wiki_qa.errors import UserError
-from wiki_qa.io import expand, identity, open_input
+from wiki_qa.io import expand, identity
 from wiki_qa.pipeline.clean.wikitext import WikiSyntax, is_disambiguation, is_redirect
 from wiki_qa.progress import input_bar
 
@@ -37,18 +33,13 @@ class MediaWikiSource(Source):
 
     def read(self, shard: str, stats: SourceStats, limit: int | None = None) -> Iterator[dict]:
         bar = input_bar(shard.rsplit("/", 1)[-1], None)
-        with open_input(shard, on_bytes=bar.update) as inp:
+        with open_dump(shard, on_bytes=bar.update) as (inp, dump, site):
             bar.total = inp.size
-            header = sniff_header(shard, inp.stream)
-            try:
-                dump = mwxml.Dump.from_file(inp.stream)
-            except (ET.ParseError, mwxml.errors.MalformedXML, EOFError, OSError) as e:
-                raise UserError(f"{shard}: not a readable MediaWiki export: {_short(e)}") from None
-            site = SiteInfo.from_mwxml(dump.site_info, header)
             yield from self._pages(shard, dump, site, stats, limit, bar)
-            if not stats.truncated:
-                _drain(inp.stream)  # so the sha256 covers the whole file even after --limit
-            stats.files.append({"path": shard, "sha256": inp.sha256 if not limit else None,
+            whole = not limit  # with --limit, don't read a 90 GB dump to the end just for its hash
+            if whole and not stats.truncated:
+                _drain(inp.stream)  # the sha256 must cover the whole file (the tail after the last page)
+            stats.files.append({"path": shard, "sha256": inp.sha256 if whole else None,
                                 "bytes": inp.bytes_read, "compression": inp.compression,
                                 "schema": site.schema_version, "site": site.site_key, "lang": site.lang})
         bar.close()
@@ -78,10 +69,10 @@ class MediaWikiSource(Source):
                 rev = _pick_revision(page, cfg.revision)
             except StopIteration:
                 return
-            except (ET.ParseError, mwxml.errors.MalformedXML, EOFError, OSError) as e:
+            except READ_ERRORS as e:
                 # A dump cut off mid-page: every complete page is already out; the partial one is dropped.
                 stats.truncated = True
-                stats.warnings.append(f"{shard}: input ends early ({_short(e)}); kept the "
+                stats.warnings.append(f"{shard}: input ends early ({short(e)}); kept the "
                                       f"{stats.pages_seen} complete pages before it")
                 return
             stats.pages_seen += 1
@@ -166,7 +157,3 @@ def _pick_revision(page, which: str):
 def _drain(stream) -> None:
     while stream.read(1 << 20):
         pass
-
-
-def _short(e: Exception) -> str:
-    return re.sub(r"\s+", " ", f"{type(e).__name__}: {e}")[:200]

@@ -116,7 +116,7 @@ def fake(fake_server_session, tmp_path, monkeypatch):
     """The fake server, reset to fault-free defaults, plus an env with a dummy key and a fresh cache."""
     fake_server_session.reset()
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-SECRET-123")
-    monkeypatch.setenv("WIKI_QA_CACHE", str(tmp_path / "llm.sqlite"))
+    monkeypatch.setenv("WIKI_QA_CACHE", str(tmp_path / "cache"))
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
     return fake_server_session
 

@@ -171,7 +171,7 @@ def test_json_schema_rejected_falls_back_and_text_mode_parses_fences(ds, fake, l
     out, st = run(ds, llm)
     assert rows_of(out) == baseline and fake.stats()["by_kind"]["reject_schema"] >= 1
     fake.reset()
-    out, st = run(ds, dict(llm, response_format="text", cache=os.environ["WIKI_QA_CACHE"] + ".text"))
+    out, st = run(ds, dict(llm, response_format="text", cache=os.path.join(os.environ["WIKI_QA_CACHE"], "text.sqlite")))
     assert rows_of(out) == baseline and st.outcomes["ok"] == len(ds)
 
 
@@ -196,7 +196,7 @@ def test_max_cost_stops_cleanly_and_cache_keeps_what_was_paid(ds, fake, llm):
         generate(ds, llm=priced)
     sent = fake.stats()["chat"]
     assert 1 <= sent <= 4  # each request costs > $0.5: stops after the first wave
-    cached = sqlite3.connect(os.environ["WIKI_QA_CACHE"]).execute("select count(*) from responses").fetchone()[0]
+    cached = sqlite3.connect(os.path.join(os.environ["WIKI_QA_CACHE"], "llm.sqlite")).execute("select count(*) from responses").fetchone()[0]
     assert cached == sent
 
 
@@ -220,7 +220,7 @@ generate(datasets.Dataset.from_list(rows), llm=json.loads(sys.argv[2]))
 
 def test_resume_after_kill_9(ds, fake, llm, baseline, tmp_path):
     fake.reset(latency=0.25)
-    cache = os.environ["WIKI_QA_CACHE"]
+    cache = os.path.join(os.environ["WIKI_QA_CACHE"], "llm.sqlite")
     (tmp_path / "rows.json").write_text(json.dumps(ds.to_list()))
     cfg = dict(llm, concurrency=2)
     env = dict(os.environ, PYTHONPATH=os.getcwd())

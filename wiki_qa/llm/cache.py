@@ -72,6 +72,19 @@ class Cache:
     def run_cost(self, run: str) -> float:
         return self.db.execute("SELECT COALESCE(SUM(cost), 0) FROM chunks WHERE run=?", (run,)).fetchone()[0]
 
+    # The engine awaits these; a remote cache (the Ray engine's cache actor) implements them over RPC.
+    async def aget(self, k: str) -> dict | None:
+        return self.get(k)
+
+    async def aput(self, k: str, body: dict) -> None:
+        self.put(k, body)
+
+    async def alog_chunk(self, run: str, chunk: str, rec: dict) -> None:
+        self.log_chunk(run, chunk, rec)
+
+    async def arun_cost(self, run: str) -> float:
+        return self.run_cost(run)
+
     def run_rows(self, run: str):
         return self.db.execute(
             "SELECT outcome, reason, requests, cache_hits, retries, prompt_tokens, completion_tokens, cost, dropped "

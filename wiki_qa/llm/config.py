@@ -28,6 +28,14 @@ class Price(StrictModel):
     output_per_1m: float
 
 
+class EndpointConfig(StrictModel):
+    """One OpenAI-compatible server in `generate.endpoints`. Requests go to the least busy live endpoint."""
+    base_url: str
+    concurrency: int | None = Field(None, ge=1)   # default: generate.concurrency
+    rate_limit: float | None = Field(None, gt=0)  # requests per second; None = no limit
+    api_key_env: str | None = None                # default: generate.api_key_env
+
+
 class GenerateConfig(StrictModel):
     task: Literal["qa", "mcq", "paraphrase", "custom"] = "qa"
     # "openai": any OpenAI-compatible endpoint (base_url / OPENAI_BASE_URL).
@@ -38,6 +46,14 @@ class GenerateConfig(StrictModel):
     # Name of the env var holding the key: the key itself never enters the config (or the report).
     api_key_env: str = "OPENAI_API_KEY"
     concurrency: int = Field(32, ge=1)
+    rate_limit: float | None = Field(None, gt=0)  # requests per second to base_url; None = no limit
+    # Several servers instead of base_url: each request goes to the least busy live one; an endpoint that
+    # fails `endpoint_failures` times in a row leaves the rotation for `endpoint_cooldown_s` (doubling,
+    # up to 10x, while it keeps failing), then gets one probe request.
+    endpoints: list[EndpointConfig] | None = Field(None, min_length=1)
+    endpoint_failures: int = Field(3, ge=1)
+    endpoint_cooldown_s: float = Field(5.0, gt=0)
+    ray_actors: int | None = Field(None, ge=1)  # engine: ray: LLM actors (default: one per 2 cluster CPUs)
     max_retries: int = Field(5, ge=0)
     timeout_s: float = 120.0
     temperature: float = 0.2
@@ -65,7 +81,7 @@ class GenerateConfig(StrictModel):
     validate_: ValidateConfig = Field(default_factory=ValidateConfig, alias="validate")
 
     # Cache / cost.
-    cache: str | None = None          # sqlite path; default $WIKI_QA_CACHE or ~/.cache/wiki_qa/llm.sqlite
+    cache: str | None = None          # sqlite path; default $WIKI_QA_CACHE/llm.sqlite (~/.cache/wiki_qa)
     max_cost_usd: float | None = None
     prices: dict[str, Price] = Field(default_factory=dict)  # overrides the built-in table, per model
     prices_file: str | None = None    # YAML {model: {input_per_1m, output_per_1m}}
@@ -73,5 +89,6 @@ class GenerateConfig(StrictModel):
     model_config = {**StrictModel.model_config, "populate_by_name": True}
 
     def cache_path(self) -> str:
-        return self.cache or os.environ.get("WIKI_QA_CACHE") or os.path.join(
-            os.path.expanduser("~"), ".cache", "wiki_qa", "llm.sqlite")
+        from wiki_qa.paths import cache_dir
+
+        return self.cache or cache_dir("llm.sqlite")

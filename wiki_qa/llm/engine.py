@@ -18,6 +18,7 @@ import openai
 from wiki_qa.errors import BuildAborted, UserError
 from wiki_qa.llm import cache as C
 from wiki_qa.llm import parsing, prices, tasks
+from wiki_qa.llm.endpoints import Endpoint, Router, Slot, resolve
 
 _OVERFLOW_MARKERS = ("context length", "context_length", "maximum context", "context window",
                      "exceeds the available context", "too many tokens", "prompt is too long")
@@ -115,18 +116,29 @@ async def _close_all(clients):
 
 
 class Engine:
-    """Picklable: per-process/per-loop state (clients, gates, sqlite) is rebuilt lazily after a fork/pickle."""
+    """Picklable: per-process/per-loop state (clients, gates, sqlite) is rebuilt lazily after a fork/pickle.
 
-    def __init__(self, cfg, *, base_url: str | None, api_key: str | None, cache_path: str, run: str,
-                 refresh: bool = False, num_proc: int = 1):
-        self.cfg, self.base_url, self._api_key = cfg, base_url, api_key
+    `endpoints` (see wiki_qa.llm.endpoints) default to the single `base_url`/`api_key` given, or to
+    cfg.endpoints. `num_proc` processes (or Ray actors) share each endpoint's concurrency and rate limit."""
+
+    def __init__(self, cfg, *, base_url: str | None = None, api_key: str | None = None, cache_path: str,
+                 run: str, refresh: bool = False, num_proc: int = 1, endpoints: list[Endpoint] | None = None):
+        if endpoints is None:
+            endpoints = resolve(cfg) if cfg.endpoints and not base_url else [
+                Endpoint(base_url, api_key, cfg.concurrency, cfg.rate_limit, cfg.api_key_env)]
+        self.cfg, self.endpoints = cfg, endpoints
+        self.base_url = endpoints[0].base_url
         self.cache = C.Cache(cache_path)
         self.run, self.refresh = run, refresh
         self.task = tasks.get(cfg.task)
         self.price = prices.price_for(cfg)
-        self.per_loop_concurrency = max(1, -(-cfg.concurrency // max(1, num_proc)))
+        self.num_proc = max(1, num_proc)
+        self.per_loop_concurrency = sum(self._share(ep.concurrency) for ep in endpoints)
         self.min_seen = self.per_loop_concurrency
         self._init_local()
+
+    def _share(self, concurrency: int) -> int:
+        return max(1, -(-concurrency // self.num_proc))
 
     def _init_local(self):
         # Strong refs on purpose: if datasets' loop were collected first, the client's __del__ would
@@ -146,25 +158,31 @@ class Engine:
         self.task = tasks.get(self.cfg.task)
         self._init_local()
 
-    def state(self):
-        """([clients], gate) bound to the running loop: a client from a previous map's loop is dead."""
+    def state(self) -> Router:
+        """The endpoints' clients and gates bound to the running loop: a client from a previous map's loop is dead."""
         loop = asyncio.get_running_loop()
         st = self._loops.get(loop)
         if st is None:
-            # Several small keep-alive pools instead of one big one: httpcore scans every connection of
-            # its pool on each request (O(n) per request), which costs ~40% of throughput at 256 in flight.
-            n = self.per_loop_concurrency
-            clients = []
-            for _ in range(-(-n // 32)):
-                http = openai.DefaultAsyncHttpxClient(limits=httpx2.Limits(max_connections=n + 8, max_keepalive_connections=n + 8))
-                clients.append(openai.AsyncOpenAI(base_url=self.base_url, api_key=self._api_key or "none",
-                                                  max_retries=0, timeout=self.cfg.timeout_s, http_client=http))
-            st = self._loops[loop] = (clients, AIMD(n))
+            slots = []
+            for i, ep in enumerate(self.endpoints):
+                # Several small keep-alive pools instead of one big one: httpcore scans every connection of
+                # its pool on each request (O(n) per request), which costs ~40% of throughput at 256 in flight.
+                n = self._share(ep.concurrency)
+                clients = []
+                for _ in range(-(-n // 32)):
+                    http = openai.DefaultAsyncHttpxClient(limits=httpx2.Limits(max_connections=n + 8, max_keepalive_connections=n + 8))
+                    clients.append(openai.AsyncOpenAI(base_url=ep.base_url, api_key=ep.api_key or "none",
+                                                      max_retries=0, timeout=self.cfg.timeout_s, http_client=http))
+                rate = ep.rate_limit / self.num_proc if ep.rate_limit else None
+                slots.append(Slot(i, ep, clients, AIMD(n), rate, self.cfg.endpoint_failures,
+                                  self.cfg.endpoint_cooldown_s))
+            st = self._loops[loop] = Router(slots)
         return st
 
     def close(self):
         """Close the clients of finished maps in this process (worker processes just exit)."""
-        for loop, (clients, _) in list(self._loops.items()):
+        for loop, router in list(self._loops.items()):
+            clients = [c for s in router.slots for c in s.clients]
             if not loop.is_closed() and not loop.is_running():
                 try:
                     loop.run_until_complete(_close_all(clients))
@@ -173,13 +191,13 @@ class Engine:
             self._loops.pop(loop, None)
 
     # -- cost -------------------------------------------------------------------------------------
-    def _check_budget(self):
+    async def _check_budget(self):
         limit = self.cfg.max_cost_usd
         if limit is None:
             return
         now = time.monotonic()
         if now - self._cost_checked > 1.0:  # other worker processes' spending, via the shared log
-            self._others, self._spent, self._cost_checked = self.cache.run_cost(self.run), 0.0, now
+            self._others, self._spent, self._cost_checked = await self.cache.arun_cost(self.run), 0.0, now
         if self._others + self._spent >= limit:
             raise BuildAborted(f"max_cost_usd={limit} reached (spent ~${self._others + self._spent:.4f}); "
                                "paid responses are cached, rerun with a higher limit to continue")
@@ -203,7 +221,7 @@ class Engine:
                       "seed": cfg.seed}
             k = C.key(messages=messages, rf=rf, params=params, task=cfg.task, v=self.task.VERSION)
             if not self.refresh:
-                hit = self.cache.get(k)
+                hit = await self.cache.aget(k)
                 if hit is not None:
                     n.cache_hits += 1
                     return hit
@@ -217,21 +235,21 @@ class Engine:
                     self.mode = order[order.index(used) + 1]
                 continue
             if body.get("cacheable", True):
-                self.cache.put(k, body)
+                await self.cache.aput(k, body)
             return body
 
     async def _send(self, messages, rf, params, n: Counters) -> dict:
-        clients, gate = self.state()
-        client = clients[random.randrange(len(clients))]
+        router = self.state()
         last = "unknown"
         for attempt in range(self.cfg.max_retries + 1):
             if attempt:
                 n.retries += 1
-            resp, delay = None, None
-            await gate.acquire()
+            resp, delay, down = None, None, False
+            slot = await router.acquire()
+            gate, client = slot.gate, slot.clients[random.randrange(len(slot.clients))]
             sent_at = time.monotonic()
             try:
-                self._check_budget()  # after the gate: a thousand queued chunks must not all pass at $0
+                await self._check_budget()  # after the gate: a thousand queued chunks must not all pass at $0
                 n.requests += 1
                 body = {"messages": messages, **{k: v for k, v in params.items() if v is not None}}
                 if rf:
@@ -242,12 +260,13 @@ class Engine:
                 gate.on_success()
             except openai.RateLimitError as e:
                 gate.on_throttle(sent_at)
-                self.min_seen = min(self.min_seen, gate.min_seen)
+                self.min_seen = min(self.min_seen, router.min_seen)
                 last, delay = "rate_limited", _retry_after(e)
             except (openai.AuthenticationError, openai.PermissionDeniedError) as e:
-                raise UserError(f"LLM server refused the credentials ({e.status_code}); check ${self.cfg.api_key_env}") from None
+                raise UserError(f"LLM server {slot.ep.name} refused the credentials ({e.status_code}); "
+                                f"check ${slot.ep.api_key_env}") from None
             except openai.NotFoundError:
-                raise UserError(f"LLM server has no model {self.cfg.model!r} (404)") from None
+                raise UserError(f"LLM server {slot.ep.name} has no model {self.cfg.model!r} (404)") from None
             except openai.BadRequestError as e:
                 msg = str(getattr(e, "message", e)).lower()
                 if any(m in msg for m in _OVERFLOW_MARKERS):
@@ -256,14 +275,20 @@ class Engine:
                     return {"error": "response_format_unsupported", "cacheable": False}
                 return {"error": f"bad_request_{e.status_code}"}
             except openai.APITimeoutError:
-                last = "timeout"
+                last, down = "timeout", True
             except openai.APIConnectionError:
-                last = "connection_error"
+                last, down = "connection_error", True
             except openai.APIStatusError as e:  # 5xx, 408, 409, odd gateways
-                last, delay = f"http_{e.status_code}", _retry_after(e)
+                last, delay, down = f"http_{e.status_code}", _retry_after(e), e.status_code >= 500
             finally:
-                gate.release()
+                router.release(slot)
+            if down:
+                router.failed(slot)
+            elif resp is not None:
+                router.ok(slot)
             if resp is None:
+                if down and router.other_usable(slot):
+                    continue  # fail over to another endpoint now, no backoff
                 # Retry-After when the server gave one (+10% jitter), else exponential backoff, full jitter.
                 if attempt < self.cfg.max_retries:
                     await asyncio.sleep(delay * random.uniform(1.0, 1.1) if delay is not None else _backoff(attempt))
@@ -321,5 +346,5 @@ class Engine:
         else:
             outcome = "failed"
         rec = {"outcome": outcome, "reason": reason, **asdict(n)}
-        self.cache.log_chunk(self.run, row["id"], rec)
+        await self.cache.alog_chunk(self.run, row["id"], rec)
         return examples, rec

@@ -13,13 +13,14 @@ import openai
 
 from wiki_qa.errors import BuildAborted, UserError
 from wiki_qa import tokens
+from wiki_qa.llm import endpoints as E
 from wiki_qa.llm import prices, tasks
 from wiki_qa.llm.config import GenerateConfig
 from wiki_qa.llm.engine import Engine
 from wiki_qa.llm.stats import LLMStats
 
 
-def _config(task, llm) -> GenerateConfig:
+def config(task, llm) -> GenerateConfig:
     if llm is None:
         cfg = GenerateConfig()
     elif isinstance(llm, GenerateConfig):
@@ -33,8 +34,7 @@ def _config(task, llm) -> GenerateConfig:
     return cfg
 
 
-def _endpoint(cfg) -> tuple[str | None, str | None]:
-    return cfg.base_url or os.environ.get("OPENAI_BASE_URL"), os.environ.get(cfg.api_key_env)
+_config = config  # old name
 
 
 def preflight(cfg, base_url, api_key, timeout_s: float = 10.0) -> None:
@@ -56,13 +56,51 @@ def preflight(cfg, base_url, api_key, timeout_s: float = 10.0) -> None:
     except openai.NotFoundError:
         raise UserError(f"LLM server {where} has no model {cfg.model!r}") from None
     except openai.APIConnectionError:
-        raise UserError(f"cannot reach LLM server at {where}: check generate.base_url") from None
+        raise E.Unreachable(f"cannot reach LLM server at {where}: check generate.base_url") from None
     except openai.APIStatusError as e:
         if e.status_code >= 500 or e.status_code == 429:
             return  # a busy/flaky server is the engine's job, not a config error
         raise UserError(f"LLM server {where} rejected a test request ({e.status_code})") from None
     finally:
         client.close()
+
+
+def example_rows(row: dict, examples: list[dict], task: str, keep: list[str]):
+    """The output rows of one chunk (both engines): prompt, completion, then the kept chunk columns."""
+    for k, ex in enumerate(examples):
+        yield k, {"prompt": ex["prompt"], "completion": ex["completion"],
+                  **{c: f"{row['id']}/{task}/{k}" if c == "id" else row[c] for c in keep}}
+
+
+def output_columns(column_names: list[str]) -> list[str]:
+    keep = [c for c in column_names if c != "text"]
+    if "id" not in keep:
+        keep.insert(0, "id")
+    return keep
+
+
+def output_features(features: datasets.Features, keep: list[str]) -> datasets.Features:
+    feats = {"prompt": datasets.Value("string"), "completion": datasets.Value("string")}
+    feats.update({c: features[c] for c in keep})
+    return datasets.Features(feats)
+
+
+def check_columns(column_names) -> None:
+    missing = {"id", "title", "text"} - set(column_names)
+    if missing:
+        raise UserError(f"generate: input rows lack columns {sorted(missing)} (expects chunk rows)")
+
+
+@contextlib.contextmanager
+def endpoints_for(cfg):
+    """Resolved, preflighted endpoints for the step (the bundled local server for provider: local)."""
+    with contextlib.ExitStack() as stack:
+        if cfg.provider == "local":
+            from wiki_qa.llm import local_server
+            eps = [E.Endpoint(stack.enter_context(local_server.serve()), None, cfg.concurrency, cfg.rate_limit)]
+        else:
+            eps = E.resolve(cfg)
+        yield E.preflight_all(cfg, eps, preflight)
 
 
 async def _map_fn(batch: dict, engine: Engine, keep: list[str]) -> dict:
@@ -72,11 +110,9 @@ async def _map_fn(batch: dict, engine: Engine, keep: list[str]) -> dict:
     for i in range(len(batch["id"])):
         row = {k: v[i] for k, v in batch.items()}
         examples, _ = await engine.run_chunk(row)
-        for k, ex in enumerate(examples):
-            out["prompt"].append(ex["prompt"])
-            out["completion"].append(ex["completion"])
-            for c in keep:
-                out[c].append(f"{row['id']}/{engine.cfg.task}/{k}" if c == "id" else row[c])
+        for _, ex in example_rows(row, examples, engine.cfg.task, keep):
+            for c, v in ex.items():
+                out[c].append(v)
     return out
 
 
@@ -94,29 +130,17 @@ def generate(dataset: datasets.Dataset, task: str | None = None, llm=None, *, nu
 
     Outcomes and counters go to `stats` (an LLMStats), not to columns.
     """
-    cfg = _config(task, llm)
+    cfg = config(task, llm)
     stats = stats if stats is not None else LLMStats()
-    missing = {"id", "title", "text"} - set(dataset.column_names)
-    if missing:
-        raise UserError(f"generate: input rows lack columns {sorted(missing)} (expects chunk rows)")
-    with contextlib.ExitStack() as stack:
-        if cfg.provider == "local":
-            from wiki_qa.llm import local_server
-            base_url, api_key = stack.enter_context(local_server.serve()), None
-        else:
-            base_url, api_key = _endpoint(cfg)
-        preflight(cfg, base_url, api_key)
+    check_columns(dataset.column_names)
+    with endpoints_for(cfg) as eps:
         run = uuid.uuid4().hex
-        engine = Engine(cfg, base_url=base_url, api_key=api_key, cache_path=cfg.cache_path(), run=run,
-                        refresh=refresh, num_proc=num_proc or 1)
+        engine = Engine(cfg, endpoints=eps, cache_path=cfg.cache_path(), run=run, refresh=refresh,
+                        num_proc=num_proc or 1)
         engine.cache.db  # create the file (WAL, tables) here, before worker processes race for it
-        keep = [c for c in dataset.column_names if c != "text"]
-        if "id" not in keep:
-            keep.insert(0, "id")
-        feats = {"prompt": datasets.Value("string"), "completion": datasets.Value("string")}
-        feats.update({c: dataset.features[c] for c in keep})
+        keep = output_columns(dataset.column_names)
         kwargs = dict(batched=True, batch_size=1, fn_kwargs={"engine": engine, "keep": keep},
-                      remove_columns=dataset.column_names, features=datasets.Features(feats),
+                      remove_columns=dataset.column_names, features=output_features(dataset.features, keep),
                       num_proc=num_proc, load_from_cache_file=False,  # our sqlite cache decides reuse
                       new_fingerprint=datasets.fingerprint.Hasher.hash(
                           [dataset._fingerprint, cfg.model_dump(mode="json"), run]),
@@ -146,7 +170,7 @@ def generate(dataset: datasets.Dataset, task: str | None = None, llm=None, *, nu
 def estimate(rows, llm, task: str | None = None) -> dict:
     """--dry-run: requests, prompt tokens (tiktoken cl100k_base, offline), estimated completion tokens and
     cost, without contacting any server. Retries and re-asks are not included (a lower bound)."""
-    cfg = _config(task, llm)
+    cfg = config(task, llm)
     t = tasks.get(cfg.task)
     n_req = p_tok = c_tok = items = 0
     for row in rows:

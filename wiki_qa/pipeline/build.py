@@ -156,8 +156,12 @@ def run(cfg, *, output: str | None = None, num_proc: int | None = None, refresh:
     dsd, report = dataset_dict(cfg, num_proc=num_proc, refresh=refresh, with_report=True)
     if sum(report["splits"].values()) == 0:
         src = report["source"]
+        llm = report.get("llm") or {}
+        why = (f"; the LLM step kept nothing: outcomes {llm.get('outcomes')}, failures {llm.get('failures')}"
+               if llm else "")
         raise UserError(f"{_inputs(cfg)}: the build is empty: {src['pages_seen']} pages seen, "
-                        f"{src['documents']} documents, skipped {src['skipped'] or 'none'}")
+                        f"{src['documents']} documents, {report['chunks']} chunks, skipped "
+                        f"{src['skipped'] or 'none'}{why}")
     t = time.perf_counter()
     tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)

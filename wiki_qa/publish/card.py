@@ -37,6 +37,14 @@ TASKS = {"qa": ["question-answering", "text-generation"], "mcq": ["multiple-choi
 SOURCE_TASKS = {"mmlu": ["multiple-choice", "question-answering"], "open_instruct": ["text-generation"],
                 "alpaca": ["text-generation"]}
 LANG_ALIASES = {"simple": "en"}  # simplewiki is English
+MAIN_PLOT = "report/lengths.png"  # written by `wiki-qa report` (wiki_qa.viz); linked when present
+
+
+def main_plot_markdown(out_dir: Path | None) -> str:
+    """The card's image line for the report's main plot (relative path), or "" if there is no report."""
+    if out_dir is None or not (Path(out_dir) / MAIN_PLOT).exists():
+        return ""
+    return f"![Token lengths per split]({MAIN_PLOT}) ([full report](report/index.html))"
 
 
 def size_category(n: int) -> str:
@@ -173,7 +181,9 @@ def render_card(report: dict, config_yaml: str, out_dir: Path | None = None,
     meta = card_metadata(report, out_dir)
     head = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True)
     title = report.get("name") or "wiki_qa build"
-    return f"---\n{head}---\n\n# {title}\n\n{render_body(report, config_yaml, config_name=config_name)}"
+    plot = main_plot_markdown(out_dir)
+    plot = f"{plot}\n\n" if plot else ""
+    return f"---\n{head}---\n\n# {title}\n\n{plot}{render_body(report, config_yaml, config_name=config_name)}"
 
 
 def write_card(out_dir: str | os.PathLike, report: dict, config_yaml: str) -> str:

@@ -283,7 +283,9 @@ def _pull_parquet(client, bucket, prefix, dl: Path, staged: Path, url: str) -> N
 def _cache_root(cache_dir: str | os.PathLike | None) -> Path:
     if cache_dir:
         return Path(cache_dir)
-    base = os.environ.get("WIKI_QA_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "wiki_qa")
+    from wiki_qa.paths import cache_dir
+
+    base = cache_dir()
     return Path(base) / "s3"
 
 

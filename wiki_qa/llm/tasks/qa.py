@@ -4,9 +4,13 @@ from __future__ import annotations
 from wiki_qa.llm import parsing as P
 from wiki_qa.llm import tasks as T
 
-VERSION = 1
-ITEM = {"type": "object", "properties": {"question": {"type": "string"}, "answer": {"type": "string"}},
-        "required": ["question", "answer"], "additionalProperties": False}
+VERSION = 2
+# The patterns rule out placeholder answers ("...", "[answer]", "<answer>") at the grammar level on servers
+# that constrain decoding (llama.cpp, vLLM), which small base models otherwise copy from the prompt.
+ITEM = {"type": "object", "properties": {
+    "question": {"type": "string", "minLength": 8, "maxLength": 300, "pattern": "^[^.\\[<\\s][^\\n]*\\?$"},
+    "answer": {"type": "string", "minLength": 1, "maxLength": 600, "pattern": "^[^.\\[<\\s][^\\n]*$"}},
+    "required": ["question", "answer"], "additionalProperties": False}
 
 
 def n_items(row, cfg) -> int:

@@ -1,0 +1,35 @@
+"""Run notebooks/quickstart.ipynb top to bottom with nbclient, so it never rots. Offline; the kernel is
+this interpreter (ipykernel's `python3` spec starts sys.executable), so it sees the venv's wiki_qa."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "quickstart.ipynb"
+
+
+def test_quickstart_notebook_runs(tmp_path):
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    env_before = dict(os.environ)
+    os.environ["HF_HUB_OFFLINE"] = "1"  # the kernel inherits this process's environment
+    try:
+        NotebookClient(nb, kernel_name="python3", timeout=120, resources={"metadata": {"path": str(tmp_path)}}
+                       ).execute()
+    finally:
+        os.environ.clear()
+        os.environ.update(env_before)
+    outputs = {i: "".join(o.get("text", "") for o in c.get("outputs", []) if o.get("output_type") == "stream")
+               for i, c in enumerate(nb.cells) if c.cell_type == "code"}
+    text = "\n".join(outputs.values())
+    assert f"python: {sys.executable}" in text  # the venv's interpreter, not some system python
+    assert "splits: {'train': 7, 'val': 1, 'test': 3}" in text
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+              if o.get("output_type") == "error"]
+    assert not errors
+    images = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+              if "image/png" in (o.get("data") or {})]
+    assert images, "the lengths plot was not displayed"

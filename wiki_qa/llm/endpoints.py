@@ -1,0 +1,192 @@
+"""Several OpenAI-compatible endpoints behind one engine: least-busy routing, per-endpoint concurrency
+(AIMD) and rate limit, and a circuit breaker that takes a failing endpoint out of rotation.
+
+`Endpoint` is the resolved, picklable description (URL, key, limits); `Slot` is its per-event-loop state
+(clients, gate, pacing, health); `Router` picks a slot for each request. A single `base_url` is one
+endpoint that is never taken out of rotation, so the single-server behaviour is unchanged.
+"""
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+import os
+import random
+import time
+from dataclasses import dataclass
+
+from wiki_qa.errors import UserError
+
+log = logging.getLogger("wiki_qa")
+
+
+@dataclass
+class Endpoint:
+    base_url: str | None
+    api_key: str | None
+    concurrency: int
+    rate_limit: float | None = None  # requests/s, whole run
+    api_key_env: str = "OPENAI_API_KEY"
+    healthy: bool = True             # False: failed the preflight, starts out of rotation
+
+    @property
+    def name(self) -> str:
+        return self.base_url or "api.openai.com"
+
+
+def resolve(cfg) -> list[Endpoint]:
+    """generate.endpoints (or the single base_url / $OPENAI_BASE_URL) with keys read from the environment."""
+    if cfg.endpoints:
+        out = []
+        for e in cfg.endpoints:
+            env = e.api_key_env or cfg.api_key_env
+            out.append(Endpoint(e.base_url, os.environ.get(env), e.concurrency or cfg.concurrency, e.rate_limit, env))
+        return out
+    return [Endpoint(cfg.base_url or os.environ.get("OPENAI_BASE_URL"), os.environ.get(cfg.api_key_env),
+                     cfg.concurrency, cfg.rate_limit, cfg.api_key_env)]
+
+
+class Unreachable(UserError):
+    """The preflight could not connect: with other endpoints left, the build goes on without this one."""
+
+
+def preflight_all(cfg, endpoints: list[Endpoint], check) -> list[Endpoint]:
+    """Preflight every endpoint. Credentials/model errors stop the build; an unreachable endpoint among
+    several starts out of rotation (the breaker probes it later). All unreachable: the first error."""
+    errors = []
+    for ep in endpoints:
+        try:
+            check(cfg, ep.base_url, ep.api_key)
+        except Unreachable as e:
+            if len(endpoints) == 1:
+                raise
+            ep.healthy = False
+            errors.append(e)
+            log.warning("%s; starting without it", e)
+    if errors and len(errors) == len(endpoints):
+        raise errors[0]
+    return endpoints
+
+
+class Slot:
+    """One endpoint as seen from one event loop: clients, AIMD gate, pacing and health."""
+
+    def __init__(self, index: int, ep: Endpoint, clients: list, gate, rate: float | None, threshold: int,
+                 cooldown_s: float):
+        self.index, self.ep, self.clients, self.gate, self.rate = index, ep, clients, gate, rate
+        self.threshold, self.cooldown_s = threshold, cooldown_s
+        self.fails = 0          # consecutive server failures
+        self.trips = 0          # times taken out of rotation since the last success
+        self.down_until = 0.0
+        self._next = 0.0        # pacing: earliest start of the next request
+        self.sent = 0
+        if not ep.healthy:
+            self._trip(time.monotonic())
+
+    @property
+    def tripped(self) -> bool:
+        return self.fails >= self.threshold
+
+    def usable(self, now: float) -> bool:
+        # Out of rotation until down_until; then half-open: one probe at a time until a success.
+        return not self.tripped or (now >= self.down_until and self.gate.inflight == 0)
+
+    def free(self) -> bool:
+        return self.gate.inflight < max(1, int(self.gate.limit))
+
+    def load(self) -> float:
+        return (self.gate.inflight + 1) / max(1, int(self.gate.limit))
+
+    async def pace(self):
+        if not self.rate:
+            return
+        now = time.monotonic()
+        start = max(now, self._next)
+        self._next = start + 1.0 / self.rate
+        if start > now:
+            await asyncio.sleep(start - now)
+
+    def _trip(self, now: float):
+        self.fails = max(self.fails, self.threshold)
+        self.trips += 1
+        wait = min(self.cooldown_s * 10, self.cooldown_s * 2 ** (self.trips - 1))
+        self.down_until = now + wait
+        log.warning("LLM endpoint %s out of rotation for %.0f s (%d failures in a row)", self.ep.name, wait,
+                    self.fails)
+
+
+class Router:
+    """Least busy live endpoint first (in-flight / limit); waits in FIFO order when all are full."""
+
+    def __init__(self, slots: list[Slot]):
+        self.slots = slots
+        self._waiters: collections.deque = collections.deque()
+
+    @property
+    def single(self) -> bool:
+        return len(self.slots) == 1
+
+    async def acquire(self) -> Slot:
+        while True:
+            now = time.monotonic()
+            usable = [s for s in self.slots if self.single or s.usable(now)]
+            free = [s for s in usable if s.free()]
+            if free:
+                best = min(s.load() for s in free)
+                slot = random.choice([s for s in free if s.load() == best])  # ties: spread, not first-wins
+                slot.gate.inflight += 1
+                slot.sent += 1
+                try:
+                    await slot.pace()
+                except BaseException:
+                    self.release(slot)
+                    raise
+                return slot
+            # Nothing free: wait for a release, or for a tripped endpoint's cooldown to end.
+            downs = [s.down_until - now for s in self.slots if s.tripped and s.down_until > now]
+            timeout = max(0.01, min(downs)) if downs else (None if usable else 0.05)
+            fut = asyncio.get_running_loop().create_future()
+            self._waiters.append(fut)
+            try:
+                await asyncio.wait_for(fut, timeout)
+            except asyncio.TimeoutError:
+                pass
+            except asyncio.CancelledError:
+                if fut.done() and not fut.cancelled():
+                    self._wake()  # pass on a wake-up we can no longer use
+                raise
+            finally:
+                if fut in self._waiters:
+                    self._waiters.remove(fut)
+
+    def release(self, slot: Slot):
+        slot.gate.inflight -= 1
+        self._wake()
+
+    def _wake(self):
+        now = time.monotonic()
+        free = sum(max(1, int(s.gate.limit)) - s.gate.inflight for s in self.slots
+                   if self.single or s.usable(now))
+        while free > 0 and self._waiters:
+            fut = self._waiters.popleft()
+            if not fut.done():
+                fut.set_result(None)
+                free -= 1
+
+    # -- health -------------------------------------------------------------------------------------
+    def ok(self, slot: Slot):
+        slot.fails, slot.trips = 0, 0
+
+    def failed(self, slot: Slot):
+        """A connection error, timeout or 5xx. Never trips the only endpoint (the retries handle it)."""
+        slot.fails += 1
+        if not self.single and slot.fails >= slot.threshold:
+            slot._trip(time.monotonic())
+
+    def other_usable(self, slot: Slot) -> bool:
+        now = time.monotonic()
+        return any(s is not slot and s.usable(now) for s in self.slots)
+
+    @property
+    def min_seen(self) -> int:
+        return sum(s.gate.min_seen for s in self.slots)
