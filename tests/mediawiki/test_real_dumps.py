@@ -64,7 +64,7 @@ def test_history_export_takes_latest_revision(tmp_path, mediawiki_dir):
 
 def test_export_03_history_whose_latest_revision_is_a_redirect_fails_clearly(tmp_path, mediawiki_dir):
     with pytest.raises(UserError, match=r"enwiki-pyrus-history-export-0.3.xml: the build is empty: 1 pages "
-                                        r"seen, 0 documents, skipped \{'redirect': 1\}"):
+                                        r"seen, 0 documents, 0 chunks, skipped \{'redirect': 1\}"):
         build(tmp_path, mediawiki_dir / "enwiki-pyrus-history-export-0.3.xml")
     # the page is read as export-0.3 with namespaces taken from the title, not skipped as unreadable
     from wiki_qa.builders.mediawiki.inspect import inspect_dump
