@@ -35,12 +35,12 @@ def test_inspect(mediawiki_dir):
 
 @pytest.mark.parametrize("args,message", [
     (["build", "nosuchconfig"], "nosuchconfig: no such config"),
-    (["build", "demo", "--set", "chunk.max_tokenz=5"], "unknown key 'chunk.max_tokenz' (did you mean 'chunk.max_tokens'?)"),
-    (["build", "demo", "--set", "source.path=/nope/dump.xml.bz2"], "/nope/dump.xml.bz2: no such file"),
-    (["build", "demo", "--set", "split.train=0.5"], "split ratios must be >= 0 and sum to 1"),
-    (["build", "demo", "--set", "source.type=gopher"], "source.type: must be one of mediawiki"),
-    (["build", "demo", "--set", "source.namespaces=[Nope]"], "'Nope' is not a namespace of this wiki"),
-    (["build", "demo", "--set", "format=messages"], "format 'messages' needs prompt/completion rows"),
+    (["build", "demo-text", "--set", "chunk.max_tokenz=5"], "unknown key 'chunk.max_tokenz' (did you mean 'chunk.max_tokens'?)"),
+    (["build", "demo-text", "--set", "source.path=/nope/dump.xml.bz2"], "/nope/dump.xml.bz2: no such file"),
+    (["build", "demo-text", "--set", "split.train=0.5"], "split ratios must be >= 0 and sum to 1"),
+    (["build", "demo-text", "--set", "source.type=gopher"], "source.type: must be one of mediawiki"),
+    (["build", "demo-text", "--set", "source.namespaces=[Nope]"], "'Nope' is not a namespace of this wiki"),
+    (["build", "demo-text", "--set", "format=messages"], "format 'messages' needs prompt/completion rows"),
     (["inspect", "/nope.xml"], "/nope.xml: no such file"),
 ])
 def test_bad_input_exits_2_with_one_line(tmp_path, args, message):
@@ -73,7 +73,7 @@ def test_dead_build_leaves_no_complete_looking_output(tmp_path, mediawiki_dir):
         "def boom(self, *a, **k): raise RuntimeError('disk full')\n"
         "datasets.Dataset.save_to_disk = boom\n"
         "from wiki_qa.cli import main\n"
-        f"sys.exit(main(['build', 'demo', '--output', {str(out)!r}]))\n"
+        f"sys.exit(main(['build', 'demo-text', '--output', {str(out)!r}]))\n"
     )
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert p.returncode == 1 and "disk full" in p.stderr and "--debug" in p.stderr

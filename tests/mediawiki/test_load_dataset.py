@@ -41,10 +41,10 @@ def calls(monkeypatch):
 
 
 def test_shipped_config_and_cli_give_the_same_dataset(tmp_path):
-    ds = load_dataset("wiki_qa", "demo")
+    ds = load_dataset("wiki_qa", "demo-text")
     assert set(ds) == {"train", "val", "test"}
     out = tmp_path / "demo"
-    proc = subprocess.run([sys.executable, "-m", "wiki_qa.cli", "build", "demo", "--output", str(out)],
+    proc = subprocess.run([sys.executable, "-m", "wiki_qa.cli", "build", "demo-text", "--output", str(out)],
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert rows(ds) == rows(load_from_disk(str(out)))
