@@ -122,8 +122,10 @@ def new_report(cfg, stage_stats: list[dict], stage_dsd) -> dict:
     # Every split's pass reads the whole input, so source counters come from the train passes of part 0.
     source = SourceStats()
     counts: dict[str, int] = {}
+    per_split = {s: 0 for s in SPLITS}
     timings = {"read": 0.0, "clean": 0.0, "chunk": 0.0}
     for st in stage_stats:
+        per_split[st["split"]] += st["counts"].get("documents_in_split", 0)
         if st["split"] == "train" and st["part"][0] == 0:
             source.merge(SourceStats.from_json(st["source"]))
         for k, v in st["counts"].items():
@@ -137,7 +139,7 @@ def new_report(cfg, stage_stats: list[dict], stage_dsd) -> dict:
         "source": source.to_json(),
         "chunks": counts.get("chunks", sum(stage_dsd[s].num_rows for s in SPLITS)),
         "dropped": {k: v for k, v in counts.items() if k not in ("chunks", "documents_in_split")},
-        "documents_per_split": {s: None for s in SPLITS},
+        "documents_per_split": per_split,
         "splits": {s: stage_dsd[s].num_rows for s in SPLITS},
         "llm": None,
         "timings_s": {k: round(v, 3) for k, v in timings.items()},
