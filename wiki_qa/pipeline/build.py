@@ -174,6 +174,9 @@ def run(cfg, *, output: str | None = None, num_proc: int | None = None, refresh:
         report["timings_s"]["total"] = round(time.perf_counter() - t0, 3)
         report["finished_at"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
         (tmp / "build_report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
+        from wiki_qa.viz import write_report
+
+        write_report(tmp, update_card=False)  # before the card, which embeds its main plot
         _card(tmp, report, cfg)
         if out.exists():
             old = out.parent / f".{out.name}.old-{os.getpid()}"
