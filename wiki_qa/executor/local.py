@@ -14,7 +14,10 @@ def stages(cfg, *, num_proc=None, cache_dir=None, refresh=False):
     with user_errors_unwrapped():
         builder.download_and_prepare(num_proc=num_proc,
                                      download_mode="force_redownload" if refresh else "reuse_dataset_if_exists")
-    return builder.as_dataset(), load_stage_stats(builder.cache_dir)
+    from wiki_qa.executor import canonical
+
+    dsd = builder.as_dataset()
+    return datasets.DatasetDict({s: canonical(dsd[s]) for s in dsd}), load_stage_stats(builder.cache_dir)
 
 
 def generate(dsd, cfg, *, num_proc=None, refresh=False, stats=None):

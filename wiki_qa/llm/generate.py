@@ -133,6 +133,10 @@ def generate(dataset: datasets.Dataset, task: str | None = None, llm=None, *, nu
     cfg = config(task, llm)
     stats = stats if stats is not None else LLMStats()
     check_columns(dataset.column_names)
+    if dataset.num_rows == 0:  # datasets' map of 0 rows drops the features; no server needed either
+        keep = output_columns(dataset.column_names)
+        feats = output_features(dataset.features, keep)
+        return datasets.Dataset.from_dict({c: [] for c in feats}, features=feats, split=dataset.split)
     with endpoints_for(cfg) as eps:
         run = uuid.uuid4().hex
         engine = Engine(cfg, endpoints=eps, cache_path=cfg.cache_path(), run=run, refresh=refresh,
