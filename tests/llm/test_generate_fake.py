@@ -60,7 +60,7 @@ def test_fault_free_columns_ids_and_rerun_sends_nothing(ds, fake, llm):
 
 
 def test_all_faults_same_output_as_fault_free(ds, fake, llm, baseline):
-    fake.reset(faults=ALL_FAULTS, slow_s=3.0)
+    fake.reset(faults=ALL_FAULTS, fault_first=list(ALL_FAULTS), slow_s=3.0)
     out, st = run(ds, dict(llm, timeout_s=1.0))
     kinds = fake.stats()["by_kind"]
     for k in ("invalid_json", "429", "500", "length", "slow", "drop"):

@@ -28,15 +28,20 @@ from aiohttp import web
 
 CFG = {"models": ["fake-model", "gpt-4o-mini"], "api_key": None, "latency": 0.0, "latency_dist": "fixed",
        "sigma": 0.5, "faults": {}, "fault_attempts": 1, "slow_s": 5.0, "retry_after": "0.2",
-       "max_concurrent": None, "reject_json_schema": False, "seed": 0}
+       "max_concurrent": None, "reject_json_schema": False, "seed": 0,
+       # faults given in order to the first fresh requests, whatever their text: lets a test be sure each
+       # kind occurs at least once, independent of how the prompts hash
+       "fault_first": []}
 STATS: dict = {}
 SEEN: dict = {}
+FIRST = [0]
 
 
 def reset():
     STATS.clear()
     STATS.update(requests=0, chat=0, by_kind={}, inflight=0, max_inflight=0)
     SEEN.clear()
+    FIRST[0] = 0
 
 
 def _h(*parts) -> float:
@@ -116,7 +121,10 @@ async def _chat(request, body):
     key = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
     attempt = SEEN[key] = SEEN.get(key, -1) + 1
     fault = None
-    if attempt < CFG["fault_attempts"]:
+    if attempt == 0 and FIRST[0] < len(CFG["fault_first"]):
+        fault = CFG["fault_first"][FIRST[0]]
+        FIRST[0] += 1
+    elif attempt < CFG["fault_attempts"]:
         r, acc = _h(CFG["seed"], key, attempt), 0.0
         for kind, rate in CFG["faults"].items():
             acc += rate
