@@ -43,7 +43,7 @@ def same_report(ra, rb):
 
 
 def test_demo_same_rows_and_counts(ray_local, tmp_path):
-    cfg = load_config("demo")
+    cfg = load_config("demo-text")
     (a, ra), (b, rb) = build(cfg, "local", tmp_path), build(cfg, "ray", tmp_path)
     assert sum(ra["splits"].values()) > 0
     same(a, b)

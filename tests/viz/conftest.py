@@ -9,5 +9,5 @@ def demo_build(tmp_path_factory):
     import wiki_qa
 
     out = tmp_path_factory.mktemp("viz") / "demo"
-    wiki_qa.build("demo", output=str(out))
+    wiki_qa.build("demo-text", output=str(out))
     return out
