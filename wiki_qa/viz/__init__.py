@@ -10,7 +10,7 @@ from wiki_qa.publish.card import MAIN_PLOT  # "report/lengths.png": the card lin
 REPORT_DIR = "report"
 
 
-def write_report(out_dir, *, sample: int = 5, max_rows: int = 20_000, update_card: bool = True):
+def write_report(out_dir, *, sample: int = 5, max_rows: int = 5_000, update_card: bool = True):
     """Write `out_dir/report/index.html` (+ PNGs) for a build folder; returns the path of index.html."""
     from wiki_qa.viz.report import write_report as _write
 

@@ -81,9 +81,13 @@ def token_lengths(splits: dict, max_rows: int) -> tuple[dict[str, dict[str, np.n
         sampled[split] = idx is not None
         part = ds if idx is None else ds.select(idx)
         for field in text_fields(ds.column_names):
-            texts = [_as_text(v) for v in part[field]]
-            out[field][split] = np.array([len(t) for t in enc.encode_ordinary_batch(texts, num_threads=2)]
-                                         if texts else [], dtype=np.int64)
+            # Batches, keeping only the lengths: token lists of a whole split would grow memory with the
+            # dataset (a build must keep flat memory, and it writes this report).
+            lengths: list[int] = []
+            for batch in part.select_columns([field]).iter(batch_size=256):
+                texts = [_as_text(v) for v in batch[field]]
+                lengths += [len(t) for t in enc.encode_ordinary_batch(texts, num_threads=2)]
+            out[field][split] = np.array(lengths, dtype=np.int64)
     return dict(out), sampled
 
 
@@ -143,7 +147,7 @@ def stage_timings(report: dict) -> list[tuple[str, float, str]]:
 
 
 # ---- writing -----------------------------------------------------------------------------------------
-def write_report(out_dir, *, sample: int = 5, max_rows: int = 20_000, update_card: bool = True) -> Path:
+def write_report(out_dir, *, sample: int = 5, max_rows: int = 5_000, update_card: bool = True) -> Path:
     from wiki_qa.viz import plots
 
     folder = Path(out_dir)
