@@ -72,3 +72,46 @@ def completion(text: str, cfg) -> str:
 
 def with_context(row, cfg, prompt: str) -> str:
     return f"{row['text']}\n\n{prompt}" if cfg.include_context else prompt
+
+
+# --- pieces several tasks share ------------------------------------------------------------------------
+
+def passage_prompt(tmpl: str, row, cfg, n: int) -> list[dict]:
+    """The chat request for a task whose template asks for `n` items about one passage."""
+    user = fill(tmpl, title=row["title"], text=row["text"], n=n, language=language(row, cfg),
+                instruction=instruction(row, cfg))
+    return messages(row, cfg, user)
+
+
+def items_schema(item: dict, n: int) -> dict:
+    """{"items": [item, ...]} with 1..n items: the response shape every item-producing task asks for."""
+    return {"type": "object", "properties": {"items": {"type": "array", "items": item, "minItems": 1,
+            "maxItems": n}}, "required": ["items"], "additionalProperties": False}
+
+
+def parse_pairs(row, text, cfg, prompt_key: str, completion_key: str, *, grounded: bool,
+                labels: tuple[str, str] = ("question", "answer")):
+    """Items with a prompt-like and a completion-like field -> (good examples, drop reasons). Each item is
+    judged on its own: length bounds, grounding in the chunk (when asked), no repeated prompt."""
+    from wiki_qa.llm import parsing as P
+
+    v = cfg.validate_
+    good, dropped, seen = [], [], set()
+    for it in P.items_of(P.parse_json(text)):
+        if not isinstance(it, dict):
+            dropped.append("not_an_object")
+            continue
+        q, a = P.as_str(it.get(prompt_key)), P.as_str(it.get(completion_key))
+        reason = P.check_text(q, labels[0], v.min_chars, v.max_question_chars) or \
+            P.check_text(a, labels[1], 1, v.max_answer_chars)
+        if not reason and grounded and v.grounding_threshold and \
+                P.grounding(a, row["text"]) < v.grounding_threshold:
+            reason = "ungrounded_answer"
+        if not reason and P.norm_question(q) in seen:
+            reason = "duplicate_question"
+        if reason:
+            dropped.append(reason)
+            continue
+        seen.add(P.norm_question(q))
+        good.append({"prompt": with_context(row, cfg, q), "completion": completion(a, cfg)})
+    return good, dropped

@@ -5,7 +5,6 @@ The model is asked for {"items": [<item matching json_schema>]}; each item's `pr
 """
 from __future__ import annotations
 
-from wiki_qa.llm import parsing as P
 from wiki_qa.llm import tasks as T
 
 VERSION = 1
@@ -18,37 +17,17 @@ def _item_schema(cfg) -> dict:
 
 
 def prompt(row, cfg) -> list[dict]:
-    tmpl = cfg.prompt_template or T.template("qa", cfg)
-    user = T.fill(tmpl, title=row["title"], text=row["text"], n=cfg.n or T.default_n(row),
-                  language=T.language(row, cfg), instruction=T.instruction(row, cfg))
-    return T.messages(row, cfg, user)
+    return T.passage_prompt(cfg.prompt_template or T.template("qa", cfg), row, cfg, cfg.n or T.default_n(row))
 
 
 def schema(row, cfg) -> dict:
-    n = cfg.n or T.default_n(row)
-    return {"type": "object", "properties": {"items": {"type": "array", "items": _item_schema(cfg),
-            "minItems": 1, "maxItems": n}},
-            "required": ["items"], "additionalProperties": False}
+    return T.items_schema(_item_schema(cfg), cfg.n or T.default_n(row))
 
 
 def parse(row, text, cfg):
-    v = cfg.validate_
-    good, dropped, seen = [], [], set()
-    for it in P.items_of(P.parse_json(text)):
-        if not isinstance(it, dict):
-            dropped.append("not_an_object")
-            continue
-        p, c = P.as_str(it.get(cfg.prompt_field)), P.as_str(it.get(cfg.completion_field))
-        reason = P.check_text(p, "prompt", v.min_chars, v.max_question_chars) or \
-            P.check_text(c, "completion", 1, v.max_answer_chars)
-        if not reason and P.norm_question(p) in seen:
-            reason = "duplicate_question"
-        if reason:
-            dropped.append(reason)
-            continue
-        seen.add(P.norm_question(p))
-        good.append({"prompt": T.with_context(row, cfg, p), "completion": T.completion(c, cfg)})
-    return good, dropped
+    # The user's schema: answers are whatever they asked for, so no grounding check.
+    return T.parse_pairs(row, text, cfg, cfg.prompt_field, cfg.completion_field, grounded=False,
+                         labels=("prompt", "completion"))
 
 
 def estimate_items(row, cfg) -> tuple[int, int]:

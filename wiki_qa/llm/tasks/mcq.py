@@ -18,14 +18,11 @@ def n_items(row, cfg) -> int:
 
 
 def prompt(row, cfg) -> list[dict]:
-    user = T.fill(T.template("mcq", cfg), title=row["title"], text=row["text"], n=n_items(row, cfg),
-                  language=T.language(row, cfg), instruction=T.instruction(row, cfg))
-    return T.messages(row, cfg, user)
+    return T.passage_prompt(T.template("mcq", cfg), row, cfg, n_items(row, cfg))
 
 
 def schema(row, cfg) -> dict:
-    return {"type": "object", "properties": {"items": {"type": "array", "items": ITEM, "minItems": 1,
-            "maxItems": n_items(row, cfg)}}, "required": ["items"], "additionalProperties": False}
+    return T.items_schema(ITEM, n_items(row, cfg))
 
 
 def _letter(ans, options) -> str | None:

@@ -1,7 +1,6 @@
 """qa: N question/answer pairs per chunk, answers grounded in the chunk."""
 from __future__ import annotations
 
-from wiki_qa.llm import parsing as P
 from wiki_qa.llm import tasks as T
 
 VERSION = 2
@@ -18,36 +17,15 @@ def n_items(row, cfg) -> int:
 
 
 def prompt(row, cfg) -> list[dict]:
-    user = T.fill(T.template("qa", cfg), title=row["title"], text=row["text"], n=n_items(row, cfg),
-                  language=T.language(row, cfg), instruction=T.instruction(row, cfg))
-    return T.messages(row, cfg, user)
+    return T.passage_prompt(T.template("qa", cfg), row, cfg, n_items(row, cfg))
 
 
 def schema(row, cfg) -> dict:
-    return {"type": "object", "properties": {"items": {"type": "array", "items": ITEM, "minItems": 1,
-            "maxItems": n_items(row, cfg)}}, "required": ["items"], "additionalProperties": False}
+    return T.items_schema(ITEM, n_items(row, cfg))
 
 
 def parse(row, text, cfg):
-    v = cfg.validate_
-    good, dropped, seen = [], [], set()
-    for it in P.items_of(P.parse_json(text)):
-        if not isinstance(it, dict):
-            dropped.append("not_an_object")
-            continue
-        q, a = P.as_str(it.get("question")), P.as_str(it.get("answer"))
-        reason = P.check_text(q, "question", v.min_chars, v.max_question_chars) or \
-            P.check_text(a, "answer", 1, v.max_answer_chars)
-        if not reason and v.grounding_threshold and P.grounding(a, row["text"]) < v.grounding_threshold:
-            reason = "ungrounded_answer"
-        if not reason and P.norm_question(q) in seen:
-            reason = "duplicate_question"
-        if reason:
-            dropped.append(reason)
-            continue
-        seen.add(P.norm_question(q))
-        good.append({"prompt": T.with_context(row, cfg, q), "completion": T.completion(a, cfg)})
-    return good, dropped
+    return T.parse_pairs(row, text, cfg, "question", "answer", grounded=True)
 
 
 def estimate_items(row, cfg) -> tuple[int, int]:
