@@ -67,16 +67,17 @@ def ours(xml: Path, work: Path) -> tuple[float, int]:
     return run(["-m", "wiki_qa.cli", "build", str(cfg), "--quiet"], env={"HF_DATASETS_CACHE": str(cache)})
 
 
-def five_times(xml: Path, dest: Path) -> None:
+def k_times(xml: Path, dest: Path, k: int = 5) -> None:
+    """The dump's pages repeated k times, with page ids shifted so every copy is a new document."""
     text = xml.read_text(encoding="utf-8")
     head, rest = text.split("<page>", 1)
     body, tail = ("<page>" + rest).rsplit("</page>", 1)
     body += "</page>"
     with dest.open("w", encoding="utf-8") as f:
         f.write(head)
-        for k in range(5):
+        for i in range(k):
             f.write(re.sub(r"(<page>\s*<title>[^<]*</title>\s*<ns>\d+</ns>\s*<id>)(\d+)",
-                           lambda m: f"{m.group(1)}{int(m.group(2)) + k * 10_000_000}", body))
+                           lambda m: f"{m.group(1)}{int(m.group(2)) + i * 10_000_000}", body))
         f.write(tail)
 
 
@@ -93,7 +94,7 @@ def main() -> None:
     base.write_text(BASELINE)
     t_mw, _ = run([str(base), str(xml)])
     big = work / "dump5x.xml"
-    five_times(xml, big)
+    k_times(xml, big, 5)
     t_big, rss5 = ours(big, work)
     rows = [("wiki_qa build (3 split passes, clean, chunk, save)", t_ours),
             ("WikiExtractor --processes 1", t_we), ("mwxml + mwparserfromhell.strip_code", t_mw)]

@@ -72,20 +72,6 @@ def bench_llm(quick: bool) -> dict:
 
 
 # ---- 3. memory versus dump size ----------------------------------------------------------------------
-def k_times(xml: Path, dest: Path, k: int) -> None:
-    """The dump's pages repeated k times with fresh page ids (bench/parse.py's five_times, for any k)."""
-    text = xml.read_text(encoding="utf-8")
-    head, rest = text.split("<page>", 1)
-    body, tail = ("<page>" + rest).rsplit("</page>", 1)
-    body += "</page>"
-    with dest.open("w", encoding="utf-8") as f:
-        f.write(head)
-        for i in range(k):
-            f.write(re.sub(r"(<page>\s*<title>[^<]*</title>\s*<ns>\d+</ns>\s*<id>)(\d+)",
-                           lambda m: f"{m.group(1)}{int(m.group(2)) + i * 10_000_000}", body))
-        f.write(tail)
-
-
 def bench_memory(dump: Path, sizes: list[int]) -> dict:
     parse = _load("bench_parse", BENCH / "parse.py")  # its ours(): one core, cold cache, peak RSS
     work = Path(tempfile.mkdtemp(prefix="wiki_qa-bench-mem-"))
@@ -97,7 +83,7 @@ def bench_memory(dump: Path, sizes: list[int]) -> dict:
         for k in sizes:
             src = xml if k == 1 else work / f"dump{k}x.xml"
             if k != 1:
-                k_times(xml, src, k)
+                parse.k_times(xml, src, k)
             mb = src.stat().st_size / 1e6
             secs, rss = parse.ours(src, work)
             rows.append({"k": k, "mb": round(mb, 1), "s": round(secs, 2), "rss_mib": round(rss / 2**20, 1),
