@@ -30,8 +30,8 @@ SOURCE_CLASSES = {
 SourceConfig = Annotated[Union[tuple(SOURCE_MODELS.values())], Field(discriminator="type")]
 
 
-def make_source(config):
+def make_source(config, clean=None):
     import importlib
 
     module, cls = SOURCE_CLASSES[config.type].split(":")
-    return getattr(importlib.import_module(module), cls)(config)
+    return getattr(importlib.import_module(module), cls)(config, clean)

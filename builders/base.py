@@ -77,8 +77,9 @@ class Source:
     # Licence for the dataset card, e.g. "cc-by-sa-4.0"; None = unknown/other.
     license: ClassVar[str | None] = None
 
-    def __init__(self, config: Any):
+    def __init__(self, config: Any, clean: Any = None):
         self.config = config
+        self.clean = clean  # the build's `clean:` section, for sources with markup to convert
 
     def shards(self) -> list[str]:
         """Independent units of input (file paths/URLs). Raises UserError when there is nothing to read."""
@@ -91,3 +92,8 @@ class Source:
     def read(self, shard: str, stats: SourceStats, limit: int | None = None) -> Iterator[dict]:
         """Yield rows (documents or examples) from one shard, updating `stats` as it goes."""
         raise NotImplementedError
+
+    def to_text(self, doc: dict) -> str:
+        """A document's plain text. Sources whose documents carry markup convert it here; the pipeline
+        calls this only for documents it keeps (after the split decision), so markup is converted once."""
+        return doc["text"]

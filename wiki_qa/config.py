@@ -18,6 +18,7 @@ import yaml
 from pydantic import Field, ValidationError, field_validator
 
 from wiki_qa.builders import SourceConfig
+from wiki_qa.builders.mediawiki.clean import CleanConfig
 from wiki_qa.configbase import StrictModel
 from wiki_qa.errors import UserError
 from wiki_qa.llm.config import GenerateConfig
@@ -26,15 +27,6 @@ from wiki_qa.pipeline.formats import FormatConfig
 from wiki_qa.pipeline.split import SplitConfig
 from wiki_qa.publish.config import OutputConfig
 from wiki_qa.quality.config import CheckConfig, DecontaminateConfig, DedupConfig
-
-
-class CleanConfig(StrictModel):
-    keep_tables: bool = False
-    keep_headings: bool = True
-    keep_wikitext: bool = False  # pass raw wikitext through (as the fofr seed project did for GPT)
-    # Sections whose content is lists of links and citations, not prose (matched case-insensitively).
-    drop_sections: list[str] = ["References", "External links", "Further reading", "See also", "Notes",
-                                "Bibliography", "Sources", "Footnotes", "Citations"]
 
 
 class BuildConfig(StrictModel):

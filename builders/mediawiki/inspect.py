@@ -4,7 +4,7 @@ from __future__ import annotations
 import collections
 
 from wiki_qa.builders.mediawiki.dump import READ_ERRORS, open_dump, short
-from wiki_qa.pipeline.clean.wikitext import is_redirect
+from wiki_qa.builders.mediawiki.clean import is_redirect
 
 
 def inspect_dump(path: str, limit: int | None = None) -> dict:

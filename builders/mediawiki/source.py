@@ -11,11 +11,13 @@ from typing import Iterator
 
 from wiki_qa.builders.base import Source, SourceStats
 from wiki_qa.builders.mediawiki.config import MediaWikiConfig
+from wiki_qa.builders.mediawiki.clean import CleanConfig, WikiSyntax, is_disambiguation, is_redirect
+from wiki_qa.builders.mediawiki.clean import options as clean_options
+from wiki_qa.builders.mediawiki.clean import to_text as wikitext_to_text
 from wiki_qa.builders.mediawiki.dump import READ_ERRORS, open_dump, short
 from wiki_qa.builders.mediawiki.siteinfo import CATEGORY_NS, FILE_NS, MEDIA_NS, SiteInfo
 from wiki_qa.errors import UserError
 from wiki_qa.io import expand, identity
-from wiki_qa.pipeline.clean.wikitext import WikiSyntax, is_disambiguation, is_redirect
 from wiki_qa.progress import input_bar
 
 
@@ -24,6 +26,11 @@ class MediaWikiSource(Source):
     kind = "documents"
     license = "cc-by-sa-4.0"
     Config = MediaWikiConfig
+
+    def __init__(self, config, clean: CleanConfig | None = None):
+        super().__init__(config, clean or CleanConfig())
+        self._options = clean_options(self.clean)
+        self._syntax = WikiSyntax()  # the dump being read: its localized File:/Category: names
 
     def shards(self) -> list[str]:
         return expand(self.config.path)
@@ -50,7 +57,7 @@ class MediaWikiSource(Source):
             wanted = site.resolve_namespaces(cfg.namespaces)
         except UserError as e:
             raise UserError(str(e), path=shard) from None
-        syntax = WikiSyntax(
+        self._syntax = WikiSyntax(
             file_prefixes=site.prefixes(FILE_NS, MEDIA_NS), category_prefixes=site.prefixes(CATEGORY_NS),
             namespace_prefixes=frozenset(site.lookup()),
         )
@@ -106,14 +113,18 @@ class MediaWikiSource(Source):
                 "doc_id": ids.doc_id(page.id, page.title or ""),
                 "title": page.title or "",
                 "text": text,
-                "markup": "wikitext",
                 "url": site.url(page.title or ""),
                 "lang": lang,
                 "source": f"mediawiki:{site.site_key}",
                 "meta": {"page_id": page.id, "namespace": ns, "revision_id": rev.id,
                          "timestamp": str(rev.timestamp) if rev.timestamp else None},
-                "_syntax": syntax,
             }
+
+
+    def to_text(self, doc: dict) -> str:
+        if self.clean.keep_wikitext:
+            return doc["text"]
+        return wikitext_to_text(doc["text"], self._syntax, self._options)
 
 
 class _DocIds:

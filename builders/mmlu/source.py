@@ -32,12 +32,12 @@ class MMLUSource(Source):
     Config = MMLUConfig
     license = "mit"
 
-    def __init__(self, config: MMLUConfig):
-        super().__init__(config)
+    def __init__(self, config: MMLUConfig, clean=None):
+        super().__init__(config, clean)
         self._dev_cache: dict[str, list[Item]] = {}
 
     def __getstate__(self):  # stays cheap to pickle: the dev cache is rebuilt in each worker
-        return {"config": self.config, "_dev_cache": {}}
+        return {"config": self.config, "clean": self.clean, "_dev_cache": {}}
 
     def _layout(self) -> Layout:
         layout = open_layout(self.config.path)

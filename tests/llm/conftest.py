@@ -22,7 +22,7 @@ DEFAULTS = {"fault_first": [], "models": ["fake-model", "gpt-4o-mini"], "api_key
 
 
 def _crude_clean(wikitext: str) -> str:
-    # Not the project's cleaner (that is pipeline/clean): just enough to get readable real prose.
+    # Not the project's cleaner (that is builders/mediawiki/clean): just enough to get readable real prose.
     t = re.sub(r"\{\{[^{}]*\}\}", "", wikitext)
     t = re.sub(r"\{\{[^{}]*\}\}", "", t)
     t = re.sub(r"<ref[^>]*/>|<ref.*?</ref>|<!--.*?-->", "", t, flags=re.S)

@@ -13,7 +13,6 @@ from typing import Iterator
 from wiki_qa.builders import make_source
 from wiki_qa.builders.base import SourceStats
 from wiki_qa.pipeline.chunk import Chunker, chunk_rows
-from wiki_qa.pipeline.clean.wikitext import CleanOptions, WikiSyntax, to_text
 from wiki_qa.pipeline.split import assign_split
 
 
@@ -29,19 +28,6 @@ class StageStats:
         return {"source": self.source.to_json(), "counts": self.counts, "timings": self.timings}
 
 
-def clean_options(cfg) -> CleanOptions:
-    from wiki_qa.builders.mediawiki.siteinfo import norm
-
-    return CleanOptions(keep_tables=cfg.clean.keep_tables, keep_headings=cfg.clean.keep_headings,
-                        drop_sections=frozenset(norm(s) for s in cfg.clean.drop_sections))
-
-
-def clean_document(doc: dict, cfg, options: CleanOptions) -> str:
-    if doc.get("markup") == "wikitext" and not cfg.clean.keep_wikitext:
-        return to_text(doc["text"], doc.get("_syntax") or WikiSyntax(), options)
-    return doc["text"]
-
-
 def in_part(doc_id: str, part: tuple[int, int] | None) -> bool:
     """Jobs k of n over one file each parse it all but clean only their 1/n of the documents."""
     if not part or part[1] == 1:
@@ -52,9 +38,8 @@ def in_part(doc_id: str, part: tuple[int, int] | None) -> bool:
 def split_rows(cfg, split: str, shard: str, stats: StageStats, part: tuple[int, int] | None = None
                ) -> Iterator[dict]:
     """Rows of `split` from `shard`: chunk rows for document sources, example rows for example sources."""
-    source = make_source(cfg.source)
+    source = make_source(cfg.source, clean=cfg.clean)
     chunker = Chunker(cfg.chunk) if source.kind == "documents" else None
-    options = clean_options(cfg)
     docs = source.read(shard, stats.source, limit=cfg.limit)
     t = time.perf_counter()
     for doc in docs:
@@ -65,7 +50,7 @@ def split_rows(cfg, split: str, shard: str, stats: StageStats, part: tuple[int, 
             if source.kind == "examples":
                 yield _example_row(doc)
             else:
-                text = clean_document(doc, cfg, options)
+                text = source.to_text(doc)
                 t2 = time.perf_counter()
                 stats.timings["clean"] += t2 - now
                 if not text.strip():
