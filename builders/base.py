@@ -30,9 +30,14 @@ class SourceStats:
     truncated: bool = False
     warnings: list[str] = dataclasses.field(default_factory=list)  # one line each, capped by the report
     errors: list[dict] = dataclasses.field(default_factory=list)  # per-item problems: {file, line|url, reason}
+    # Named tallies the report shows as top-N tables, e.g. {"templates_dropped": {"Infobox": 12}}.
+    tallies: dict[str, Counter] = dataclasses.field(default_factory=dict)
 
     def skip(self, reason: str, n: int = 1) -> None:
         self.skipped[reason] += n
+
+    def tally(self, kind: str, key: str, n: int = 1) -> None:
+        self.tallies.setdefault(kind, Counter())[key] += n
 
     def merge(self, other: "SourceStats") -> None:
         known = {f["path"] for f in self.files}
@@ -43,6 +48,8 @@ class SourceStats:
         self.truncated = self.truncated or other.truncated
         self.warnings += other.warnings
         self.errors += other.errors
+        for kind, counts in other.tallies.items():
+            self.tallies.setdefault(kind, Counter()).update(counts)
 
     def to_json(self) -> dict:
         return {
@@ -53,6 +60,7 @@ class SourceStats:
             "truncated": self.truncated,
             "warnings": self.warnings[:100],
             "errors": self.errors[:1000],
+            "tallies": {k: dict(v.most_common(50)) for k, v in sorted(self.tallies.items())},
         }
 
     @classmethod
@@ -65,6 +73,7 @@ class SourceStats:
             truncated=d.get("truncated", False),
             warnings=list(d.get("warnings", [])),
             errors=list(d.get("errors", [])),
+            tallies={k: Counter(v) for k, v in d.get("tallies", {}).items()},
         )
 
 
@@ -81,8 +90,11 @@ class Source:
         self.config = config
         self.clean = clean  # the build's `clean:` section, for sources with markup to convert
 
-    def shards(self) -> list[str]:
-        """Independent units of input (file paths/URLs). Raises UserError when there is nothing to read."""
+    def shards(self, parallel: int = 1) -> list[str]:
+        """Independent units of input: strings (file paths/URLs, or a source's own encoding of a part of a
+        file). `parallel` is how many workers want work; a source may cut its files into that many or more
+        shards (MediaWiki cuts dumps into byte ranges) but never reads a byte twice over all shards.
+        Raises UserError when there is nothing to read."""
         raise NotImplementedError
 
     def identity(self) -> list[dict]:
@@ -93,7 +105,7 @@ class Source:
         """Yield rows (documents or examples) from one shard, updating `stats` as it goes."""
         raise NotImplementedError
 
-    def to_text(self, doc: dict) -> str:
+    def to_text(self, doc: dict, stats: SourceStats) -> str:
         """A document's plain text. Sources whose documents carry markup convert it here; the pipeline
         calls this only for documents it keeps (after the split decision), so markup is converted once."""
         return doc["text"]

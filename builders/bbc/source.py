@@ -40,7 +40,7 @@ class BBCSource(Source):
             os.path.join(d, n) for d, _, names in os.walk(root) for n in names if n.lower().endswith(SAVED_EXTS)
         )
 
-    def shards(self) -> list[str]:
+    def shards(self, parallel: int = 1) -> list[str]:
         if self.config.html_dir:
             if not os.path.isdir(self.config.html_dir):
                 raise UserError("html_dir is not a folder", path=self.config.html_dir)

@@ -32,7 +32,7 @@ class MediaWikiSource(Source):
         self._options = clean_options(self.clean)
         self._syntax = WikiSyntax()  # the dump being read: its localized File:/Category: names
 
-    def shards(self) -> list[str]:
+    def shards(self, parallel: int = 1) -> list[str]:
         return expand(self.config.path)
 
     def identity(self) -> list[dict]:
@@ -121,7 +121,7 @@ class MediaWikiSource(Source):
             }
 
 
-    def to_text(self, doc: dict) -> str:
+    def to_text(self, doc: dict, stats: SourceStats) -> str:
         if self.clean.keep_wikitext:
             return doc["text"]
         return wikitext_to_text(doc["text"], self._syntax, self._options)

@@ -62,7 +62,7 @@ class MMLUSource(Source):
             if split in self.config.splits and (not wanted or split == "auxiliary_train" or subj in wanted)
         ]
 
-    def shards(self) -> list[str]:
+    def shards(self, parallel: int = 1) -> list[str]:
         layout = self._layout()
         files = self._selected(layout)
         if not files:

@@ -62,7 +62,7 @@ class OpenInstructSource(Source):
     kind = "examples"
     Config = OpenInstructConfig
 
-    def shards(self) -> list[str]:
+    def shards(self, parallel: int = 1) -> list[str]:
         shards = list_inputs(self.config.path, self.config.format)
         if not shards:
             raise UserError("no input files found (jsonl, json, parquet or csv, or a Hub dataset id)", path=self.config.path)

@@ -48,7 +48,7 @@ class TextSource(Source):
             paths = [p for p in roots if fs.exists(p)]
         return fs, [p for p in paths if not fs.isdir(p)]
 
-    def shards(self) -> list[str]:
+    def shards(self, parallel: int = 1) -> list[str]:
         fs, paths = self._fs_and_paths()
         if not paths:
             raise UserError("no text files found (a file, a folder of *.txt, or a glob)", path=self.config.path)

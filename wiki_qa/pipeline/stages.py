@@ -50,7 +50,7 @@ def split_rows(cfg, split: str, shard: str, stats: StageStats, part: tuple[int, 
             if source.kind == "examples":
                 yield _example_row(doc)
             else:
-                text = source.to_text(doc)
+                text = source.to_text(doc, stats.source)
                 t2 = time.perf_counter()
                 stats.timings["clean"] += t2 - now
                 if not text.strip():
