@@ -4,7 +4,9 @@ Order, best data first:
 1. Structured article data: Next.js `__NEXT_DATA__` (today's bbc.com and World Service pages), Simorgh's
    `window.SIMORGH_DATA`, or a bare World Service JSON document (the data behind the pages, 2019 onwards).
    Its blocks hold exactly headline + paragraphs, so nothing else can leak in.
-2. Older HTML (2015-2020): trafilatura for the body (precision mode), JSON-LD / OpenGraph for the metadata.
+2. HTML (old World Service .shtml, CPS story pages 2014-2020, server-rendered pages): trafilatura for the
+   body (precision mode); JSON-LD / OpenGraph / Dublin Core meta tags for the metadata. layouts.py names
+   the layout and tells articles from index pages by the page's own markup.
 Only headline + body paragraphs are kept: images, captions, media, related links and promos are dropped.
 """
 from __future__ import annotations
@@ -17,6 +19,8 @@ import re
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urljoin
+
+from .layouts import html_layout
 
 # trafilatura logs ERROR/WARNING for every page it finds no text in; we count and report those pages
 # ourselves (stats.errors), so its log lines would only be duplicate noise in the build output.
@@ -59,12 +63,25 @@ class Article:
     topic: str | None = None
     is_article: bool = True  # False for front pages / topic indexes: they yield links, not documents
     method: str = ""  # which extractor produced it: next_data | simorgh | ws_json | trafilatura | json_ld
+    layout: str = "generic"  # which page layout it came from (layouts.LAYOUTS)
     links: list[str] = dataclasses.field(default_factory=list)
     canonical: str | None = None  # the page's own idea of its URL (link rel=canonical, og:url, assetUri)
 
     @property
     def text(self) -> str:
         return "\n\n".join(self.paragraphs)
+
+
+# Scripts written without spaces between words: each character counts as a word for length checks.
+_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
+def word_count(text: str) -> int:
+    """Whitespace words, with Chinese/Japanese characters counted one by one (they use no spaces)."""
+    unspaced = len(_UNSPACED.findall(text))
+    if not unspaced:
+        return len(text.split())
+    return len(_UNSPACED.sub(" ", text).split()) + unspaced
 
 
 def clean_text(s: str) -> str:
@@ -148,13 +165,14 @@ def from_ws_json(data: dict, url: str) -> Article:
     metadata = data.get("metadata") or {}
     content = data.get("content") or {}
     promo = data.get("promo") or {}
-    art = Article(url=url, method="ws_json", lang=metadata.get("language") or (metadata.get("passport") or {}).get("language"))
+    art = Article(url=url, method="ws_json", layout="ws_json",
+                  lang=metadata.get("language") or (metadata.get("passport") or {}).get("language"))
     art.published = iso_time(metadata.get("firstPublished"))
     art.modified = iso_time(metadata.get("lastPublished") or metadata.get("lastUpdated"))
     uri = (metadata.get("locators") or {}).get("assetUri")
     art.canonical = urljoin("https://www.bbc.com", uri) if uri else None
     art.topic = _topic_from_tags(metadata) or ((metadata.get("passport") or {}).get("category") or {}).get("categoryName")
-    if "groups" in content and not ("blocks" in content or "model" in content):
+    if "groups" in content and not ("blocks" in content or "model" in content):  # a front/index page
         art.is_article = False
         for group in content.get("groups") or []:
             for item in group.get("items") or []:
@@ -195,7 +213,7 @@ def from_next_data(data: dict, url: str) -> Article | None:
     ws = _find(data, lambda d: isinstance(d.get("metadata"), dict) and isinstance(d.get("content"), dict))
     if ws is not None:
         art = from_ws_json(ws, url)
-        art.method = "next_data"
+        art.method = art.layout = "next_data"
         return art
     page = _find(data, lambda d: isinstance(d.get("contents"), list) and any(
         isinstance(b, dict) and b.get("type") in ("headline", "text") for b in d["contents"]))
@@ -207,7 +225,8 @@ def from_next_data(data: dict, url: str) -> Article | None:
     topic = ", ".join(t.get("title") or t.get("name", "") for t in topics if isinstance(t, dict)) or None
     return Article(url=url, headline=headline or meta.get("seoHeadline", ""), paragraphs=paras,
                    published=iso_time(meta.get("firstPublished")), modified=iso_time(meta.get("lastUpdated")),
-                   lang=meta.get("language"), topic=topic or meta.get("section"), method="next_data")
+                   lang=meta.get("language"), topic=topic or meta.get("section"), method="next_data",
+                   layout="next_data")
 
 
 # ---------------------------------------------------------------- HTML
@@ -263,7 +282,7 @@ def from_html(html: str, url: str) -> Article:
             ws = _find(data, lambda d: isinstance(d.get("metadata"), dict) and isinstance(d.get("content"), dict))
             if ws is not None:
                 art = from_ws_json(ws, url)
-                art.method, art.links = "simorgh", links + art.links
+                art.method, art.layout, art.links = "simorgh", "simorgh", links + art.links
                 return art
         except json.JSONDecodeError:
             pass
@@ -281,16 +300,21 @@ def _from_plain_html(html: str, url: str, links: list[str]) -> Article:
     if h1 and clean_text(h1.group(1)):  # the displayed headline; JSON-LD often holds a shorter SEO one
         headline = clean_text(h1.group(1))
     lang = _HTML_LANG.search(html)
-    is_article = bool(ld) or meta.get("og:type") == "article"
+    layout, is_article = html_layout(html)
     art = Article(url=url, headline=headline, lang=lang.group(1) if lang else None, links=links, is_article=is_article,
-                  published=ld.get("datePublished") or meta.get("article:published_time"),
-                  modified=ld.get("dateModified") or meta.get("article:modified_time"),
-                  topic=meta.get("article:section") or meta.get("og:article:section"), method="trafilatura")
+                  published=ld.get("datePublished") or meta.get("article:published_time") or meta.get("dcterms.created")
+                  or meta.get("OriginalPublicationDate"),
+                  modified=ld.get("dateModified") or meta.get("article:modified_time") or meta.get("dcterms.modified"),
+                  topic=meta.get("article:section") or meta.get("og:article:section"), method="trafilatura",
+                  layout=layout)
+    canonical = _CANONICAL.search(html)
+    # dc.identifier: the old World Service pages name their own URL only there
+    art.canonical = html_lib.unescape(canonical.group(1)) if canonical else meta.get("og:url") or meta.get("dc.identifier")
+    if not is_article:  # an index page gives links only; no need to run the article extractor on it
+        return art
     body = trafilatura.extract(html, url=url, favor_precision=True, include_comments=False, include_tables=False,
                                include_images=False, include_links=False, deduplicate=False) or ""
     # trafilatura puts the h1 first when it is inside the story body; the title is a separate field here.
-    canonical = _CANONICAL.search(html)
-    art.canonical = html_lib.unescape(canonical.group(1)) if canonical else meta.get("og:url")
     art.paragraphs = _strip_title([" ".join(p.split()) for p in body.split("\n") if p.strip()], headline)
     if not art.paragraphs and len(ld.get("articleBody", "")) > 200:
         art.paragraphs, art.method = [p for p in ld["articleBody"].split("\n") if p.strip()], "json_ld"
@@ -303,7 +327,9 @@ def extract(body: bytes | str, url: str, content_type: str = "") -> Article:
     head = text.lstrip()[:1]
     if "json" in content_type or head in ("{", "["):
         data = json.loads(text)
-        if isinstance(data, dict) and "props" in data:  # a saved __NEXT_DATA__ payload
-            return from_next_data(data, url) or Article(url=url, is_article=False, method="next_data")
+        if not isinstance(data, dict):
+            raise ValueError("JSON document is not an object")
+        if "props" in data:  # a saved __NEXT_DATA__ payload
+            return from_next_data(data, url) or Article(url=url, is_article=False, method="next_data", layout="next_data")
         return from_ws_json(data, url)
     return from_html(text, url)

@@ -170,7 +170,7 @@ def _site(pages) -> BBCSite:
 def _crawl_cfg(site, tmp_path, **kw):
     base = dict(service=None, lang="en", start_urls=[site.url("/news")], allowed_domains=["127.0.0.1"],
                 follow_prefixes=["/news", "/pidgin/", "/private/"], requests_per_second=200,
-                user_agent=UA, cache_dir=str(tmp_path / "cache"), max_articles=50)
+                user_agent=UA, cache_dir=str(tmp_path / "cache"), max_articles=50, allow_private_hosts=True)
     base.update(kw)
     return BBCConfig(**base)
 
