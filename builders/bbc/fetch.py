@@ -105,6 +105,13 @@ class Fetcher:
         if not domain_allowed(host, self.cfg.allowed_domains):
             raise FetchError("domain not allowed")
 
+    def _check_address(self, url: str) -> None:
+        try:
+            host, port = check_url(url)
+            check_resolved(host, port, self.cfg.allow_private_hosts)
+        except BlockedURL as e:
+            raise FetchError(str(e)) from None
+
     def fetch(self, url: str, before_hop=None) -> Response:
         """GET with redirects followed by hand. `before_hop(url)` runs before each network request (robots.txt
         and the rate limit); it may raise FetchError to refuse a hop."""
@@ -112,6 +119,7 @@ class Fetcher:
         current = url
         for _ in range(MAX_REDIRECTS + 1):
             self.check(current)
+            self._check_address(current)  # before robots.txt: a private host gets no request at all
             if before_hop is not None:
                 before_hop(current)
             started = time.monotonic()
@@ -129,11 +137,6 @@ class Fetcher:
         """One request: the redirect target, or (status, content type, body)."""
         if budget <= 0:
             raise FetchError(f"deadline exceeded (fetch_deadline_s {self.cfg.fetch_deadline_s})")
-        try:
-            host, port = check_url(url)
-            check_resolved(host, port, self.cfg.allow_private_hosts)
-        except BlockedURL as e:
-            raise FetchError(str(e)) from None
         timeout = min(self.cfg.timeout_s, budget)
         self.requests += 1
         self.deadline.arm(budget)

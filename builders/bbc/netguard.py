@@ -50,6 +50,12 @@ def forbidden_address(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str 
     return None
 
 
+def peer_forbidden(address: str, port: int) -> str | None:
+    """Why the address a socket is connected to must not be used (the port is there for tests that stand
+    a local server in for a public one)."""
+    return forbidden_address(ipaddress.ip_address(address.split("%", 1)[0]))
+
+
 def _authority(url: str) -> str:
     rest = url.split("://", 1)[1] if "://" in url else url
     for sep in "/?#":
@@ -148,8 +154,8 @@ class _GuardedMixin:
     def _new_conn(self):  # called for every new TCP connection, before TLS and before any byte is sent
         sock = super()._new_conn()
         if not self.allow_private:
-            peer = sock.getpeername()[0]
-            why = forbidden_address(ipaddress.ip_address(peer.split("%", 1)[0]))
+            peer, port = sock.getpeername()[:2]
+            why = peer_forbidden(peer, port)
             if why:
                 sock.close()
                 raise BlockedURL(f"connected to {why} ({peer}); set allow_private_hosts: true to allow it")
