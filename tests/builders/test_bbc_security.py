@@ -23,7 +23,7 @@ from wiki_qa.builders.bbc.netguard import BlockedURL, check_resolved
 from wiki_qa.builders.bbc.source import BBCSource
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "servers"))
-from bbc_site import BBCSite, drip, endless, gzip_bomb  # noqa: E402
+from bbc_site import BBCSite, drip, endless, gzip_bomb, gzipped  # noqa: E402
 
 DATA = pathlib.Path(__file__).resolve().parents[1] / "data" / "bbc"
 MiB = 1 << 20
@@ -181,6 +181,17 @@ def test_deadline_covers_every_redirect_hop(tmp_path):
             Fetcher(cfg).fetch(site.url("/news/r0"))
 
 
+def _peak_memory_of_refused_fetch(cfg, url: str, reason: str) -> int:
+    """Peak bytes allocated by Python while the fetch runs and is refused for `reason`."""
+    tracemalloc.start()
+    try:
+        with pytest.raises(FetchError, match=reason):
+            Fetcher(cfg).fetch(url)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 def test_huge_declared_body_is_refused_before_reading(tmp_path):
     with BBCSite({"/news/big-12345678": endless(declare_length=True)}) as site:
         cfg = _cfg(tmp_path, allowed_domains=["127.0.0.1"], allow_private_hosts=True)
@@ -194,13 +205,7 @@ def test_endless_body_stops_at_max_body_bytes_with_bounded_memory(tmp_path):
     with BBCSite({"/news/endless-12345678": endless()}) as site:
         cfg = _cfg(tmp_path, allowed_domains=["127.0.0.1"], allow_private_hosts=True)
         assert cfg.max_body_bytes == 10 * MiB
-        tracemalloc.start()
-        try:
-            with pytest.raises(FetchError, match="larger than max_body_bytes"):
-                Fetcher(cfg).fetch(site.url("/news/endless-12345678"))
-            peak = tracemalloc.get_traced_memory()[1]
-        finally:
-            tracemalloc.stop()
+        peak = _peak_memory_of_refused_fetch(cfg, site.url("/news/endless-12345678"), "larger than max_body_bytes")
     assert peak < 40 * MiB, peak
 
 
@@ -212,27 +217,12 @@ def test_gzip_bomb_stops_at_max_decompressed_bytes_with_bounded_memory(tmp_path)
     with BBCSite({"/news/bomb-12345678": bomb}) as site:
         cfg = _cfg(tmp_path, allowed_domains=["127.0.0.1"], allow_private_hosts=True)
         assert cfg.max_decompressed_bytes == 50 * MiB
-        tracemalloc.start()
-        try:
-            with pytest.raises(FetchError, match="larger than max_decompressed_bytes"):
-                Fetcher(cfg).fetch(site.url("/news/bomb-12345678"))
-            peak = tracemalloc.get_traced_memory()[1]
-        finally:
-            tracemalloc.stop()
+        peak = _peak_memory_of_refused_fetch(cfg, site.url("/news/bomb-12345678"), "larger than max_decompressed_bytes")
     assert peak < 160 * MiB, peak
 
 
 def test_an_ordinary_gzip_page_still_arrives_whole(article, tmp_path):
-    def gzipped(h, site):
-        payload = gzip.compress(article)
-        h.send_response(200)
-        h.send_header("Content-Type", "text/html; charset=utf-8")
-        h.send_header("Content-Encoding", "gzip")
-        h.send_header("Content-Length", str(len(payload)))
-        h.end_headers()
-        h.wfile.write(payload)
-
-    with BBCSite({"/zhongwen/simp/a.shtml": gzipped}) as site:
+    with BBCSite({"/zhongwen/simp/a.shtml": gzipped(gzip.compress(article))}) as site:
         cfg = _cfg(tmp_path, allowed_domains=["127.0.0.1"], allow_private_hosts=True)
         assert Fetcher(cfg).fetch(site.url("/zhongwen/simp/a.shtml")).body == article
 

@@ -131,15 +131,12 @@ def endless(chunk: bytes = b"<p>" + b"x" * 65_533, declare_length: bool = False)
     return behaviour
 
 
-def gzip_bomb(unpacked_bytes: int):
-    """A small gzip body (Content-Encoding: gzip) that unpacks to `unpacked_bytes` zeros: one gzip member
-    of 1 MiB of zeros (about 1 KB), repeated, which RFC 1952 allows and every gzip reader unpacks."""
-    member = gzip.compress(b"\0" * (1 << 20), compresslevel=9)
-    payload = member * max(1, unpacked_bytes >> 20)
+def gzipped(payload: bytes):
+    """`payload`, already gzip-compressed, sent with Content-Encoding: gzip."""
 
     def behaviour(h, site):
         h.send_response(200)
-        h.send_header("Content-Type", "text/html")
+        h.send_header("Content-Type", "text/html; charset=utf-8")
         h.send_header("Content-Encoding", "gzip")
         h.send_header("Content-Length", str(len(payload)))
         h.end_headers()
@@ -148,3 +145,10 @@ def gzip_bomb(unpacked_bytes: int):
 
     behaviour.compressed_size = len(payload)
     return behaviour
+
+
+def gzip_bomb(unpacked_bytes: int):
+    """A small gzip body (Content-Encoding: gzip) that unpacks to `unpacked_bytes` zeros: one gzip member
+    of 1 MiB of zeros (about 1 KB), repeated, which RFC 1952 allows and every gzip reader unpacks."""
+    member = gzip.compress(b"\0" * (1 << 20), compresslevel=9)
+    return gzipped(member * max(1, unpacked_bytes >> 20))
