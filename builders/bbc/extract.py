@@ -20,23 +20,14 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urljoin
 
+from .htmlview import HtmlView
 from .layouts import html_layout
 
 # trafilatura logs ERROR/WARNING for every page it finds no text in; we count and report those pages
 # ourselves (stats.errors), so its log lines would only be duplicate noise in the build output.
 logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
 
-_TAG = re.compile(r"<[^>]+>")
-_NEXT_DATA = re.compile(r'<script[^>]*id="__NEXT_DATA__"[^>]*>(.*?)</script>', re.S)
-_SIMORGH = re.compile(r"window\.SIMORGH_DATA\s*=\s*(\{.*?\})\s*</script>", re.S)
-_JSON_LD = re.compile(r'<script[^>]*type="application/ld\+json"[^>]*>(.*?)</script>', re.S)
-_HREF = re.compile(r'<a\s[^>]*?href\s*=\s*["\']([^"\'#]+)', re.I)
-_META = re.compile(r"<meta\s[^>]*>", re.I)
-_ATTR = re.compile(r'([\w:-]+)\s*=\s*"([^"]*)"')
-_HTML_LANG = re.compile(r"<html[^>]*\slang=\"([^\"]+)\"", re.I)
-_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.S | re.I)
-_CANONICAL = re.compile(r'<link[^>]*rel="canonical"[^>]*href="([^"]+)"', re.I)
-_H1 = re.compile(r"<h1[^>]*>(.*?)</h1>", re.S | re.I)
+_TAG = re.compile(r"<[^<>]*>")  # [^<>]: one scan, also over "<<<<" with no ">"
 # Lines trafilatura keeps from older pages that are promos, not article text.
 _BOILERPLATE = re.compile(
     r"^(Follow (Newsbeat|BBC|us) on |Listen to Newsbeat live|Share this with|Related Topics|"
@@ -232,32 +223,6 @@ def from_next_data(data: dict, url: str) -> Article | None:
 # ---------------------------------------------------------------- HTML
 
 
-def _meta_tags(html: str) -> dict[str, str]:
-    out = {}
-    for tag in _META.findall(html):
-        attrs = dict(_ATTR.findall(tag))
-        key = attrs.get("property") or attrs.get("name")
-        if key and "content" in attrs:
-            out.setdefault(key, html_lib.unescape(attrs["content"]))
-    return out
-
-
-def _json_ld(html: str) -> dict:
-    for raw in _JSON_LD.findall(html):
-        try:
-            data = json.loads(raw)
-        except json.JSONDecodeError:
-            continue
-        for d in data if isinstance(data, list) else data.get("@graph", [data]):
-            if isinstance(d, dict) and "Article" in str(d.get("@type", "")):
-                return d
-    return {}
-
-
-def links_of(html: str, base: str) -> list[str]:
-    return [urljoin(base, html_lib.unescape(h)) for h in _HREF.findall(html)]
-
-
 def _strip_title(paras: list[str], headline: str) -> list[str]:
     if paras and headline and (paras[0] == headline or headline.startswith(paras[0]) or paras[0].startswith(headline)):
         paras = paras[1:]
@@ -265,59 +230,51 @@ def _strip_title(paras: list[str], headline: str) -> list[str]:
 
 
 def from_html(html: str, url: str) -> Article:
-    links = links_of(html, url)
-    m = _NEXT_DATA.search(html)
-    if m:
+    page = HtmlView(html)
+    links = page.links(url)
+    for raw in page.scripts(id="__NEXT_DATA__"):
         try:
-            art = from_next_data(json.loads(m.group(1)), url)
-        except json.JSONDecodeError:
+            art = from_next_data(json.loads(raw), url)
+        except (ValueError, RecursionError):  # broken or absurdly nested: the HTML is still there
             art = None
         if art is not None:
             art.links = links + art.links
             return art
-    m = _SIMORGH.search(html)
-    if m:
-        try:
-            data = json.loads(m.group(1))
-            ws = _find(data, lambda d: isinstance(d.get("metadata"), dict) and isinstance(d.get("content"), dict))
-            if ws is not None:
-                art = from_ws_json(ws, url)
-                art.method, art.layout, art.links = "simorgh", "simorgh", links + art.links
-                return art
-        except json.JSONDecodeError:
-            pass
-    return _from_plain_html(html, url, links)
+    data = page.assignment("window.SIMORGH_DATA")
+    ws = _find(data, lambda d: isinstance(d.get("metadata"), dict) and isinstance(d.get("content"), dict))
+    if ws is not None:
+        art = from_ws_json(ws, url)
+        art.method, art.layout, art.links = "simorgh", "simorgh", links + art.links
+        return art
+    return _from_plain_html(page, url, links)
 
 
-def _from_plain_html(html: str, url: str, links: list[str]) -> Article:
+def _from_plain_html(page: HtmlView, url: str, links: list[str]) -> Article:
     import trafilatura
 
-    meta, ld = _meta_tags(html), _json_ld(html)
-    title_tag = _TITLE.search(html)
-    headline = ld.get("headline") or meta.get("og:title") or (clean_text(title_tag.group(1)) if title_tag else "")
-    headline = re.sub(r"\s+-\s+BBC (News|Sport)$", "", clean_text(headline))
-    h1 = _H1.search(html)
-    if h1 and clean_text(h1.group(1)):  # the displayed headline; JSON-LD often holds a shorter SEO one
-        headline = clean_text(h1.group(1))
-    lang = _HTML_LANG.search(html)
-    layout, is_article = html_layout(html)
-    art = Article(url=url, headline=headline, lang=lang.group(1) if lang else None, links=links, is_article=is_article,
+    meta, ld = page.meta, page.article_ld
+    headline = clean_text(str(ld.get("headline") or meta.get("og:title") or page.title))
+    headline = re.sub(r"\s+-\s+BBC (News|Sport)$", "", headline)
+    if page.h1:  # the displayed headline; JSON-LD often holds a shorter SEO one
+        headline = page.h1
+    layout, is_article = html_layout(page)
+    art = Article(url=url, headline=headline, lang=page.lang, links=links, is_article=is_article,
                   published=ld.get("datePublished") or meta.get("article:published_time") or meta.get("dcterms.created")
                   or meta.get("OriginalPublicationDate"),
                   modified=ld.get("dateModified") or meta.get("article:modified_time") or meta.get("dcterms.modified"),
                   topic=meta.get("article:section") or meta.get("og:article:section"), method="trafilatura",
                   layout=layout)
-    canonical = _CANONICAL.search(html)
     # dc.identifier: the old World Service pages name their own URL only there
-    art.canonical = html_lib.unescape(canonical.group(1)) if canonical else meta.get("og:url") or meta.get("dc.identifier")
+    art.canonical = page.canonical or meta.get("og:url") or meta.get("dc.identifier")
     if not is_article:  # an index page gives links only; no need to run the article extractor on it
         return art
-    body = trafilatura.extract(html, url=url, favor_precision=True, include_comments=False, include_tables=False,
+    body = trafilatura.extract(page.html, url=url, favor_precision=True, include_comments=False, include_tables=False,
                                include_images=False, include_links=False, deduplicate=False) or ""
     # trafilatura puts the h1 first when it is inside the story body; the title is a separate field here.
     art.paragraphs = _strip_title([" ".join(p.split()) for p in body.split("\n") if p.strip()], headline)
-    if not art.paragraphs and len(ld.get("articleBody", "")) > 200:
-        art.paragraphs, art.method = [p for p in ld["articleBody"].split("\n") if p.strip()], "json_ld"
+    article_body = ld.get("articleBody")
+    if not art.paragraphs and isinstance(article_body, str) and len(article_body) > 200:
+        art.paragraphs, art.method = [p for p in article_body.split("\n") if p.strip()], "json_ld"
     return art
 
 

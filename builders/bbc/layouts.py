@@ -18,13 +18,10 @@ from __future__ import annotations
 
 import re
 
-_TOPCAT_GENERATOR = re.compile(r'<meta\s+name="generator"\s+content="Topcat', re.I)
+from .htmlview import HtmlView
+
 _TOPCAT_DOCTYPE = re.compile(r"""documentType\s*[:=]\s*['"](\w+)['"]""")
-_TOPCAT_BODYTEXT = re.compile(r'<div\s+class="bodytext"', re.I)
-_CPS_ASSET = re.compile(r'<body\s[^>]*\bid="asset-type-([a-z]+)"', re.I)
-_SSR_TEXT_BLOCK = re.compile(r'data-component="text-block"')
-_JSON_LD_ARTICLE = re.compile(r'"@type"\s*:\s*"(\w*Article)"')
-_OG_ARTICLE = re.compile(r'<meta\s[^>]*property="og:type"\s+content="article"', re.I)
+_CPS_ASSET = re.compile(r"asset-type-([a-z]+)$")
 
 CPS_ARTICLE_ASSETS = {"sty", "csp", "map", "pgl", "stm"}  # story, correspondent story, media asset, gallery
 
@@ -32,17 +29,16 @@ CPS_ARTICLE_ASSETS = {"sty", "csp", "map", "pgl", "stm"}  # story, correspondent
 LAYOUTS = ("ws_shtml", "cps_html", "simorgh", "next_data", "ssr_html", "generic", "ws_json")
 
 
-def html_layout(html: str) -> tuple[str, bool]:
+def html_layout(page: HtmlView) -> tuple[str, bool]:
     """(layout, is_article) for an HTML page without embedded article JSON."""
-    head = html[:200_000]  # every marker sits in the head or the opening body tag
-    doctype = _TOPCAT_DOCTYPE.search(head)
-    if doctype or _TOPCAT_GENERATOR.search(head):
+    doctype = next((m for m in map(_TOPCAT_DOCTYPE.search, page.scripts()) if m), None)
+    if doctype or page.meta.get("generator", "").startswith("Topcat"):
         if doctype:
             return "ws_shtml", doctype.group(1).lower() == "story"
-        return "ws_shtml", bool(_TOPCAT_BODYTEXT.search(html))
-    asset = _CPS_ASSET.search(html)
+        return "ws_shtml", page.has("//div[contains(concat(' ', @class, ' '), ' bodytext ')]")
+    asset = _CPS_ASSET.match(page.body_id)
     if asset:
-        return "cps_html", asset.group(1).lower() in CPS_ARTICLE_ASSETS
-    if _SSR_TEXT_BLOCK.search(html):
+        return "cps_html", asset.group(1) in CPS_ARTICLE_ASSETS
+    if page.has("//*[@data-component='text-block']"):
         return "ssr_html", True
-    return "generic", bool(_JSON_LD_ARTICLE.search(html) or _OG_ARTICLE.search(head))
+    return "generic", bool(page.article_ld) or page.meta.get("og:type") == "article"

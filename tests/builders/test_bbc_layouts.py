@@ -14,11 +14,13 @@ import json
 import os
 import pathlib
 import re
+import time
 
 import pytest
 
 from wiki_qa.builders.bbc.config import BBCConfig
 from wiki_qa.builders.bbc.extract import extract, word_count
+from wiki_qa.builders.bbc.htmlview import HtmlView
 from wiki_qa.builders.bbc.layouts import html_layout
 from wiki_qa.builders.bbc.source import BBCSource
 
@@ -110,11 +112,24 @@ def test_an_article_under_an_index_like_name_is_still_read(tmp_path, read_all):
     assert stats.tallies["bbc_layout_read"] == {"ws_shtml": 1}
 
 
-def test_markers_are_read_from_the_page_not_guessed():
-    assert html_layout("<html><body id='asset-type-sty'></body></html>") == ("generic", False)  # single quotes: not CPS output
-    assert html_layout('<body id="asset-type-sty" class="x">') == ("cps_html", True)
-    assert html_layout('<div data-component="text-block"><p>x</p></div>') == ("ssr_html", True)
-    assert html_layout('<meta name="generator" content="Topcat2" /><div class="bodytext"><p>x') == ("ws_shtml", True)
+def test_markers_are_read_from_the_parsed_page():
+    """Markers are read by an HTML parser: any quoting counts, text that only mentions a marker does not."""
+    assert html_layout(HtmlView("<html><body id='asset-type-sty'></body></html>")) == ("cps_html", True)
+    assert html_layout(HtmlView('<body id="asset-type-idx" class="x">')) == ("cps_html", False)
+    assert html_layout(HtmlView('<p>see &lt;body id="asset-type-sty"&gt;</p>')) == ("generic", False)
+    assert html_layout(HtmlView('<div data-component="text-block"><p>x</p></div>')) == ("ssr_html", True)
+    assert html_layout(HtmlView('<meta name="generator" content="Topcat2" /><div class="g bodytext"><p>x')) == ("ws_shtml", True)
+
+
+def test_broken_markup_is_read_in_linear_time():
+    """Issue 15's kind of stall on this source: regular expressions over raw HTML took 17 s for 60 KB of
+    `<a ` and 25 s for 80 KB of `<h1>` (quadratic). Parsed with lxml, 1 MB of each is read at once; the
+    ceiling below is far above linear time and far below quadratic time (hours)."""
+    started = time.monotonic()
+    for junk in ("<a ", "<h1>", "<meta ", "<link ", "<body ", "<script>window.SIMORGH_DATA={", "<<<<"):
+        art = extract(junk * (1_000_000 // len(junk)), "https://www.bbc.com/news/x")
+        assert art.paragraphs == []
+    assert time.monotonic() - started < 60
 
 
 def test_per_layout_read_skipped_failed_over_every_real_page(data_dir, tmp_path, read_all):

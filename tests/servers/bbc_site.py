@@ -25,7 +25,6 @@ class BBCSite:
         site = self
 
         class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
 
             def do_GET(self):  # http.server API
                 site.log.append({"path": self.path, "ua": self.headers.get("User-Agent"), "t": time.monotonic(),
@@ -65,7 +64,7 @@ class BBCSite:
             block_on_close = False  # a dripping handler must not hold up the test's teardown
 
         self.server = Server((host, 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     @property
     def port(self) -> int:
