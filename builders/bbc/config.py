@@ -66,7 +66,9 @@ class BBCConfig(StrictModel):
     archive_sitemaps: list[str] | None = None
     timeout_s: float = Field(30.0, gt=0)  # per connect / per read on the socket
     # Bounds on every fetch (robots.txt, sitemaps and pages alike), see docs/security.md
-    fetch_deadline_s: float = Field(60.0, gt=0)  # total network time of one fetch, redirects included
+    # Total network time of one fetch, redirects included; default twice timeout_s (60 s by default), so a
+    # server dripping a byte at a time cannot hold a fetch longer than what timeout_s suggests.
+    fetch_deadline_s: float | None = Field(None, gt=0)
     max_body_bytes: int = Field(10 * MiB, ge=1024)  # bytes on the wire
     max_decompressed_bytes: int = Field(50 * MiB, ge=1024)  # after gzip/deflate
     # Refuse hosts that resolve to private, loopback, link-local or metadata addresses (SSRF). Only tests
@@ -75,7 +77,7 @@ class BBCConfig(StrictModel):
     min_words: int = 20  # an article body shorter than this counts as "no body"
 
     @model_validator(mode="after")
-    def _known_service(self) -> "BBCConfig":
+    def _known_service(self) -> BBCConfig:
         if self.service is not None and self.service not in SERVICES and not self.start_urls and not self.html_dir:
             raise ValueError(
                 f"unknown service {self.service!r} (known: {', '.join(SERVICES)}); or set start_urls and lang"
@@ -83,6 +85,10 @@ class BBCConfig(StrictModel):
         if self.archive_from and self.archive_to and self.archive_from > self.archive_to:
             raise ValueError(f"archive_from {self.archive_from} is after archive_to {self.archive_to}")
         return self
+
+    @property
+    def deadline_s(self) -> float:
+        return self.fetch_deadline_s or 2 * self.timeout_s
 
     @property
     def archive(self) -> bool:

@@ -18,14 +18,14 @@ import time
 import urllib.robotparser
 import zlib
 from collections import deque
-from typing import Iterator
+from collections.abc import Iterator
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from . import sitemaps
 from .extract import Article, extract
-from .fetch import FetchError, Fetcher, domain_allowed
+from .fetch import Fetcher, FetchError, domain_allowed
 
-_SKIP_EXT = re.compile(r"\.(jpe?g|png|gif|svg|webp|mp[34]|m3u8|pdf|css|js|ico|woff2?|xml\.gz|zip)$", re.I)
+_SKIP_EXT = re.compile(r"\.(jpe?g|png|gif|svg|webp|mp[34]|m3u8|pdf|css|js|ico|woff2?|xml\.gz|zip)$", re.IGNORECASE)
 # Article-looking URLs are fetched first so that max_articles is reached with few index fetches. This only
 # orders the queue: whether a page is an article is decided by its own markup (layouts.py).
 # /news/world-us-canada-33646704, /yoruba/media-42985961, /news/articles/c4gl..., /igbo/23183190,
@@ -82,7 +82,7 @@ class PageCache:
 
 
 def _charset(content_type: str) -> str:
-    m = re.search(r"charset=[\"']?([\w.:-]+)", content_type, re.I)
+    m = re.search(r"charset=[\"']?([\w.:-]+)", content_type, re.IGNORECASE)
     return m.group(1) if m else "utf-8"
 
 
@@ -133,7 +133,7 @@ class PoliteFetcher:
             rp = urllib.robotparser.RobotFileParser()
             robots_url = f"{parts.scheme}://{host}/robots.txt"
             # robots.txt goes through the same checks as every page, redirects included (hop by hop)
-            pace = lambda hop: self._wait(urlsplit(hop).netloc, 1.0 / self.cfg.requests_per_second)  # noqa: E731
+            pace = lambda hop: self._wait(urlsplit(hop).netloc, 1.0 / self.cfg.requests_per_second)
             try:
                 r = self.net.fetch(robots_url, before_hop=pace)
                 if r.status in (401, 403):

@@ -34,7 +34,7 @@ _BOILERPLATE = re.compile(
     r"Media playback is unsupported|Image copyright|Getty Images$|Image caption|Read more:|"
     r"Find out more|Why you can trust BBC News|Copyright 20\d\d BBC|"
     r"- [A-Z0-9][A-Z0-9 &'-]{2,}: )",  # "- A SIMPLE GUIDE: How do I protect myself?" promo link lists
-    re.I,
+    re.IGNORECASE,
 )
 # Block types that carry body text; everything else (image, media, byline, links, promos...) is skipped.
 _TEXT_BLOCKS = {"text", "paragraph", "subheadline", "crosshead", "list", "listItem", "unorderedList", "orderedList"}

@@ -5,7 +5,7 @@ Every hop (robots.txt, pages, sitemaps, each redirect) goes through `Fetcher.fet
 - follows redirects itself (at most `MAX_REDIRECTS`), checking each hop the same way,
 - reads the body as a stream and stops at `max_body_bytes` on the wire and `max_decompressed_bytes` after
   gzip/deflate decoding (a 2 MB gzip that unpacks to 2 GB is refused after `max_decompressed_bytes`),
-- keeps the whole fetch, redirects included, under `fetch_deadline_s` of network time.
+- keeps the whole fetch, redirects included, under `fetch_deadline_s` of network time (default 2 x timeout_s).
 """
 from __future__ import annotations
 
@@ -115,7 +115,7 @@ class Fetcher:
     def fetch(self, url: str, before_hop=None) -> Response:
         """GET with redirects followed by hand. `before_hop(url)` runs before each network request (robots.txt
         and the rate limit); it may raise FetchError to refuse a hop."""
-        budget = self.cfg.fetch_deadline_s
+        budget = self.cfg.deadline_s
         current = url
         for _ in range(MAX_REDIRECTS + 1):
             self.check(current)
@@ -136,7 +136,7 @@ class Fetcher:
     def _get_once(self, url: str, budget: float) -> str | tuple[int, str, bytes]:
         """One request: the redirect target, or (status, content type, body)."""
         if budget <= 0:
-            raise FetchError(f"deadline exceeded (fetch_deadline_s {self.cfg.fetch_deadline_s})")
+            raise FetchError(f"deadline exceeded ({self.cfg.deadline_s:g} s for the whole fetch)")
         timeout = min(self.cfg.timeout_s, budget)
         self.requests += 1
         self.deadline.arm(budget)
@@ -153,13 +153,13 @@ class Fetcher:
             raise FetchError(str(e)) from None
         except (requests.RequestException, OSError) as e:
             if self.deadline.expired:
-                raise FetchError(f"deadline exceeded (fetch_deadline_s {self.cfg.fetch_deadline_s})") from None
+                raise FetchError(f"deadline exceeded ({self.cfg.deadline_s:g} s for the whole fetch)") from None
             raise FetchError(f"network: {type(e).__name__}") from None
         finally:
             expired = self.deadline.expired
             self.deadline.disarm()
             if expired:  # a cut-off read may look like a short but complete body
-                raise FetchError(f"deadline exceeded (fetch_deadline_s {self.cfg.fetch_deadline_s})")
+                raise FetchError(f"deadline exceeded ({self.cfg.deadline_s:g} s for the whole fetch)")
 
     def _read_body(self, r: requests.Response) -> bytes:
         limit = self.cfg.max_body_bytes

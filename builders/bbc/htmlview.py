@@ -11,9 +11,8 @@ from urllib.parse import urljoin
 from lxml import etree
 from lxml import html as lxml_html
 
-
-_BODY_TAG = re.compile(r"<body\b[^<>]*>", re.I)  # [^<>]: each scan stops at the next tag, linear overall
-_ID_ATTR = re.compile(r"""\sid\s*=\s*["']?([\w-]+)""", re.I)
+_BODY_TAG = re.compile(r"<body\b[^<>]*>", re.IGNORECASE)  # [^<>]: each scan stops at the next tag, linear overall
+_ID_ATTR = re.compile(r"""\sid\s*=\s*["']?([\w-]+)""", re.IGNORECASE)
 
 
 def _text(el) -> str:

@@ -13,10 +13,10 @@ import html
 import re
 from datetime import date
 
-_ENTRY = re.compile(r"<(sitemap|url)\b[^>]*>(.*?)</\1\s*>", re.S | re.I)
-_LOC = re.compile(r"<loc>\s*([^<\s]+)\s*</loc>", re.I)
-_LASTMOD = re.compile(r"<lastmod>\s*(\d{4}-\d\d-\d\d)", re.I)
-_PUBLISHED = re.compile(r"<news:publication_date>\s*(\d{4}-\d\d-\d\d)", re.I)
+_ENTRY = re.compile(r"<(sitemap|url)\b[^>]*>(.*?)</\1\s*>", re.DOTALL | re.IGNORECASE)
+_LOC = re.compile(r"<loc>\s*([^<\s]+)\s*</loc>", re.IGNORECASE)
+_LASTMOD = re.compile(r"<lastmod>\s*(\d{4}-\d\d-\d\d)", re.IGNORECASE)
+_PUBLISHED = re.compile(r"<news:publication_date>\s*(\d{4}-\d\d-\d\d)", re.IGNORECASE)
 # /hausa/news/2012/12/121210_x.shtml (old World Service), /arabic/middleeast/2009/06/090620_x.shtml
 _URL_DAY = re.compile(r"/(20\d\d|19\d\d)/(\d\d)/(\d\d)(\d\d)(\d\d)_")
 
@@ -44,7 +44,7 @@ def url_day(url: str) -> date | None:
 
 def parse(text: str) -> tuple[bool, list[Entry]]:
     """(is_index, entries)."""
-    is_index = bool(re.search(r"<sitemapindex\b", text[:4096], re.I))
+    is_index = bool(re.search(r"<sitemapindex\b", text[:4096], re.IGNORECASE))
     entries = []
     for _kind, inner in _ENTRY.findall(text):
         loc = _LOC.search(inner)

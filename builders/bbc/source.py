@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import gzip
 import os
+from collections.abc import Iterator
 from datetime import date
-from typing import Iterator
 from urllib.parse import urlsplit
 
 from wiki_qa.builders.base import Source, SourceStats
+
 from wiki_qa.errors import UserError
 
 from . import sitemaps

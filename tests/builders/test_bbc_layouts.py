@@ -17,7 +17,6 @@ import re
 import time
 
 import pytest
-
 from wiki_qa.builders.bbc.config import BBCConfig
 from wiki_qa.builders.bbc.extract import extract, word_count
 from wiki_qa.builders.bbc.htmlview import HtmlView
@@ -91,8 +90,8 @@ def test_simorgh_html_page_built_around_real_json(data_dir):
 @pytest.mark.parametrize("html,layout", [
     # BUILT HERE: minimal index pages carrying each layout's own index marker (no real BBC index page
     # of these layouts was found in public fixtures).
-    ("<html><head><script>wsads = {documentType: 'index'}</script></head><body class='index'>"
-     "<a href='/hausa/news/2012/12/121210_x.shtml'>x</a></body></html>", "ws_shtml"),
+    (("<html><head><script>wsads = {documentType: 'index'}</script></head><body class='index'>"
+      "<a href='/hausa/news/2012/12/121210_x.shtml'>x</a></body></html>"), "ws_shtml"),
     ('<html><body id="asset-type-idx" class="x"><a href="/news/world-12345678">x</a></body></html>', "cps_html"),
     ("<html><body><h1>News</h1><a href='/news/world-12345678'>x</a></body></html>", "generic"),
 ])

@@ -13,17 +13,17 @@ import time
 import tracemalloc
 
 import pytest
-
 from wiki_qa.builders.bbc import fetch as fetch_module
-from wiki_qa.builders.bbc import netguard
+from wiki_qa.builders.bbc import netguard, sitemaps
 from wiki_qa.builders.bbc.config import BBCConfig
 from wiki_qa.builders.bbc.crawl import PageCache, PoliteFetcher
-from wiki_qa.builders.bbc.fetch import FetchError, Fetcher
+from wiki_qa.builders.bbc.extract import extract
+from wiki_qa.builders.bbc.fetch import Fetcher, FetchError
 from wiki_qa.builders.bbc.netguard import BlockedURL, check_resolved
 from wiki_qa.builders.bbc.source import BBCSource
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "servers"))
-from bbc_site import BBCSite, drip, endless, gzip_bomb, gzipped  # noqa: E402
+from bbc_site import BBCSite, drip, endless, gzip_bomb, gzipped
 
 DATA = pathlib.Path(__file__).resolve().parents[1] / "data" / "bbc"
 MiB = 1 << 20
@@ -36,8 +36,8 @@ def article() -> bytes:
 
 
 def _cfg(tmp_path, **kw) -> BBCConfig:
-    base = dict(service=None, lang="zh", requests_per_second=200, cache_dir=str(tmp_path / "cache"),
-                user_agent="wiki_qa-test-crawler/1.0", max_articles=20)
+    base = {"service": None, "lang": "zh", "requests_per_second": 200, "cache_dir": str(tmp_path / "cache"),
+            "user_agent": "wiki_qa-test-crawler/1.0", "max_articles": 20}
     base.update(kw)
     return BBCConfig(**base)
 
@@ -172,6 +172,18 @@ def test_a_server_dripping_bytes_cannot_hold_a_fetch_past_the_deadline(tmp_path,
         assert 0 < site.sent["/news/slow-12345678"] < 100
 
 
+def test_timeout_s_alone_bounds_the_whole_fetch(tmp_path):
+    """The reported case: only `timeout_s` set (3 there, 1 here), and a drip held a fetch for 120 s. The
+    deadline defaults to twice timeout_s."""
+    with BBCSite({"/news/slow-12345678": drip(b"", 0.2)}) as site:
+        cfg = _cfg(tmp_path, allowed_domains=["127.0.0.1"], allow_private_hosts=True, timeout_s=1)
+        assert cfg.deadline_s == 2
+        started = time.monotonic()
+        with pytest.raises(FetchError, match="deadline exceeded"):
+            Fetcher(cfg).fetch(site.url("/news/slow-12345678"))
+        assert time.monotonic() - started < 20
+
+
 def test_deadline_covers_every_redirect_hop(tmp_path):
     routes = {f"/news/r{i}": ("redirect", f"/news/r{i + 1}".encode()) for i in range(3)}
     routes["/news/r3"] = drip(b"", 0.2)
@@ -233,3 +245,26 @@ def test_blocked_url_messages_never_carry_the_credentials():
 
         check_url("http://admin:s3cret@bbc.com/news")
     assert "s3cret" not in str(e.value)
+
+
+# ---------------------------------------------------------------- hostile content
+
+
+def test_deeply_nested_json_is_skipped_not_fatal(article, tmp_path, read_all):
+    nested = "[" * 100_000 + "]" * 100_000
+    page = article.decode("utf-8").replace("</body>", f'<script id="__NEXT_DATA__" type="application/json">{nested}</script></body>')
+    art = extract(page, "https://www.bbc.co.uk/zhongwen/simp/x.shtml")
+    assert art.layout == "ws_shtml" and len(art.paragraphs) == 15  # read from the HTML instead
+    (tmp_path / "pages").mkdir()
+    (tmp_path / "pages" / "deep.json").write_text('{"props": ' + nested + "}")
+    rows, stats = read_all(BBCSource(BBCConfig(html_dir=str(tmp_path / "pages"))))
+    assert rows == [] and stats.skipped["unparseable"] == 1
+
+
+def test_sitemap_entities_are_never_expanded():
+    lol = '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">' + "".join(
+        f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10 if i > 1 else "&lol;" * 10}">' for i in range(1, 10)
+    ) + '<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+    doc = lol + "<urlset><url><loc>https://www.bbc.com/a&lol9;&xxe;&amp;b</loc></url></urlset>"
+    _, entries = sitemaps.parse(doc)
+    assert [e.loc for e in entries] == ["https://www.bbc.com/a&lol9;&xxe;&b"]  # left as text, never expanded

@@ -14,6 +14,8 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from typing_extensions import Self
+
 
 class BBCSite:
     def __init__(self, routes: dict, robots: str | None = "User-agent: *\nAllow: /\n", host: str = "127.0.0.1"):
@@ -76,7 +78,7 @@ class BBCSite:
     def paths(self) -> list[str]:
         return [e["path"] for e in self.log]
 
-    def __enter__(self) -> BBCSite:
+    def __enter__(self) -> Self:
         self.thread.start()
         return self
 
