@@ -161,6 +161,11 @@ class _GuardedMixin:
                 raise BlockedURL(f"connected to {why} ({peer}); set allow_private_hosts: true to allow it")
         return sock
 
+    def connect(self):  # TCP (bounded by the connect timeout) and then TLS, which a server could drip too
+        if self.deadline is not None:
+            self.deadline.watch(self)
+        return super().connect()
+
     def request(self, *args, **kwargs):  # every request, also on a kept-alive connection
         if self.deadline is not None:
             self.deadline.watch(self)

@@ -23,7 +23,7 @@ from wiki_qa.builders.bbc.netguard import BlockedURL, check_resolved
 from wiki_qa.builders.bbc.source import BBCSource
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "servers"))
-from bbc_site import BBCSite, drip, endless, gzip_bomb, gzipped
+from bbc_site import BBCSite, TLSDripServer, drip, endless, gzip_bomb, gzipped
 
 DATA = pathlib.Path(__file__).resolve().parents[1] / "data" / "bbc"
 MiB = 1 << 20
@@ -170,6 +170,17 @@ def test_a_server_dripping_bytes_cannot_hold_a_fetch_past_the_deadline(tmp_path,
             Fetcher(cfg).fetch(site.url("/news/slow-12345678"))
         assert time.monotonic() - started < 25  # far below the 30 s read timeout, let alone "forever"
         assert 0 < site.sent["/news/slow-12345678"] < 100
+
+
+def test_a_server_dripping_the_tls_handshake_is_cut_off(tmp_path):
+    """The deadline also covers the TLS handshake (before any HTTP request is written)."""
+    with TLSDripServer(0.2) as server:
+        cfg = _cfg(tmp_path, allowed_domains=["127.0.0.1"], allow_private_hosts=True, timeout_s=30, fetch_deadline_s=1.5)
+        started = time.monotonic()
+        with pytest.raises(FetchError, match="deadline exceeded"):
+            Fetcher(cfg).fetch(f"https://127.0.0.1:{server.port}/news/x-12345678")
+        assert time.monotonic() - started < 25
+        assert server.sent > 0
 
 
 def test_timeout_s_alone_bounds_the_whole_fetch(tmp_path):

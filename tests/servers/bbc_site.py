@@ -153,3 +153,52 @@ def gzip_bomb(unpacked_bytes: int):
     of 1 MiB of zeros (about 1 KB), repeated, which RFC 1952 allows and every gzip reader unpacks."""
     member = gzip.compress(b"\0" * (1 << 20), compresslevel=9)
     return gzipped(member * max(1, unpacked_bytes >> 20))
+
+
+class TLSDripServer:
+    """A TCP server that answers a TLS ClientHello with the start of a well-formed ServerHello (a 16 KB
+    handshake record announcing a 4 KB message) and then one byte per `interval` seconds: the client keeps
+    waiting for the rest of the message."""
+
+    def __init__(self, interval: float = 0.2):
+        import socket
+
+        self.interval = interval
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.sent = 0
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    @property
+    def port(self) -> int:
+        return self.sock.getsockname()[1]
+
+    def _serve(self) -> None:
+        self.sock.settimeout(0.05)
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            threading.Thread(target=self._drip, args=(conn,), daemon=True).start()
+
+    def _drip(self, conn) -> None:
+        try:
+            conn.recv(4096)  # the ClientHello
+            conn.sendall(b"\x16\x03\x03\x40\x00" + b"\x02\x00\x10\x00")  # record header, ServerHello header
+            while not self._stop.is_set():
+                conn.sendall(b"\x00")
+                self.sent += 1
+                time.sleep(self.interval)
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    def __enter__(self) -> Self:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self.sock.close()
