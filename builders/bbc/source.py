@@ -15,7 +15,7 @@ import os
 from typing import Iterator
 from urllib.parse import urlsplit
 
-from wiki_qa.builders.base import Source, SourceStats
+from wiki_qa.builders.base import License, Source, SourceStats, register
 from wiki_qa.errors import UserError
 
 from .config import SERVICES, BBCConfig
@@ -26,11 +26,14 @@ SAVED_EXTS = (".html", ".htm", ".html.gz", ".htm.gz", ".json", ".json.gz")
 CRAWL_PREFIX = "crawl:"
 
 
+@register
 class BBCSource(Source):
     type = "bbc"
     kind = "documents"
     Config = BBCConfig
-    license = None  # BBC content: (c) BBC; the card says "other"
+    license = License("other", "BBC copyright",
+                      "BBC News articles are (c) BBC and are not openly licensed. Use only where your jurisdiction "
+                      "allows (e.g. research / text-and-data-mining exceptions); do not redistribute publicly.")
 
     # ---------------------------------------------------------------- shards
 

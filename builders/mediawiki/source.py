@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from typing import Iterator
 
-from wiki_qa.builders.base import Source, SourceStats
+from wiki_qa.builders.base import License, Source, SourceStats, register
 from wiki_qa.builders.mediawiki.config import MediaWikiConfig
 from wiki_qa.builders.mediawiki.clean import CleanConfig, WikiSyntax, is_disambiguation, is_redirect
 from wiki_qa.builders.mediawiki.clean import options as clean_options
@@ -17,14 +17,18 @@ from wiki_qa.builders.mediawiki.clean import to_text as wikitext_to_text
 from wiki_qa.builders.mediawiki.dump import READ_ERRORS, open_dump, short
 from wiki_qa.builders.mediawiki.siteinfo import CATEGORY_NS, FILE_NS, MEDIA_NS, SiteInfo
 from wiki_qa.errors import UserError
-from wiki_qa.io import expand, identity
+from wiki_qa.io import expand
 from wiki_qa.progress import input_bar
 
 
+@register
 class MediaWikiSource(Source):
     type = "mediawiki"
     kind = "documents"
-    license = "cc-by-sa-4.0"
+    license = License("cc-by-sa-4.0", "CC BY-SA 4.0",
+                      "Wikimedia text is CC BY-SA (attribution + share-alike): derived datasets must keep the "
+                      "licence and credit the page authors (the `url` column links each row to its page history). "
+                      "Other MediaWiki sites (Fandom, company wikis) may use other terms: check the site's licence.")
     Config = MediaWikiConfig
 
     def __init__(self, config, clean: CleanConfig | None = None):
@@ -35,8 +39,8 @@ class MediaWikiSource(Source):
     def shards(self, parallel: int = 1) -> list[str]:
         return expand(self.config.path)
 
-    def identity(self) -> list[dict]:
-        return [identity(p) for p in self.shards()]
+    def input_files(self) -> list[str]:
+        return expand(self.config.path)
 
     def read(self, shard: str, stats: SourceStats, limit: int | None = None) -> Iterator[dict]:
         bar = input_bar(shard.rsplit("/", 1)[-1], None)

@@ -7,7 +7,7 @@ import json
 from datasets import load_from_disk
 
 from wiki_qa.config import load_config
-from wiki_qa.pipeline.build import run
+from wiki_qa.orchestrator import run
 
 SPLITS = ("train", "val", "test")
 

@@ -12,9 +12,6 @@ from pydantic import model_validator
 
 from wiki_qa.configbase import StrictModel
 
-SPLITS = ("train", "val", "test")
-
-
 class SplitConfig(StrictModel):
     train: float = 0.9
     val: float = 0.05

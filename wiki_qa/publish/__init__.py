@@ -12,7 +12,7 @@ from pathlib import Path
 from wiki_qa.errors import WikiQAError
 from wiki_qa.publish.config import OutputConfig
 from wiki_qa.publish.s3 import load_from_s3, pull, push_to_s3, validate_s3
-from wiki_qa.publish.secrets import mask_secrets, redact
+from wiki_qa.secrets import mask_secrets, redact
 
 __all__ = ["OutputConfig", "PublishError", "validate_destinations", "publish", "push_to_hub", "push_to_s3",
            "pull", "load_from_s3", "mask_secrets", "redact", "retry_command"]

@@ -12,30 +12,12 @@ from typing import Any
 
 import yaml
 
-from wiki_qa.publish.secrets import mask_secrets, redact
+from wiki_qa.secrets import mask_secrets, redact
 
-# source.type -> (HF licence id, human text, caveat)
-LICENSES: dict[str, tuple[str, str, str]] = {
-    "mediawiki": ("cc-by-sa-4.0", "CC BY-SA 4.0",
-                  "Wikimedia text is CC BY-SA (attribution + share-alike): derived datasets must keep the licence "
-                  "and credit the page authors (the `url` column links each row to its page history). Other "
-                  "MediaWiki sites (Fandom, company wikis) may use other terms: check the site's licence."),
-    "bbc": ("other", "BBC copyright",
-            "BBC News articles are (c) BBC and are not openly licensed. Use only where your jurisdiction "
-            "allows (e.g. research / text-and-data-mining exceptions); do not redistribute publicly."),
-    "mmlu": ("mit", "MIT", "MMLU (Hendrycks et al.) is released under the MIT licence."),
-    "open_instruct": ("cc-by-nc-4.0", "CC BY-NC 4.0",
-                      "Instruction data such as Alpaca is CC BY-NC 4.0 (non-commercial) and was itself generated "
-                      "with an OpenAI model whose terms restrict training competing models."),
-    "alpaca": ("cc-by-nc-4.0", "CC BY-NC 4.0",
-               "Alpaca is CC BY-NC 4.0 (non-commercial) and was generated with an OpenAI model whose terms "
-               "restrict training competing models."),
-    "text": ("unknown", "unknown", "Plain-text input: the licence is whatever the input files carry."),
-}
+# Hub task categories of generated rows, by LLM task (the source's own categories apply otherwise).
 TASKS = {"qa": ["question-answering", "text-generation"], "mcq": ["multiple-choice", "question-answering"],
          "paraphrase": ["text-generation"]}
-SOURCE_TASKS = {"mmlu": ["multiple-choice", "question-answering"], "open_instruct": ["text-generation"],
-                "alpaca": ["text-generation"]}
+UNKNOWN_LICENSE = {"id": "unknown", "name": "unknown", "note": "The source's licence is not recorded."}
 LANG_ALIASES = {"simple": "en"}  # simplewiki is English
 MAIN_PLOT = "report/lengths.png"  # written by `wiki-qa report` (wiki_qa.viz); linked when present
 
@@ -74,14 +56,16 @@ def card_metadata(report: dict, out_dir: Path | None = None) -> dict:
     cfg = report.get("config") or {}
     source = cfg.get("source") or {}
     stype = source.get("type", "text")
-    license_id = LICENSES.get(stype, LICENSES["text"])[0]
+    facts = report.get("source") or {}
+    license_id = (facts.get("license") or UNKNOWN_LICENSE)["id"]
     langs = set(_row_languages(out_dir) if out_dir else [])
     if source.get("lang"):
         langs.add(str(source["lang"]))
     langs = sorted({LANG_ALIASES.get(x, x) for x in langs})
     gen = cfg.get("generate") or {}
-    tasks = SOURCE_TASKS.get(stype) or (TASKS.get(gen.get("task"), ["text-generation"]) if gen
-                                         else ["text-generation"])
+    generated = gen and facts.get("kind", "documents") == "documents"
+    tasks = (TASKS.get(gen.get("task")) if generated else None) or facts.get("task_categories") \
+        or ["text-generation"]
     total = sum((report.get("splits") or {}).values())
     meta: dict[str, Any] = {"license": license_id}
     if langs:
@@ -106,7 +90,7 @@ def render_body(report: dict, config_yaml: str, *, config_name: str | None = Non
     cfg = report.get("config") or {}
     source = cfg.get("source") or {}
     stype = source.get("type", "text")
-    lic = LICENSES.get(stype, LICENSES["text"])
+    lic = (report.get("source") or {}).get("license") or UNKNOWN_LICENSE
     name = config_name or report.get("name") or "default"
     src = report.get("source") or {}
     splits = report.get("splits") or {}
@@ -157,7 +141,7 @@ def render_body(report: dict, config_yaml: str, *, config_name: str | None = Non
             stats += [(f"outcome: {k}", v) for k, v in outcomes.items()]
             out += [_table(stats, ("llm", "value")), ""]
 
-    out += ["### Licence", "", f"**{lic[1]}** (from the `{stype}` source). {lic[2]}", ""]
+    out += ["### Licence", "", f"**{lic['name']}** (from the `{stype}` source). {lic['note']}", ""]
     if gen:
         out += [f"Generated text is also subject to the terms of the model `{gen.get('model', '?')}` "
                 "(e.g. OpenAI's terms, or the Gemma terms for Gemma models) -- check them before training or "
