@@ -10,8 +10,6 @@ from __future__ import annotations
 import datetime
 import json
 import logging
-import os
-import shutil
 import time
 from pathlib import Path
 
@@ -20,6 +18,7 @@ import datasets
 from wiki_qa import executor
 from wiki_qa.orchestrator.plan import Context, plan
 from wiki_qa.orchestrator.report import new_report
+from wiki_qa.orchestrator.save import save_atomically
 from wiki_qa.errors import UserError
 from wiki_qa.rows import SPLITS
 
@@ -56,24 +55,14 @@ def run(cfg, *, output: str | None = None, num_proc: int | None = None, refresh:
     if sum(report["splits"].values()) == 0:
         raise UserError(f"{cfg.inputs_label()}: the build is empty: {_why_empty(report)}")
     t = time.perf_counter()
-    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        save_dataset_dict(dsd, str(tmp))
+
+    def finish(folder: Path) -> None:
         report["timings_s"]["write"] = round(time.perf_counter() - t, 3)
         report["timings_s"]["total"] = round(time.perf_counter() - t0, 3)
         report["finished_at"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-        _write_extras(tmp, report, cfg)
-        if out.exists():
-            old = out.parent / f".{out.name}.old-{os.getpid()}"
-            out.rename(old)
-            tmp.rename(out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(out)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        _write_extras(folder, report, cfg)
+
+    save_atomically(dsd, out, finish)
     if publish and (cfg.output.push_to_hub or cfg.output.s3):
         from wiki_qa.publish import publish as do_publish
 
@@ -98,10 +87,3 @@ def _write_extras(folder: Path, report: dict, cfg) -> None:
     (folder / "build_report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
     write_report(folder, update_card=False)
     write_card(str(folder), report, cfg.echo_yaml())
-
-
-def save_dataset_dict(dsd: datasets.DatasetDict, path: str) -> None:
-    """save_to_disk that survives empty splits: datasets 5.2 writes no arrow file for a 0-row split unless
-    asked for one shard, and load_from_disk then fails (IndexError in concat_tables)."""
-    empty = {s: 1 for s in dsd if dsd[s].num_rows == 0}
-    dsd.save_to_disk(path, num_shards=empty or None)
