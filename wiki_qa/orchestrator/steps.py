@@ -7,7 +7,9 @@ from __future__ import annotations
 import datasets
 
 from wiki_qa.errors import UserError
+from wiki_qa.llm.stats import LLMStats
 from wiki_qa.pipeline import formats
+from wiki_qa.quality import decontaminate, dedup
 from wiki_qa.rows import SPLITS
 
 
@@ -37,8 +39,6 @@ class Dedup(Step):
         return cfg.dedup.enabled and (not self.after_generate or cfg.generate is not None)
 
     def __call__(self, dsd, ctx):
-        from wiki_qa.quality import dedup
-
         if self.after_generate and _is_chunks(dsd):
             return dsd, None  # the source gave examples: nothing was generated
         return dedup(dsd, ctx.cfg.dedup, column="text" if _is_chunks(dsd) else "prompt")
@@ -53,8 +53,6 @@ class Generate(Step):
         return cfg.generate is not None
 
     def __call__(self, dsd, ctx):
-        from wiki_qa.llm.stats import LLMStats
-
         if not _is_chunks(dsd):
             return dsd, None
         stats = LLMStats()
@@ -69,8 +67,6 @@ class Decontaminate(Step):
         return cfg.decontaminate.enabled and bool(cfg.decontaminate.evals)
 
     def __call__(self, dsd, ctx):
-        from wiki_qa.quality import decontaminate
-
         return decontaminate(dsd, ctx.cfg.decontaminate)
 
 
