@@ -77,7 +77,8 @@ class PageReader:
                  encoding: str = "utf-8", skip_bad: bool = False, chunk: int = CHUNK):
         self.stream, self.which, self.max_bytes, self.skip_bad = stream, revision, max_page_bytes, skip_bad
         self.prologue, self.footer, self.chunk = prologue, footer, chunk
-        self.head = prologue if head is None else head
+        self.head = head or prologue  # b"": taken from the stream's first bytes when first needed
+        self._first = b""
         self.encoding = encoding
         self.site: dict | None = None  # <siteinfo> fields once read; {} if the export has none
         self.pages_done = 0
@@ -141,6 +142,8 @@ class PageReader:
                 pending = read(self.chunk)  # decompressor errors (EOFError: cut off) reach the caller
                 if not pending:
                     break
+                if not self._first and not self.head:
+                    self._first = pending[: 1 << 16]
                 self._pos += len(pending)
             try:
                 parse(pending, False)
@@ -186,6 +189,10 @@ class PageReader:
     def _resync(self, data: bytes, start: int, bad_offset: int) -> tuple[bytes | None, int]:
         """After a mid-stream error: find the next <page> after it, restart a parser there, return the
         bytes from that <page> on (None if the stream has no further page)."""
+        if not self.head:
+            from wiki_qa.builders.mediawiki.sniff import parse_header
+
+            self.head = parse_header("", self._first).get("prologue") or b""
         tag, keep = self._page_tag, len(self._page_tag) - 1
         i = max(0, bad_offset - start + 1)
         while True:

@@ -33,6 +33,12 @@ def sniff_header(path: str, stream) -> dict:
         head = stream.peek(1 << 16)[: 1 << 16]
     except (OSError, EOFError, ValueError) as e:  # corrupt compressed data shows up on first read
         raise UserError(f"{path}: cannot be decompressed: {type(e).__name__}: {e}") from None
+    return parse_header(path, head)
+
+
+def parse_header(path: str, head: bytes) -> dict:
+    """What the first bytes of a (decompressed) export say: encoding, schema version, xml:lang, and the
+    prologue (the bytes up to the end of the root start tag) and footer (the closing root tag)."""
     if not head.strip():
         raise UserError(f"{path}: is empty")
     enc, skip = _encoding(head)
@@ -40,7 +46,8 @@ def sniff_header(path: str, stream) -> dict:
         text = head[skip:].decode(enc, errors="ignore")
     except LookupError:
         raise UserError(f"{path}: declares an unknown encoding {enc!r}") from None
-    lead = re.match(r"^\s*(<\?.*?\?>\s*|<!--.*?-->\s*|<!DOCTYPE[^>]*>\s*)*", text, flags=re.DOTALL).end()
+    lead = re.match(r"^\s*(<\?.*?\?>\s*|<!--.*?-->\s*|<!DOCTYPE[^\[>]*(\[.*?\]\s*)?>\s*)*", text,
+                    flags=re.DOTALL).end()
     body = text[lead:]
     if not body.startswith("<"):
         raise UserError(f"{path}: is not XML (starts with {body[:20]!r}); expected a MediaWiki export")
