@@ -11,11 +11,11 @@ import dataclasses
 import re
 
 from wiki_qa.builders.mediawiki.pages import BadXML, EntitiesRefused, PageReader
-from wiki_qa.builders.mediawiki.shards import Shard, parse
+from wiki_qa.builders.mediawiki.shards import Shard, file_size, parse
 from wiki_qa.builders.mediawiki.siteinfo import SiteInfo
 from wiki_qa.builders.mediawiki.sniff import sniff_header
 from wiki_qa.errors import UserError
-from wiki_qa.io import Input, open_input, open_raw
+from wiki_qa.io import Input, open_input
 
 # What a compressed stream that ends early raises (a truncated .bz2/.gz/.xz): the dump is cut off.
 CUT_OFF = (EOFError,)
@@ -41,7 +41,7 @@ def open_dump(shard: str, *, revision: str = "latest", max_page_bytes: int | Non
     with open_input(path, on_bytes=on_bytes, start=sh.start, end=sh.end) as inp:
         if sh.start == 0:
             header = sniff_header(path, inp.stream)
-        last = sh.end is None or sh.end >= _size(path)
+        last = sh.end is None or sh.end >= file_size(path)
         if sh.start > 0 and not header.get("prologue"):
             raise UserError(f"{path}: the root start tag is not in the file's first 64 KB; read it whole "
                             "(no byte-range shards)")
@@ -82,12 +82,6 @@ def read_error(path: str, e: Exception) -> UserError:
     if isinstance(e, CUT_OFF):
         return UserError(f"{path}: ends before the first page ({short(e)}); not a complete export")
     return UserError(f"{path}: corrupt compressed data: {short(e)}")
-
-
-def _size(path: str) -> int:
-    raw, size = open_raw(path)
-    raw.close()
-    return size
 
 
 def short(e: Exception) -> str:

@@ -67,7 +67,7 @@ def plan(paths: list[str], parallel: int, min_bytes: int) -> list[str]:
     smaller than `min_bytes`; a file that cannot be cut stays whole."""
     if parallel <= 1:
         return list(paths)
-    sizes = {p: _size(p) for p in paths}
+    sizes = {p: file_size(p) for p in paths}
     total = sum(sizes.values()) or 1
     out: list[str] = []
     for p in paths:
@@ -81,7 +81,17 @@ def plan(paths: list[str], parallel: int, min_bytes: int) -> list[str]:
     return out
 
 
-def _size(path: str) -> int:
+def first_page_id(path: str, offset: int) -> int | None:
+    """The page id of the first page of the range starting at `offset` (a shard start), read from its head."""
+    from wiki_qa.io import open_input
+
+    with open_input(path, start=offset) as inp:
+        head = inp.stream.read(1 << 16)
+    m = re.search(rb"<page>\s*<title>.*?</title>\s*(?:<ns>[^<]*</ns>\s*)?<id>\s*(\d+)\s*</id>", head, re.S)
+    return int(m.group(1)) if m else None
+
+
+def file_size(path: str) -> int:
     raw, size = open_raw(path)
     raw.close()
     return size
@@ -155,13 +165,18 @@ def _bz2_stream_at(raw, offset: int) -> bool:
     return out.lstrip().startswith(b"<page>")
 
 
-def _index_of(path: str) -> str | None:
-    """The multistream index beside a dump: X-multistream.xml.bz2 -> X-multistream-index.txt.bz2, and for
-    part files X-multistream1.xml-p1p41242.bz2 -> X-multistream-index1.txt-p1p41242.bz2."""
+def index_name(path: str) -> str | None:
+    """The multistream index's name: X-multistream.xml.bz2 -> X-multistream-index.txt.bz2, and for part
+    files X-multistream1.xml-p1p41242.bz2 -> X-multistream-index1.txt-p1p41242.bz2."""
     m = re.match(r"^(?P<stem>.*-multistream)(?P<n>\d*)\.xml(?P<part>-p\d+p\d+)?\.bz2$", path)
-    if not m:
+    return f"{m['stem']}-index{m['n']}.txt{m['part'] or ''}.bz2" if m else None
+
+
+def _index_of(path: str) -> str | None:
+    """The index beside a dump, if it is there."""
+    index = index_name(path)
+    if index is None:
         return None
-    index = f"{m['stem']}-index{m['n']}.txt{m['part'] or ''}.bz2"
     fs, root = fsspec.core.url_to_fs(index)
     return index if fs.exists(root) else None
 

@@ -53,7 +53,10 @@ class MediaWikiSource(Source):
             if not dump.site.has_siteinfo:
                 stats.warnings.append(f"{dump.shard.path}: has no <siteinfo>; read with the canonical English "
                                       "namespace names, no site name, language or URLs")
-            yield from self._pages(dump, stats, limit, bar)
+            ids = _DocIds(dump.site.site_key, stats)
+            yield from self._pages(dump, ids, stats, limit, bar)
+            if not dump.shard.whole and not limit and not stats.truncated:
+                ids.check_order(dump.shard)
             whole = not limit  # with --limit, don't read a 90 GB dump to the end just for its hash
             if whole and not stats.truncated:
                 _drain(dump.input.stream)  # the sha256 must cover the whole file (the tail after the last page)
@@ -63,7 +66,7 @@ class MediaWikiSource(Source):
                                 "schema": site.schema_version, "site": site.site_key, "lang": site.lang})
         bar.close()
 
-    def _pages(self, dump: Dump, stats: SourceStats, limit, bar) -> Iterator[dict]:
+    def _pages(self, dump: Dump, ids: _DocIds, stats: SourceStats, limit, bar) -> Iterator[dict]:
         cfg, site, path = self.config, dump.site, dump.shard.path
         try:
             wanted = site.resolve_namespaces(cfg.namespaces)
@@ -74,7 +77,6 @@ class MediaWikiSource(Source):
             namespace_prefixes=frozenset(site.lookup()),
         )
         lang = cfg.lang or site.lang or "und"
-        ids = _DocIds(site.site_key, stats)
         emitted, started = 0, time.monotonic()
         pages = iter(dump.reader)
         while limit is None or emitted < limit:
@@ -99,6 +101,7 @@ class MediaWikiSource(Source):
                                      "reason": f"corrupt XML at {page.where()}: {page.reason}"})
                 continue
             stats.pages_seen += 1
+            ids.see(page.id)
             if stats.pages_seen % 200 == 0:
                 bar.set_postfix(pages_s=f"{stats.pages_seen / max(time.monotonic() - started, 1e-9):.0f}")
             ns = page.namespace if page.namespace is not None else site.namespace_of(page.title)
@@ -166,10 +169,37 @@ class _DocIds:
     Hand-edited or merged exports can repeat a page id; the repeats get the title (and an occurrence
     number) appended so ids stay unique. Seen ids live in a bitmap: about 10 MB for all of English
     Wikipedia, instead of a set that grows with the dump.
+
+    The bitmap is per reader, so per shard. A repeat in another byte range of the same file cannot be seen
+    from here; what can be checked is that it cannot happen: Wikimedia dumps list pages in strictly
+    ascending page id, so a shard whose ids ascend and stay below the next shard's first id shares no id
+    with any other shard, and its doc_ids are those of one read of the whole file. `check_order` warns
+    when that does not hold.
     """
 
     def __init__(self, site_key: str, stats: SourceStats):
         self.site, self.stats, self.seen, self.repeats = site_key, stats, bytearray(), {}
+        self.last, self.ascending = -1, True
+
+    def see(self, page_id) -> None:
+        if page_id is None or page_id <= self.last:
+            self.ascending = False
+        else:
+            self.last = page_id
+
+    def check_order(self, shard) -> None:
+        nxt = None
+        if shard.end is not None and self.ascending:
+            from wiki_qa.builders.mediawiki.shards import file_size, first_page_id
+
+            if shard.end < file_size(shard.path):
+                nxt = first_page_id(shard.path, shard.end)
+                self.ascending = nxt is not None and nxt > self.last
+        if not self.ascending:
+            self.stats.warnings.append(
+                f"{shard}: page ids are not in ascending order across the byte ranges of this file, so a page "
+                "id repeated in two ranges would give two documents one doc_id; set source.min_shard_bytes "
+                "above the file's size to read it whole")
 
     def doc_id(self, page_id, title: str) -> str:
         pid = int(page_id) if page_id is not None else -1
