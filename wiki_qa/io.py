@@ -132,18 +132,20 @@ def can_seek(path: str) -> bool:
 
 
 @contextlib.contextmanager
-def open_input(path: str, on_bytes=None, start: int = 0, end: int | None = None) -> Iterator[Input]:
+def open_input(path: str, on_bytes=None, start: int = 0, end: int | None = None,
+               buffer_size: int = 1 << 20) -> Iterator[Input]:
     """Open `path` for streaming, decompressing by the file's magic bytes (checked against its name).
 
     With `start`/`end`, only raw bytes [start, end) are read (a byte-range shard: it must begin where a
-    compressed stream, or the XML of a <page>, begins); `sha256` then covers that range."""
+    compressed stream, or the XML of a <page>, begins); `sha256` then covers that range. A small
+    `buffer_size` keeps a look at a file's head from decompressing more than it needs."""
     raw, size = open_raw(path)
     if start or end is not None:
         raw.seek(start)
         end = size if end is None else min(end, size)
         size = end - start
     tap = _Tap(raw, on_bytes, limit=None if end is None else size)
-    buffered = io.BufferedReader(tap, 1 << 20)
+    buffered = io.BufferedReader(tap, buffer_size)
     compression = _sniff(path, buffered.peek(8)[:8])
     tmpdir = None
     try:
@@ -161,7 +163,7 @@ def open_input(path: str, on_bytes=None, start: int = 0, end: int | None = None)
             stream = _open_7z(path, open_raw(path)[0], tmpdir)
         else:
             stream = buffered
-        yield Input(path, io.BufferedReader(stream, 1 << 20) if compression else stream, tap, compression, size)
+        yield Input(path, io.BufferedReader(stream, buffer_size) if compression else stream, tap, compression, size)
     finally:
         with contextlib.suppress(Exception):
             buffered.close()

@@ -6,8 +6,10 @@ both say the same thing about a file that is cut off or corrupt.
 """
 from __future__ import annotations
 
+import bz2
 import contextlib
 import dataclasses
+import io
 import re
 
 from wiki_qa.builders.mediawiki.pages import BadXML, EntitiesRefused, PageReader
@@ -15,8 +17,9 @@ from wiki_qa.builders.mediawiki.shards import Shard, file_size, parse
 from wiki_qa.builders.mediawiki.siteinfo import SiteInfo
 from wiki_qa.builders.mediawiki.sniff import sniff_header
 from wiki_qa.errors import UserError
-from wiki_qa.io import Input, open_input
+from wiki_qa.io import Input, open_input, open_raw
 
+HEAD = 1 << 16  # bytes read at a time when only a file's head is wanted
 # What a compressed stream that ends early raises (a truncated .bz2/.gz/.xz): the dump is cut off.
 CUT_OFF = (EOFError,)
 
@@ -56,10 +59,46 @@ def open_dump(shard: str, *, revision: str = "latest", max_page_bytes: int | Non
 
 
 def read_head(path: str) -> tuple[dict, dict]:
-    """The sniffed header and <siteinfo> fields of a file, reading only its head."""
-    with open_input(path) as inp:
+    """The sniffed header and <siteinfo> fields of a file, reading only its head. In a multistream .bz2
+    the head is its first stream (Wikimedia's holds the <siteinfo> alone): only that one is decompressed."""
+    raw, _ = open_raw(path)
+    try:
+        if raw.read(3) == b"BZh":
+            raw.seek(0)
+            stream = io.BufferedReader(_FirstBz2Stream(raw), HEAD)
+            with contextlib.suppress(UserError, *CUT_OFF, OSError):
+                header = sniff_header(path, stream)
+                site = PageReader(stream, encoding=header["encoding"], chunk=HEAD).read_site()
+                if site:
+                    return header, site
+    finally:
+        raw.close()
+    with open_input(path, buffer_size=HEAD) as inp:
         header = sniff_header(path, inp.stream)
-        return header, _site(path, PageReader(inp.stream, encoding=header["encoding"]))
+        return header, _site(path, PageReader(inp.stream, encoding=header["encoding"], chunk=HEAD))
+
+
+class _FirstBz2Stream(io.RawIOBase):
+    """The decompressed bytes of the first bz2 stream of a file, and nothing after it."""
+
+    def __init__(self, raw):
+        self.raw, self.d = raw, bz2.BZ2Decompressor()
+
+    def readable(self):
+        return True
+
+    def readinto(self, b):
+        out = b""
+        while not out and not self.d.eof:
+            if self.d.needs_input:
+                block = self.raw.read(1 << 16)
+                if not block:
+                    raise EOFError("the first bz2 stream is cut off")
+                out = self.d.decompress(block, max_length=len(b))
+            else:
+                out = self.d.decompress(b"", max_length=len(b))
+        b[:len(out)] = out
+        return len(out)
 
 
 def _site(path: str, reader: PageReader) -> dict:

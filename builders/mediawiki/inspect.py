@@ -49,7 +49,8 @@ def render(info: dict) -> str:
         f"{info['path']}",
         f"  site        {info['sitename']} ({info['dbname']}), lang {info['lang']}, {info['base']}"
         + ("" if info.get("siteinfo", True) else "  [no <siteinfo>: canonical English namespace names]"),
-        f"  format      export-{info['schema_version']}, {info['encoding']}, compression {info['compression'] or 'none'}",
+        f"  format      export-{info['schema_version']}, {info['encoding']}, "
+        f"compression {info['compression'] or 'none'}",
         f"  generator   {info['generator']}",
         f"  pages       {info['pages']} ({info['redirects']} redirects), revisions {info['revisions']}"
         + (" [full history]" if info["history"] else "") + (" [STUB: no revision text]" if info["stub"] else ""),

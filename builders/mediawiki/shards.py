@@ -85,7 +85,7 @@ def first_page_id(path: str, offset: int) -> int | None:
     """The page id of the first page of the range starting at `offset` (a shard start), read from its head."""
     from wiki_qa.io import open_input
 
-    with open_input(path, start=offset) as inp:
+    with open_input(path, start=offset, buffer_size=1 << 16) as inp:
         head = inp.stream.read(1 << 16)
     m = re.search(rb"<page>\s*<title>.*?</title>\s*(?:<ns>[^<]*</ns>\s*)?<id>\s*(\d+)\s*</id>", head, re.S)
     return int(m.group(1)) if m else None
