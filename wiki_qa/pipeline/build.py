@@ -96,7 +96,7 @@ def dataset_dict(cfg, num_proc: int | None = None, cache_dir: str | None = None,
         from wiki_qa.llm.stats import LLMStats
 
         stats = LLMStats()
-        dsd = engine.generate(dsd, cfg, num_proc=num_proc, refresh=refresh, stats=stats)
+        dsd = engine.generate(dsd, cfg.generate, cfg.llm, num_proc=num_proc, refresh=refresh, stats=stats)
         report["llm"] = stats.to_json()
         report["timings_s"]["generate"] = round(time.perf_counter() - t, 3)
         if cfg.dedup.enabled:

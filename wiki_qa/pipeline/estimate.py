@@ -22,5 +22,5 @@ def dry_run(cfg, num_proc: int | None = None) -> dict:
     if cfg.generate:
         from wiki_qa.llm import estimate
 
-        out["llm"] = estimate((row for s in SPLITS for row in dsd[s]), cfg.generate)
+        out["llm"] = estimate((row for s in SPLITS for row in dsd[s]), cfg.llm, cfg.generate)
     return out
