@@ -49,7 +49,7 @@ class ValidateConfig(StrictModel):
     max_answer_chars: int = 2000
     # Share of the answer's word tokens that must appear in the chunk (0 disables the check).
     grounding_threshold: float = 0.5
-    # paraphrase: word-count ratio bounds (paraphrase/original) and banned phrases (LM Studio seed).
+    # paraphrase: word-count ratio bounds (paraphrase/original), and phrases chatty models wrap output in.
     min_word_ratio: float = 0.8
     max_word_ratio: float = 2.0
     banned_phrases: list[str] = Field(
