@@ -18,5 +18,5 @@ def dry_run(cfg, num_proc: int | None = None) -> dict:
            "pages_seen": report["source"]["pages_seen"], "skipped": report["source"]["skipped"],
            "chunks": {s: dsd[s].num_rows for s in SPLITS}, "llm": None}
     if cfg.generate:
-        out["llm"] = estimate((row for s in SPLITS for row in dsd[s]), cfg.generate)
+        out["llm"] = estimate((row for s in SPLITS for row in dsd[s]), cfg.llm, cfg.generate)
     return out

@@ -56,7 +56,8 @@ class Generate(Step):
         if not _is_chunks(dsd):
             return dsd, None
         stats = LLMStats()
-        dsd = ctx.executor.generate(dsd, ctx.cfg, num_proc=ctx.num_proc, refresh=ctx.refresh, stats=stats)
+        dsd = ctx.executor.generate(dsd, ctx.cfg.generate, ctx.cfg.llm, num_proc=ctx.num_proc, refresh=ctx.refresh,
+                                    stats=stats)
         return dsd, stats.to_json()
 
 
