@@ -19,8 +19,7 @@ from collections.abc import Iterator
 from datetime import date
 from urllib.parse import urlsplit
 
-from wiki_qa.builders.base import Source, SourceStats
-
+from wiki_qa.builders.base import License, Source, SourceStats, register
 from wiki_qa.errors import UserError
 
 from . import sitemaps
@@ -32,11 +31,14 @@ SAVED_EXTS = (".html", ".htm", ".html.gz", ".htm.gz", ".json", ".json.gz")
 CRAWL_PREFIX = "crawl:"
 
 
+@register
 class BBCSource(Source):
     type = "bbc"
     kind = "documents"
     Config = BBCConfig
-    license = None  # BBC content: (c) BBC; the card says "other"
+    license = License("other", "BBC copyright",
+                      "BBC News articles are (c) BBC and are not openly licensed. Use only where your jurisdiction "
+                      "allows (e.g. research / text-and-data-mining exceptions); do not redistribute publicly.")
 
     # ---------------------------------------------------------------- shards
 
