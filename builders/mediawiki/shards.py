@@ -172,6 +172,14 @@ def index_name(path: str) -> str | None:
     return f"{m['stem']}-index{m['n']}.txt{m['part'] or ''}.bz2" if m else None
 
 
+_INDEX = re.compile(r"-multistream-index\d*\.txt(-p\d+p\d+)?\.bz2$")
+
+
+def is_index(path: str) -> bool:
+    """A multistream index file (which a glob like *multistream*.bz2 also matches), not a dump."""
+    return bool(_INDEX.search(path))
+
+
 def _index_of(path: str) -> str | None:
     """The index beside a dump, if it is there."""
     index = index_name(path)
