@@ -43,10 +43,15 @@ class MediaWikiSource(Source):
 
     def shards(self, parallel: int = 1) -> list[str]:
         """Files, or byte ranges of big files when several workers want work (see shards.py)."""
-        return shard_plan.plan(expand(self.config.path), parallel, self.config.min_shard_bytes)
+        return shard_plan.plan(self.input_files(), parallel, self.config.min_shard_bytes)
 
     def input_files(self) -> list[str]:
-        return expand(self.config.path)
+        paths = expand(self.config.path)
+        dumps = [p for p in paths if not shard_plan.is_index(p)]  # a glob may catch the index files too
+        if not dumps:
+            raise UserError(f"{paths[0]}: is a multistream index (where the dump's streams start), not a dump; "
+                            "give the ...-multistream.xml.bz2 file beside it")
+        return dumps
 
     def read(self, shard: str, stats: SourceStats, limit: int | None = None) -> Iterator[dict]:
         cfg = self.config
