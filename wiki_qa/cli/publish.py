@@ -31,6 +31,11 @@ def register(subparsers) -> None:
     q.add_argument("dir", help="destination folder (must not exist or be empty)")
     q.add_argument("--endpoint-url", help="S3-compatible endpoint; default $S3_ENDPOINT or AWS")
     q.add_argument("--region", help="S3 region")
+    q.add_argument("--max-members", type=int, help="refuse a tarball with more members (default 20000)")
+    q.add_argument("--max-bytes", type=int, help="refuse a download or tarball that unpacks to more bytes "
+                   "(default 256 GiB)")
+    q.add_argument("--max-ratio", type=float, help="refuse a tarball that unpacks to more than this many times "
+                   "its compressed size (default 100; checked above 64 MiB)")
     q.set_defaults(func=pull_handler)
 
 
@@ -59,13 +64,18 @@ def push_handler(args: argparse.Namespace) -> int:
 
 
 def pull_handler(args: argparse.Namespace) -> int:
+    import dataclasses
+
     from wiki_qa.publish.s3 import parse_s3_url, pull
+    from wiki_qa.publish.safe_tar import TarLimits
 
     try:
         parse_s3_url(args.url)
     except ValueError as exc:
         raise UserError(str(exc)) from None
-    dest = pull(args.url, args.dir, endpoint_url=args.endpoint_url, region=args.region)
+    given = {k: getattr(args, k) for k in ("max_members", "max_bytes", "max_ratio") if getattr(args, k)}
+    limits = dataclasses.replace(TarLimits(), **given)
+    dest = pull(args.url, args.dir, endpoint_url=args.endpoint_url, region=args.region, limits=limits)
     report = dest / "build_report.json"
     splits = json.loads(report.read_text()).get("splits") if report.exists() else None
     print(f"pulled {args.url} -> {dest}" + (f" {splits}" if splits else ""))
