@@ -19,6 +19,8 @@ def register(sub) -> None:
     b.add_argument("--num-proc", type=int, help="processes for parsing/cleaning (datasets num_proc)")
     b.add_argument("--refresh", action="store_true", help="ignore caches (datasets and LLM responses)")
     b.add_argument("--quiet", action="store_true", help="no progress bars")
+    b.add_argument("--force", action="store_true", help="replace output.dir even if it holds files that are not "
+                   "an earlier build (never /, the home folder or the working folder)")
     b.set_defaults(func=_build)
 
     i = sub.add_parser("inspect", help="siteinfo, namespaces, page/redirect counts, schema version of a dump")
@@ -50,7 +52,7 @@ def _build(args) -> int:
 
         print(json.dumps(dry_run(cfg, num_proc=args.num_proc), indent=2))
         return 0
-    report = run(cfg, output=args.output, num_proc=args.num_proc, refresh=args.refresh)
+    report = run(cfg, output=args.output, num_proc=args.num_proc, refresh=args.refresh, force=args.force)
     out = args.output or cfg.out_dir
     s = report["splits"]
     src = report["source"]

@@ -18,7 +18,7 @@ import datasets
 from wiki_qa import executor
 from wiki_qa.orchestrator.plan import Context, plan
 from wiki_qa.orchestrator.report import new_report
-from wiki_qa.orchestrator.save import save_atomically
+from wiki_qa.orchestrator.save import claim_output_dir, save_atomically
 from wiki_qa.errors import UserError
 from wiki_qa.rows import SPLITS
 
@@ -43,10 +43,11 @@ def dataset_dict(cfg, num_proc: int | None = None, cache_dir: str | None = None,
 
 
 def run(cfg, *, output: str | None = None, num_proc: int | None = None, refresh: bool = False,
-        publish: bool = True) -> dict:
-    """`wiki-qa build`: the DatasetDict saved atomically to output.dir, with build_report.json and card."""
+        publish: bool = True, force: bool = False) -> dict:
+    """`wiki-qa build`: the DatasetDict saved atomically to output.dir, with build_report.json and card.
+    `force` lets the build replace an output.dir that is not an earlier build (never /, ~ or the cwd)."""
     t0 = time.perf_counter()
-    out = Path(output or cfg.out_dir)
+    out = claim_output_dir(Path(output or cfg.out_dir).expanduser(), force=force)  # before any work
     if publish and (cfg.output.push_to_hub or cfg.output.s3):
         from wiki_qa.publish import validate_destinations
 
