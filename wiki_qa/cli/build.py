@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 import sys
 
+from wiki_qa.secrets import redact
+
 
 def register(sub) -> None:
     b = sub.add_parser("build", help="run a build from a YAML config (or a shipped config name)")
@@ -60,7 +62,7 @@ def _build(args) -> int:
           f"({src['documents']} documents from {src['pages_seen']} pages, {report['chunks']} chunks"
           + (", TRUNCATED input" if src["truncated"] else "") + f", {report['timings_s']['total']:.1f}s)")
     for w in src.get("warnings", [])[:5]:
-        print(f"warning: {w}", file=sys.stderr)
+        print(f"warning: {redact(w)}", file=sys.stderr)
     return 0
 
 

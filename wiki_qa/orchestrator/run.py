@@ -48,6 +48,8 @@ def run(cfg, *, output: str | None = None, num_proc: int | None = None, refresh:
     `force` lets the build replace an output.dir that is not an earlier build (never /, ~ or the cwd)."""
     t0 = time.perf_counter()
     out = claim_output_dir(Path(output or cfg.out_dir).expanduser(), force=force)  # before any work
+    if refresh:
+        _repair_llm_cache(cfg)
     if publish and (cfg.output.push_to_hub or cfg.output.s3):
         from wiki_qa.publish import validate_destinations
 
@@ -70,6 +72,17 @@ def run(cfg, *, output: str | None = None, num_proc: int | None = None, refresh:
         report["published"] = do_publish(str(out), cfg.output, config_name=None)
         (out / "build_report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
     return report
+
+
+def _repair_llm_cache(cfg) -> None:
+    """--refresh moves a damaged LLM response cache aside (else the build stops on it with one line)."""
+    from wiki_qa.llm.cache_check import repair
+
+    for section in ("llm", "generate"):  # wherever the llm room keeps its engine settings
+        path = getattr(getattr(cfg, section, None), "cache_path", lambda: None)()
+        if path and (aside := repair(path)):
+            log.warning("%s: the LLM response cache was damaged; moved aside to %s", path, aside)
+            return
 
 
 def _why_empty(report: dict) -> str:

@@ -16,7 +16,7 @@ from typing import Any, Callable
 import yaml
 
 from wiki_qa.errors import UserError
-from wiki_qa.secrets import redact
+from wiki_qa.secrets import read_dotenv, redact, register_secret
 
 log = logging.getLogger(__name__)
 
@@ -27,21 +27,20 @@ _SIZE_ORDER = ["n<1K", "1K<n<10K", "10K<n<100K", "100K<n<1M", "1M<n<10M", "10M<n
 
 
 def resolve_token(token: str | None = None) -> tuple[str | None, str]:
-    """(token, where it came from): argument, HF_TOKEN, ./.env, or the `hf auth login` file."""
+    """(token, where it came from): argument, HF_TOKEN, ./.env, or the `hf auth login` file. Wherever it
+    came from, the token is registered for redaction (a token from .env is never in the environment)."""
     if token:
-        return token, "the token argument"
-    if os.environ.get("HF_TOKEN"):
-        return os.environ["HF_TOKEN"], "HF_TOKEN"
-    try:
-        from dotenv import dotenv_values
+        found = token, "the token argument"
+    elif os.environ.get("HF_TOKEN"):
+        found = os.environ["HF_TOKEN"], "HF_TOKEN"
+    elif tok := read_dotenv(".env").get("HF_TOKEN"):
+        found = tok, ".env HF_TOKEN"
+    else:
+        from huggingface_hub import get_token
 
-        if tok := dotenv_values(".env").get("HF_TOKEN"):
-            return tok, ".env HF_TOKEN"
-    except Exception:
-        pass
-    from huggingface_hub import get_token
-
-    return get_token(), "the huggingface_hub login"
+        found = get_token(), "the huggingface_hub login"
+    register_secret(found[0])
+    return found
 
 
 def _status(exc: BaseException) -> int | None:

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from wiki_qa.errors import UserError
+from wiki_qa.secrets import env_or_dotenv, redact
 from wiki_qa.publish.safe_tar import TarLimits, make_tarball, safe_extract
 
 log = logging.getLogger(__name__)
@@ -66,14 +67,7 @@ def parse_s3_url(url: str) -> tuple[str, str, str]:
 
 def _env(name: str) -> str | None:
     """Environment first, then ./.env -- the seed kept its S3_* variables in .env."""
-    if os.environ.get(name):
-        return os.environ[name]
-    try:
-        from dotenv import dotenv_values
-
-        return dotenv_values(".env").get(name) or None
-    except Exception:  # no .env / unreadable: fall through to the AWS chain
-        return None
+    return env_or_dotenv(name)
 
 
 def storage_options(endpoint_url: str | None = None, region: str | None = None, **overrides: Any) -> dict:
@@ -110,11 +104,6 @@ def _client(opts: dict, attempts: int = 5):
     )
 
 
-def _describe(exc: Exception) -> str:
-    code = getattr(exc, "response", {}).get("Error", {}).get("Code") if hasattr(exc, "response") else None
-    return f"{type(exc).__name__}{f' {code}' if code else ''}: {exc}"
-
-
 # ---- validation -----------------------------------------------------------------------------------
 def validate_s3(url: str, *, endpoint_url: str | None = None, region: str | None = None) -> None:
     """Fail fast before a build: the bucket exists and we can write (and delete) an object under the key."""
@@ -126,7 +115,7 @@ def validate_s3(url: str, *, endpoint_url: str | None = None, region: str | None
         raise UserError(str(exc), path="output.s3") from None
     opts = storage_options(endpoint_url, region)
     client = _client(opts, attempts=2)  # a check, not an upload: fail fast on a dead endpoint
-    where = opts.get("endpoint_url", "AWS")
+    where = redact(opts.get("endpoint_url", "AWS"))  # an endpoint URL may carry user:pass
     try:
         client.head_bucket(Bucket=bucket)
         probe = f"{key.rsplit('/', 1)[0] + '/' if '/' in key else ''}.wiki-qa-write-probe-{uuid.uuid4().hex}"
