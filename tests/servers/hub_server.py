@@ -2,7 +2,7 @@
 
 It implements the surface that `DatasetDict.push_to_hub`, `load_dataset("ORG/NAME", ...)` (also
 streaming) and wiki_qa's destination checks use, found by probing huggingface_hub 2.4 / datasets 5.2:
-whoami, repo create / info / revision, auth-check, validate-yaml, preupload (always answers `lfs` for
+whoami, repo create / info / revision / settings (visibility), auth-check, validate-yaml, preupload (always answers `lfs` for
 non-empty files, as the real Hub does for parquet), LFS batch + PUT, NDJSON commit (with parentCommit
 412), tree listing, paths-info, and resolve with X-Repo-Commit / ETag / byte ranges (206).
 
@@ -203,6 +203,18 @@ class Handler(BaseHTTPRequestHandler):
                          "tags": [], "lastModified": "2026-01-01T00:00:00.000Z",
                          "siblings": [{"rfilename": p} for p in sorted(files)]})
 
+    def settings(self, body, repo_id):
+        """PUT /api/datasets/ORG/NAME/settings (HfApi.update_repo_settings): visibility changes."""
+        repo = self._repo(repo_id, need_write=True)
+        if repo is None:
+            return
+        payload = json.loads(body or b"{}")
+        if "visibility" in payload:
+            repo.private = payload["visibility"] == "private"
+        elif "private" in payload:
+            repo.private = bool(payload["private"])
+        self._json(200, {})
+
     def auth_check(self, body, repo_id, write):
         if self._repo(repo_id, need_write=bool(write)) is not None:
             self._json(200, {})
@@ -357,6 +369,7 @@ ROUTES = [
     ("POST", r"/api/repos/create", Handler.create_repo),
     ("POST", r"/api/validate-yaml", Handler.validate_yaml),
     ("GET", rf"/api/datasets/{REPO}/auth-check(/write)?", Handler.auth_check),
+    ("PUT", rf"/api/datasets/{REPO}/settings", Handler.settings),
     ("GET", rf"/api/datasets/{REPO}/tree/([^/]+)(?:/(.*))?", Handler.tree),
     ("POST", rf"/api/datasets/{REPO}/paths-info/([^/]+)", Handler.paths_info),
     ("POST", rf"/api/datasets/{REPO}/preupload/([^/]+)", Handler.preupload),

@@ -53,7 +53,8 @@ def run(cfg, *, output: str | None = None, num_proc: int | None = None, refresh:
     if publish and (cfg.output.push_to_hub or cfg.output.s3):
         from wiki_qa.publish import validate_destinations
 
-        validate_destinations(cfg.output)  # before any work: an hours-long run must not die on a typo
+        # before any work: an hours-long run must not die on a typo, a public repo or another build's config
+        validate_destinations(cfg.output, build={"name": cfg.name, "format": cfg.format.type})
     dsd, report = dataset_dict(cfg, num_proc=num_proc, refresh=refresh, with_report=True)
     if sum(report["splits"].values()) == 0:
         raise UserError(f"{cfg.inputs_label()}: the build is empty: {_why_empty(report)}")

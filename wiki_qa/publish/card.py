@@ -102,6 +102,11 @@ def render_body(report: dict, config_yaml: str, *, config_name: str | None = Non
 
     out += ["### Splits", "", _table([(s, n) for s, n in splits.items()] + [("total", sum(splits.values()))],
                                      ("split", "rows")), ""]
+    empty = [s for s, n in splits.items() if not n]
+    if empty and (hub or (cfg.get("output") or {}).get("push_to_hub")):
+        kept = [s for s, n in splits.items() if n]
+        out += [f"Splits without rows ({', '.join(empty)}) are left out of this config on the Hub, so "
+                f"`load_dataset` gives {', '.join(kept)} only.", ""]
 
     out += ["### Source", ""]
     limit = cfg.get("limit")
