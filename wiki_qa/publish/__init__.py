@@ -96,5 +96,6 @@ def publish(out_dir: str | os.PathLike, output_cfg: OutputConfig, *, config_name
 
 def _reason(exc: Exception) -> str:
     status = getattr(getattr(exc, "response", None), "status_code", None)
-    text = " ".join(str(exc).split())[:200]  # one line, bounded
+    # The Hub's own words (X-Error-Message) say why; the generic HTTP text around them does not.
+    text = " ".join(str(getattr(exc, "server_message", None) or exc).split())[:200]  # one line, bounded
     return redact(f"{type(exc).__name__}{f' HTTP {status}' if status else ''}: {text}")
