@@ -119,25 +119,27 @@ def home(tmp_path):
     return home
 
 
-def test_prompt_file_outside_the_config_folder_is_never_sent(tmp_path, home):
+def test_prompt_file_outside_the_config_folder_is_never_sent(tmp_path, home, monkeypatch):
+    proj = tmp_path / "proj"
     with OpenAIStub(status=200) as server:
         gen = {"task": "qa", "model": "fake-model", "base_url": server.base_url}
-        for i, target in enumerate(("~/.ssh/id_ed25519", str(home / ".ssh" / "id_ed25519"), "../home/.ssh/id_ed25519")):
-            cfg = config(tmp_path / "proj", f"c{i}", generate={**gen, "prompt_file": target})
-            p = cli("build", cfg, "--output", "out", cwd=tmp_path / "proj", env={"HOME": str(home)})
-            assert p.returncode == 2 and p.stderr.count("\n") == 1, p.stderr
-            assert "outside the config's folder" in p.stderr and "allow_any_prompt_file" in p.stderr
-        link = tmp_path / "proj" / "innocent.txt"
-        link.symlink_to(home / ".ssh" / "id_ed25519")
-        cfg = config(tmp_path / "proj", "link", generate={**gen, "prompt_file": "innocent.txt"})
-        p = cli("build", cfg, "--output", "out", cwd=tmp_path / "proj", env={"HOME": str(home)})
-        assert p.returncode == 2 and "outside the config's folder" in p.stderr
+        cfg = config(proj, generate={**gen, "prompt_file": "~/.ssh/id_ed25519"})
+        p = cli("build", cfg, "--output", "out", cwd=proj, env={"HOME": str(home)})
+        assert p.returncode == 2 and p.stderr.count("\n") == 1, p.stderr
+        assert "outside the config's folder" in p.stderr and "allow_any_prompt_file" in p.stderr
         assert not server.requests and PRIVATE_KEY.splitlines()[1] not in p.stderr
 
+        # The same check for an absolute path, a relative one that climbs out, and a symlink inside.
+        monkeypatch.setenv("HOME", str(home))
+        monkeypatch.chdir(proj)
+        (proj / "innocent.txt").symlink_to(home / ".ssh" / "id_ed25519")
+        for target in (str(home / ".ssh" / "id_ed25519"), "../home/.ssh/id_ed25519", "innocent.txt"):
+            with pytest.raises(UserError, match="outside the config's folder"):
+                load_config(config(proj, generate={**gen, "prompt_file": target}))
+
         # The escape hatch exists, and it is what the check stood between: the file is then sent.
-        cfg = config(tmp_path / "proj", "allowed", allow_any_prompt_file=True,
-                     generate={**gen, "prompt_file": "~/.ssh/id_ed25519"})
-        cli("build", cfg, "--output", "out", cwd=tmp_path / "proj", env={"HOME": str(home)})
+        cfg = config(proj, "allowed", allow_any_prompt_file=True, generate={**gen, "prompt_file": "~/.ssh/id_ed25519"})
+        cli("build", cfg, "--output", "out", cwd=proj, env={"HOME": str(home)})
         assert server.received("b3BlbnNzaC1rZXktdjEAAAA-FAKE-FOR-TESTS")
 
 
@@ -163,30 +165,30 @@ def _truncate(path: Path) -> None:
         f.truncate(os.path.getsize(path) // 2)
 
 
-def test_damaged_cache_is_named_and_refresh_or_repair_moves_it_aside(tmp_path, fake_llm):
+def test_damaged_cache_is_named_and_refresh_or_repair_moves_it_aside(tmp_path, fake_llm, capsys):
+    from wiki_qa.cli import main
+    from wiki_qa.llm.cache import Cache
+
     cache = tmp_path / "cache"
+    db = cache / "llm.sqlite"
     env = {"WIKI_QA_CACHE": str(cache)}
     cfg = config(tmp_path / "proj", generate={"task": "qa", "model": "fake-model", "base_url": fake_llm.base_url},
                  limit=8)
-    first = cli("build", cfg, "--output", "out", cwd=tmp_path, env=env)
-    assert first.returncode == 0, first.stderr
-    db = cache / "llm.sqlite"
-    con = sqlite3.connect(db)
-    # more rows, so the file has many pages and a cut lands in the middle of the data, as after a long run
-    con.executemany("INSERT INTO responses(key, body) VALUES (?, ?)", [(f"pad{i}", "x" * 2000) for i in range(300)])
-    con.commit()
-    con.close()
+    filled = Cache(str(db))  # a cache with many pages, as after a long run, then cut in the middle
+    for i in range(300):
+        filled.put(f"pad{i}", {"body": "x" * 2000})
+    filled.db.close()
     _truncate(db)
 
     p = cli("build", cfg, "--output", "out", cwd=tmp_path, env=env)
-    assert p.returncode == 2 and "llm.sqlite" in p.stderr and "damaged" in p.stderr
+    assert p.returncode == 2 and p.stderr.count("\n") == 1 and str(db) in p.stderr and "damaged" in p.stderr
     assert "wiki-qa cache repair" in p.stderr and "--refresh" in p.stderr
     p = cli("build", cfg, "--output", "out", "--refresh", cwd=tmp_path, env=env)
     assert p.returncode == 0, p.stderr
-    aside = [f.name for f in cache.iterdir() if ".damaged-" in f.name]
-    assert aside and "moved aside" in p.stderr
+    assert "moved aside" in p.stderr and [f for f in cache.iterdir() if ".damaged-" in f.name]
 
     _truncate(db)  # the fresh cache, damaged again: the explicit command
-    p = cli("cache", "repair", db, cwd=tmp_path)
-    assert p.returncode == 0 and "moved aside" in p.stdout and not db.exists()
-    assert cli("cache", "repair", db, cwd=tmp_path).stdout.strip().endswith("nothing to do")
+    assert main(["cache", "repair", str(db)]) == 0
+    assert "moved aside" in capsys.readouterr().out and not db.exists()
+    assert main(["cache", "repair", str(db)]) == 0
+    assert capsys.readouterr().out.strip().endswith("nothing to do")

@@ -108,8 +108,8 @@ def test_s3_endpoint_credentials_stay_out_of_errors(tmp_path):
     assert p.returncode == 2 and "cannot reach the S3 endpoint" in p.stderr
     for secret in ("s3-pass-88", "dave", "AKIAEXAMPLE0001", "s3-secret-key-0002"):
         assert secret not in p.stderr
-    p = cli("--debug", "pull", "s3://bucket-x/b.tar.gz", tmp_path / "got", cwd=tmp_path, env=env)
-    assert p.returncode != 0 and "Traceback" in p.stderr
+    p = cli("--debug", "push", build, "--s3", "s3://bucket-x/b.tar.gz", cwd=tmp_path, env=env)
+    assert p.returncode == 2 and "Traceback" in p.stderr
     assert "s3-pass-88" not in p.stderr and "s3-secret-key-0002" not in p.stderr
 
 
