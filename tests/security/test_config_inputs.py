@@ -107,6 +107,18 @@ def test_ordinary_anchors_and_merge_keys_still_work(tmp_path):
     assert load_config(path).source.path == str(DEMO)
 
 
+def test_yaml_python_tags_are_refused(tmp_path, monkeypatch):
+    """Held before this issue; kept as a regression test: a YAML cannot run code while it is read."""
+    monkeypatch.chdir(tmp_path)
+    for value in ('!!python/object/apply:os.system ["touch pwned"]', "!!python/name:os.system"):
+        (tmp_path / "tag.yaml").write_text(f"name: tag\nsource: {value}\n")
+        with pytest.raises(UserError, match="invalid YAML"):
+            load_config(tmp_path / "tag.yaml")
+        with pytest.raises(UserError, match="invalid YAML"):
+            load_config("demo-text", [f"name={value}"])
+    assert not (tmp_path / "pwned").exists()
+
+
 # ---- prompt_file (finding 13) -------------------------------------------------------------------------
 PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAA-FAKE-FOR-TESTS\n"
 
