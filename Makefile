@@ -67,9 +67,10 @@ chromium:
 	elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo="sudo -n"; \
 	else echo "make chromium: no root and no sudo, so no Chromium: the browser test will skip"; exit 1; fi; \
 	command -v apt-get >/dev/null || { echo "make chromium: no apt-get here: the browser test will skip"; exit 1; }; \
-	echo "make chromium: apt-get install chromium (for tests/viz/test_chromium.py)"; \
-	$$sudo sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null' \
-	  || { echo "make chromium: apt-get failed: the browser test will skip"; exit 1; }
+	echo "make chromium: apt-get install chromium (for tests/viz/test_chromium.py)"; log=$$(mktemp); \
+	$$sudo sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium' >$$log 2>&1 \
+	  || { tail -5 $$log; rm -f $$log; echo "make chromium: apt-get failed: the browser test will skip"; exit 1; }; \
+	rm -f $$log
 
 bench: $(VENV)/.dev-installed
 	$(BIN)/python bench/run_all.py

@@ -43,6 +43,10 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+_SKIP_LINE = next(n for n, line in enumerate(Path(__file__).read_text().splitlines(), 1)
+                  if line.strip() == "pytest.skip(NO_SHARED_DATA)")
+
+
 @pytest.fixture(scope="session")
 def data_dir(shared_data) -> Path:
     return shared_data
@@ -51,6 +55,14 @@ def data_dir(shared_data) -> Path:
 @pytest.fixture(scope="session")
 def mediawiki_dir(shared_data) -> Path:
     return shared_data / "mediawiki"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    # one place for all these skips, so `-ra` folds them into a single "SKIPPED [N]" line
+    rep = (yield).get_result()
+    if rep.skipped and isinstance(rep.longrepr, tuple) and rep.longrepr[2].endswith(NO_SHARED_DATA):
+        rep.longrepr = (__file__, _SKIP_LINE, rep.longrepr[2])
 
 
 def pytest_terminal_summary(terminalreporter):
