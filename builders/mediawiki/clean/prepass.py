@@ -56,7 +56,13 @@ VOID_TAGS = frozenset("br hr wbr img link meta".split())
 RAW_KEPT = frozenset({"nowiki", "pre"})
 CUT_TAGS = frozenset("""ref references gallery math chem ce score timeline imagemap graph templatedata hiero
     categorytree mapframe maplink inputbox section includeonly noinclude indicator charinsert templatestyles
-    syntaxhighlight source phonos""".split())
+    syntaxhighlight source phonos code""".split())
+# Formatting tags whose markup shows nothing: once matched, they are replaced here ("\n" for a block, ""
+# inline) instead of becoming tag tokens for the tokenizer and the renderer. Table tags stay (keep_tables
+# renders rows and cells).
+BLOCK_HTML = frozenset("div p center blockquote poem ul ol li dl dt dd h1 h2 h3 h4 h5 h6".split())
+INLINE_HTML = frozenset("""b i u s strike strong em small big sub sup tt kbd samp var font span abbr cite dfn q
+    ins del rb rp rt rtc ruby bdi bdo data time mark onlyinclude""".split())
 _MAX_LOOKBACK = 16  # how deep a closer looks past other open constructs for its opener
 
 
@@ -74,7 +80,7 @@ class _Closes:
     _patterns: dict[str, re.Pattern] = {}
 
     def __init__(self, text: str):
-        self.text, self.found = text, {}
+        self.text, self.found, self.searched = text, {}, 0
 
     def after(self, name: str, pos: int) -> tuple[int, int] | None:
         hit = self.found.get(name)
@@ -88,6 +94,7 @@ class _Closes:
         if pat is None:
             pat = self._patterns[name] = re.compile(rf"</{name}\s*>", re.I)
         m = pat.search(self.text, pos)
+        self.searched += (m.end() if m else len(self.text)) - pos
         self.found[name] = (m.start(), m.end(), pos) if m else (None, None, pos)
         return m.span() if m else None
 
@@ -100,152 +107,167 @@ def prepare(text: str, keeps, file_prefixes=frozenset({"file", "image", "media"}
     if not any(c in text for c in "{[<|"):
         return text
     text = "\n" + text  # line-start constructs match after a newline; this one is taken off at the end
+    # An edit is (start, -end, replacement): sorted as plain tuples, an enclosing cut comes first.
     edits: list[tuple[int, int, str]] = []
     cut = edits.append
-    stack: list[list] = []  # [kind, start, end_of_opener, extra]
+    stack: list[tuple] = []  # (kind, start, end_of_opener, extra)
+    push, pop = stack.append, stack.pop
     n_tpl = 0  # open {{ on the stack
     paras: list[int] = []
     closes = _Closes(text)
-    skip_to = 0
-    steps = 0
+    skip_to = steps = 0
     for m in _SCAN.finditer(text):
-        s, e = m.span()
-        if s < skip_to:
-            continue
-        steps += e - s + 1
         kind = m.lastgroup
         if kind == "link":
             continue
-        if kind == "to":
+        s, e = m.span()
+        if s < skip_to:
+            continue
+        steps += 1
+        if kind == "lo":
+            push(("[[", s, e, None))
+        elif kind == "lc":
+            if stack and stack[-1][0] == "[[":
+                start = pop()[1]
+                if _is_media(text, start, file_prefixes):
+                    cut((start, -e, ""))
+            else:
+                cut((s, -e, ""))  # stray ]]
+        elif kind == "to":
             nm = _TPL_NAME.match(text, s)
-            name = nm.group(1) if nm else None
-            stack.append(["{{", s, e, name])
+            push(("{{", s, e, nm.group(1) if nm else None))
             n_tpl += 1
         elif kind == "tc":
             if not n_tpl:
-                cut((s, e, ""))  # stray }}
+                cut((s, -e, ""))  # stray }}
                 continue
             while stack[-1][0] != "{{":
-                _abandon(stack.pop(), text, cut, paras, e)
-            _, start, _, name = stack.pop()
+                _abandon(pop(), text, cut, paras, e, file_prefixes)
+            _, start, _, name = pop()
             n_tpl -= 1
             if name is None or not keeps(name):
-                cut((start, e, ""))
+                cut((start, -e, ""))
                 if on_dropped is not None and name:
                     on_dropped(name)
-        elif kind == "lo":
-            t = _LINK_TARGET.match(text, s)
-            media = bool(t) and not t.group(1) and ":" in t.group(2) and \
-                norm(t.group(2).split(":", 1)[0]) in file_prefixes
-            stack.append(["[[", s, e, media])
-        elif kind == "lc":
-            if stack and stack[-1][0] == "[[":
-                _, start, _, media = stack.pop()
-                if media:
-                    cut((start, e, ""))
-            else:
-                cut((s, e, ""))  # stray ]]
-        elif kind == "ext":
-            if not _EXT_CLOSED.match(text, e):
-                cut((s, s + 1, ""))  # an unclosed [http://… shows as text without its bracket
-        elif kind == "tbo":
-            stack.append(["{|", s + 1, e, None])
-        elif kind == "tbc":
-            start = _close_to(stack, "{|", None, text, cut, paras, e)
-            if start is None:
-                cut((s + 1, e, ""))  # stray |}
-            elif not keep_tables:
-                cut((start, e, ""))
         elif kind == "tag":
             slash, name = m.group("slash"), m.group("tname").lower()
-            selfclose = m.group().endswith("/>")
             if name not in HTML_TAGS and name not in EXT_TAGS:
-                cut((s, s + 1, "&lt;"))  # shown as text by MediaWiki, and the tokenizer must not try it
+                cut((s, -(s + 1), "&lt;"))  # shown as text by MediaWiki, and the tokenizer must not try it
             elif slash:
                 if name in VOID_TAGS:
                     continue
-                start = _close_to(stack, "tag", name, text, cut, paras, e)
-                if start is None:
-                    cut((s, e, ""))  # stray closing tag
+                opener = _close_to(stack, "tag", name, text, cut, paras, e, file_prefixes)
+                if opener is None:
+                    cut((s, -e, ""))  # stray closing tag
                 elif name == "table" and not keep_tables:
-                    cut((start, e, ""))
-            elif selfclose or name in VOID_TAGS:
-                if name in CUT_TAGS:
-                    cut((s, e, ""))
+                    cut((opener[1], -e, ""))
+                elif name in BLOCK_HTML or name in INLINE_HTML:
+                    shown = "\n" if name in BLOCK_HTML else ""
+                    cut((opener[1], -opener[2], shown))
+                    cut((s, -e, shown))
+            elif name in VOID_TAGS or text[e - 2] == "/":
+                if name in CUT_TAGS or name in INLINE_HTML or name in BLOCK_HTML:
+                    cut((s, -e, ""))
+                elif name == "br" or name == "hr":
+                    cut((s, -e, "\n"))
             elif name in CUT_TAGS or name in RAW_KEPT:
                 close = closes.after(name, e)
                 if close is None:
-                    cut((s, e, ""))  # an unclosed <ref>: its markup goes, its text stays
+                    cut((s, -e, ""))  # an unclosed <ref>: its markup goes, its text stays
                 else:
                     if name in CUT_TAGS:
-                        cut((s, close[1], ""))
+                        cut((s, -close[1], ""))
                     skip_to = close[1]
-                    steps += close[1] - e
             else:
-                stack.append(["tag", s, e, name])
-        elif kind == "lt":
-            # `<span style="` that never ends: the tokenizer would try it to the end of the page
-            name = m.group("ltname").lstrip("/").lower()
-            cut((s, e, "") if name in HTML_TAGS or name in EXT_TAGS else (s, s + 1, "&lt;"))
-        else:  # paragraph break: links cannot span one here
+                push(("tag", s, e, name))
+        elif kind == "para":  # links cannot span a paragraph break
             paras.append(s)
             while stack and stack[-1][0] == "[[":
-                _abandon(stack.pop(), text, cut, paras, s)
+                _abandon(pop(), text, cut, paras, s, file_prefixes)
+        elif kind == "ext":
+            if not _EXT_CLOSED.match(text, e):
+                cut((s, -(s + 1), ""))  # an unclosed [http://… shows as text without its bracket
+        elif kind == "tbo":
+            push(("{|", s + 1, e, None))
+        elif kind == "tbc":
+            opener = _close_to(stack, "{|", None, text, cut, paras, e, file_prefixes)
+            if opener is None:
+                cut((s + 1, -e, ""))  # stray |}
+            elif not keep_tables:
+                cut((opener[1], -e, ""))
+        else:  # "lt": `<span style="` that never ends: the tokenizer would try it to the end of the page
+            name = m.group("ltname").lstrip("/").lower()
+            cut((s, -e, "") if name in HTML_TAGS or name in EXT_TAGS else (s, -(s + 1), "&lt;"))
     while stack:
-        _abandon(stack.pop(), text, cut, paras, None, on_dropped)
+        _abandon(pop(), text, cut, paras, None, file_prefixes, on_dropped)
     if counter is not None:
-        counter.steps += steps + len(edits)
+        # Work done: markup tokens handled, edits applied, and the characters the scan and the searches
+        # for closing tags covered (each character once: see _Closes).
+        counter.steps += steps + len(edits) + len(text) + closes.searched
     return _apply(text, edits)[1:] if edits else text[1:]
 
 
-def _abandon(entry, text, cut, paras, para_end, on_dropped=None) -> None:
-    """An opener that never closed."""
+def _is_media(text: str, start: int, file_prefixes) -> bool:
+    return _media_target(_LINK_TARGET.match(text, start), file_prefixes)
+
+
+def _media_target(t: re.Match | None, file_prefixes) -> bool:
+    return t is not None and not t.group(1) and ":" in t.group(2) and \
+        norm(t.group(2).split(":", 1)[0]) in file_prefixes
+
+
+def _abandon(entry, text, cut, paras, para_end, file_prefixes, on_dropped=None) -> None:
+    """An opener that never closed: an unclosed template or File: link is cut to the end of its paragraph;
+    a link, table or tag loses its markup and keeps its text."""
     kind, start, end, extra = entry
-    if kind == "{{" or kind == "[[" and extra:  # unclosed template or File: link: cut to paragraph end
-        if para_end is None:
-            i = bisect.bisect_left(paras, start)
-            para_end = paras[i] if i < len(paras) else len(text)
-        cut((start, para_end, ""))
-        if kind == "{{" and on_dropped is not None and extra:
-            on_dropped(extra)
-    elif kind == "[[":
+    if kind == "[[":
         t = _LINK_TARGET.match(text, start)
-        if t and t.group(3):
-            cut((start, t.end(), ""))  # "[[target|" goes, the label stays
-        else:
-            cut((start, end, ""))
-            if t and text.startswith("]", t.end()):
-                cut((t.end(), t.end() + 1, ""))  # a typo such as [[Thrissur]: the lone bracket goes too
+        if not _media_target(t, file_prefixes):
+            if t and t.group(3):
+                cut((start, -t.end(), ""))  # "[[target|" goes, the label stays
+            else:
+                cut((start, -end, ""))
+                if t and text.startswith("]", t.end()):
+                    cut((t.end(), -(t.end() + 1), ""))  # a typo such as [[Thrissur]: the lone ] goes too
+            return
     elif kind == "{|":  # the opener's line and the row/cell lines under it: shown as text they are junk
-        cut((start, _TABLE_LINES.match(text, end).end(), ""))
-    else:  # an unclosed tag: drop the markup
-        cut((start, end, ""))
+        cut((start, -_TABLE_LINES.match(text, end).end(), ""))
+        return
+    elif kind != "{{":  # an unclosed tag: drop the markup
+        cut((start, -end, ""))
+        return
+    if para_end is None:
+        i = bisect.bisect_left(paras, start)
+        para_end = paras[i] if i < len(paras) else len(text)
+    cut((start, -para_end, ""))
+    if kind == "{{" and on_dropped is not None and extra:
+        on_dropped(extra)
 
 
-def _close_to(stack, kind, name, text, cut, paras, pos) -> int | None:
+def _close_to(stack, kind, name, text, cut, paras, pos, file_prefixes) -> tuple | None:
     """Pop to the nearest open `kind` (`name`) if only tags, links and tables lie above it (at most a few:
-    the look-back is bounded, so the scan stays linear); those are abandoned. Returns the opener's start,
-    or None when there is no such opener: the closer is stray."""
+    the look-back is bounded, so the scan stays linear); those are abandoned. Returns the opener's stack
+    entry, or None when there is no such opener: the closer is stray."""
     for depth in range(1, min(len(stack), _MAX_LOOKBACK) + 1):
         entry = stack[-depth]
         if entry[0] == kind and (name is None or entry[3] == name):
             for _ in range(depth - 1):
-                _abandon(stack.pop(), text, cut, paras, pos)
-            return stack.pop()[1]
+                _abandon(stack.pop(), text, cut, paras, pos, file_prefixes)
+            return stack.pop()
         if entry[0] == "{{":
             return None
     return None
 
 
 def _apply(text: str, edits: list[tuple[int, int, str]]) -> str:
-    edits.sort(key=lambda x: (x[0], -x[1]))
+    edits.sort()
     out, pos = [], 0
-    for s, e, r in edits:
+    for s, neg_e, r in edits:
+        e = -neg_e
         if e <= pos and not (s == e == pos):
             continue  # inside a span already cut
         if s < pos:
-            s = pos
-            r = ""
+            s, r = pos, ""
         out.append(text[pos:s])
         out.append(r)
         pos = e

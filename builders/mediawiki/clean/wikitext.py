@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import gc
 import re
 
 from wiki_qa.builders.mediawiki.clean import furniture
@@ -76,9 +77,17 @@ def to_text(wikitext: str, syntax: WikiSyntax = WikiSyntax(), options: CleanOpti
     if stats is not None:
         def on_dropped(name: str) -> None:
             stats.tally("templates_dropped", display_name(name))
-    text = prepare(wikitext, table.keeps, syntax.file_prefixes, options.keep_tables, on_dropped)
-    renderer = Renderer(syntax, options, table, Context(today=_date(today)), on_dropped)
-    return assemble(renderer.render(tokenize(text)), options)
+    # The tokenizer makes a small acyclic dict per token (hundreds of thousands on a long page): the cyclic
+    # garbage collector would only rescan them, over and over, as they pile up. It is off for this call.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        text = prepare(wikitext, table.keeps, syntax.file_prefixes, options.keep_tables, on_dropped)
+        renderer = Renderer(syntax, options, table, Context(today=_date(today)), on_dropped)
+        return assemble(renderer.render(tokenize(text)), options)
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _date(today) -> tuple[int, int, int] | None:
@@ -122,7 +131,7 @@ _LEFT_MARKERS = re.compile(r"\[\[|\]\]|\{\{|\}\}")
 _TABLE_LINE = re.compile(r"^[ \t]*(?:\{\||\|[-}+]|[|!])[^\n]*$", re.M)
 _SPACES = re.compile(r"  +")
 _EMPTY_PARENS = re.compile(r"\((?:[\s,;:.–-]|&nbsp;)*\)")
-_SPACE_BEFORE_PUNCT = re.compile(r" +([,.;:!?])")
+_SPACE_BEFORE_PUNCT = re.compile(r" ([,.;:!?])")
 _JUNK_LINE = re.compile(r"[|{}\[\]!=*#:;'\-]+")
 _SISTER_SPAN = re.compile(SISTER_OPEN + "[^" + SISTER_CLOSE + "]*" + SISTER_CLOSE)
 _LIST_PUNCT = re.compile(r"[\s*#:;,.|•·\-–]*")
@@ -195,6 +204,8 @@ def tidy(text: str) -> str:
         text = MAGIC_WORD.sub("", text)
     if "(" in text:
         text = _EMPTY_PARENS.sub("", text)
+    if "  " in text:  # runs of spaces first: " ([,.;:!?])" on a long run would rescan it from every space
+        text = _SPACES.sub(" ", text)
     text = _spaces(_SPACE_BEFORE_PUNCT.sub(r"\1", text))
     lines = []
     for line in text.split("\n"):
