@@ -16,6 +16,7 @@ import math
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from wiki_qa.builders.mediawiki.clean.templates.numbers import SUPERSCRIPT
 from wiki_qa.builders.mediawiki.clean.templates.registry import Call, renders
 from wiki_qa.builders.mediawiki.clean.templates.units import Unit, lookup
 
@@ -24,7 +25,6 @@ _SEPS = {"-": "–", "–": "–", "to(-)": "–", "and(-)": " and ", "to": " to
          "x": " × ", "×": " × ", "by": " by ", "+/-": " ± ", "±": " ± ", ",": ", ", "to about": " to about ",
          "or about": " or about ", "+": " + ", "then": " then "}
 _OUT_SEPS = {" and ": "–", " to about ": " to ", " or about ": " or "}
-_SUPERSCRIPT = str.maketrans("0123456789-−+", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁻⁺")
 _US_SPELLING = (("metre", "meter"), ("litre", "liter"))
 _COMPOSITE_IN = {("ft", "in"), ("lb", "oz"), ("st", "lb"), ("mi", "yd"), ("mi", "ft"), ("yd", "ft"),
                  ("m", "cm"), ("LT", "cwt")}
@@ -58,7 +58,7 @@ def show_number(s: str) -> str:
         whole = f"{int(whole):,}"
     out = f"{sign}{whole}{frac or ''}"
     if exp:
-        out += "×10" + str(int(exp)).translate(_SUPERSCRIPT)
+        out += "×10" + str(int(exp)).translate(SUPERSCRIPT)
     return out
 
 
@@ -269,6 +269,36 @@ def _feet_inches(values, seps, in_unit, in_code, sub) -> str:
         x = _to_si(parse_number(v), in_unit, in_code)
         if sub:
             x += _to_si(parse_number(sub[0]), sub[2], sub[1])
-        inches = round(x / 0.0254)
-        outs.append(f"{inches // 12} ft {inches % 12} in")
+        halves = round(x / 0.0254 * 2)  # to the half inch, as convert shows 4 ft 8+1⁄2 in
+        feet, rest = divmod(halves, 24)
+        inches = f"{rest // 2}+1⁄2" if rest % 2 else f"{rest // 2}"
+        outs.append(f"{feet} ft {inches} in")
     return _join(outs, [_OUT_SEPS.get(s, s) for s in seps])
+
+
+@renders("railgauge", "rail gauge", "track gauge")
+def _rail_gauge(c: Call) -> str:
+    m = re.fullmatch(r"([\d.]+)\s*(mm|m|ft|in)?", c.get(1))
+    if not m:
+        return c.get(1)
+    return render_convert(Call("convert", {"1": m.group(1), "2": m.group(2) or "mm", "3": "ftin" if
+                                           (m.group(2) or "mm") == "mm" else "mm", "abbr": "on"}, c.ctx))
+
+
+@renders("pop density", "popdensity")
+def _pop_density(c: Call) -> str:
+    try:
+        people, area = parse_number(c.get(1)), parse_number(c.get(2))
+    except ValueError:
+        return ""
+    unit = lookup(c.get(3) or "km2")
+    if not area or unit is None:
+        return ""
+    per = people / area
+    prec = int(c.get("prec")) if re.fullmatch(r"-?\d+", c.get("prec")) else 0
+    out_unit = lookup(c.get(4) or unit.default)
+    text = f"{fmt(per, prec)}/{unit.symbol}"
+    if out_unit is not None and out_unit.dim == unit.dim:
+        other = per * out_unit.factor / unit.factor
+        text += f" ({fmt(other, prec)}/{out_unit.symbol})"
+    return text

@@ -119,8 +119,9 @@ def _year_and_age(c: Call) -> str:
 
 @renders("as of")
 def _as_of(c: Call) -> str:
+    pre, post = c.get("pre"), c.get("post")
     if c.get("alt"):
-        return c.get("alt")
+        return f"{pre}{c.get('alt')}{post}"
     y, m, d = ymd(c)
     text = show_date(y, m, d, not c.get("df").lower() == "us")
     if c.flag("bare"):
@@ -128,7 +129,7 @@ def _as_of(c: Call) -> str:
     lead = "Since" if c.flag("since") else "As of"
     if c.flag("lc"):
         lead = lead.lower()
-    return f"{c.get('pre')}{lead} {text}{c.get('post')}".strip()
+    return f"{pre}{lead} {text}{post}"
 
 
 @renders("marriage", "married")

@@ -5,7 +5,8 @@
 """
 from __future__ import annotations
 
-from wiki_qa.builders.mediawiki.clean.templates.registry import Call, renders
+from wiki_qa.builders.mediawiki.clean.templates.numbers import SUPERSCRIPT
+from wiki_qa.builders.mediawiki.clean.templates.registry import Call, renders, renders_prefix
 
 
 def _arg1(c: Call) -> str:
@@ -145,3 +146,62 @@ def _case(c: Call) -> str:
     if c.name == "lcfirst:":
         return v[:1].lower() + v[1:]
     return v[:1].upper() + v[1:]
+
+
+@renders_prefix("script/")
+def _script(c: Call) -> str:
+    return c.first("text", 1)
+
+
+for _n in ("vr", "nq"):
+    renders(_n)(_arg1)
+
+
+@renders("ipaslink", "ipa link")
+def _ipa_symbol(c: Call) -> str:
+    return f"[{c.get(1)}]" if c.get(1) else ""
+
+
+_MUSIC = {"flat": "♭", "b": "♭", "sharp": "♯", "#": "♯", "natural": "♮", "doubleflat": "𝄫", "bb": "𝄫",
+          "doublesharp": "𝄪", "x": "𝄪"}
+
+
+@renders("music")
+def _music(c: Call) -> str:
+    return _MUSIC.get(c.get(1).lower(), "")
+
+
+_SHIP_PREFIXES = ("uss", "hms", "hmas", "hmcs", "hmnzs", "rms", "ss", "sms", "ins", "usns", "usat", "usc&gs",
+                  "hnlms", "hdms", "fs", "ns", "mv", "rv", "ms")
+
+
+def _ship(c: Call) -> str:
+    name = f"{c.name.upper()} {c.get(1)}".strip()
+    return f"{name} ({c.get(2)})" if c.get(2) else name
+
+
+for _n in _SHIP_PREFIXES:
+    renders(_n)(_ship)
+
+
+@renders("us patent", "us patent reference")
+def _us_patent(c: Call) -> str:
+    number = c.get(1)
+    return f"U.S. patent {int(number):,}" if number.isdigit() else f"U.S. patent {number}"
+
+
+@renders("epc article", "epc rule", "epc 1973 article", "epc 1973 rule", "pct article", "pct rule")
+def _treaty(c: Call) -> str:
+    treaty, _, kind = c.name.rpartition(" ")
+    return f"{kind.capitalize()} {c.get(1)} {treaty.upper().replace('EPC 1973', 'EPC 1973')}"
+
+
+@renders("bibleref", "bibleverse", "bibleref2", "bible verse")
+def _bible(c: Call) -> str:
+    book, verse = c.get(1), c.get(2)
+    return f"{book} {verse}".strip()
+
+
+@renders("e", "e-")
+def _e(c: Call) -> str:
+    return f"×10{c.get(1).translate(SUPERSCRIPT)}" if c.get(1) else ""

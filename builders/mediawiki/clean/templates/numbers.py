@@ -6,7 +6,7 @@ import re
 
 from wiki_qa.builders.mediawiki.clean.templates.registry import Call, renders
 
-_SUPERSCRIPT = str.maketrans("0123456789-−+", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁻⁺")
+SUPERSCRIPT = str.maketrans("0123456789-−+", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁻⁺")
 _PLAIN_NUMBER = re.compile(r"^([+\-−]?)(\d+)(\.\d+)?$")
 # Wikis that group digits differently from English (formatnum follows the wiki's language).
 _SEPARATORS = {"vi": (".", ","), "de": (".", ","), "es": (".", ","), "it": (".", ","), "pt": (".", ","),
@@ -57,7 +57,7 @@ def _val(c: Call) -> str:
         out = c.get("p") + out + c.get("s")
     exp = c.get("e")
     if exp:
-        out = (out + "×" if out else "") + "10" + exp.translate(_SUPERSCRIPT)
+        out = (out + "×" if out else "") + "10" + exp.translate(SUPERSCRIPT)
     unit = _unit(c, "u", "ul")
     per = _unit(c, "up", "upl")
     if unit:
@@ -75,3 +75,19 @@ def _frac(c: Call) -> str:
     if len(pos) == 2:
         return f"{pos[0]}/{pos[1]}"
     return f"1/{pos[0]}" if pos else ""
+
+
+_CURRENCY = {"usd": "US$", "us$": "US$", "eur": "€", "gbp": "£", "jpy": "¥", "cny": "CN¥", "inr": "₹",
+             "aud": "A$", "cad": "CA$", "chf": "CHF ", "rub": "₽", "krw": "₩", "ngn": "₦", "kes": "KSh ",
+             "zar": "R", "brl": "R$", "mxn": "MX$", "sek": "kr ", "nok": "kr ", "dkk": "kr "}
+
+
+@renders("currency")
+def _currency(c: Call) -> str:
+    amount, code = c.get(1), c.get(2, "USD")
+    return f"{_CURRENCY.get(code.lower(), code + ' ')}{amount}"
+
+
+@renders("us$", "usd")
+def _usd(c: Call) -> str:
+    return f"US${c.get(1)}" if c.get(1) else "US$"

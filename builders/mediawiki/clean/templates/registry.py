@@ -128,9 +128,10 @@ class TemplateTable:
             return self._user[k]  # None: the user said `drop`
         if k in _BUILTIN:
             return _BUILTIN[k]
-        dash = k.find("-")
-        if dash > 0:
-            return _PREFIXES.get(k[:dash + 1])
+        for sep in "-/":  # {{lang-fr|…}}, {{script/Arabic|…}}
+            cut = k.find(sep)
+            if cut > 0 and k[:cut + 1] in _PREFIXES:
+                return _PREFIXES[k[:cut + 1]]
         return None
 
     def resolve(self, name: str) -> tuple[str, Renderer | None, str | None]:
