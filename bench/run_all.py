@@ -6,7 +6,7 @@
 4. an end-to-end build of the demo config with the bundled local Gemma 3 270M model: wall time, tokens/s,
    and its share of the server's saturated throughput, measured in this run with the same requests sent
    raw (no engine) at the server's slot count;
-5. local engine vs Ray engine on the same input (wiki_qa.executor.ray.compare_engines, when it exists).
+5. local engine vs Ray engine on the same input (bench/engines.py).
 
 Every ratio's baseline is measured in this same run, on this machine. Nothing here asserts a timing.
 Usage: python bench/run_all.py [--quick] [--only parse,llm,memory,e2e,ray] [--out BENCHMARKS.md]
@@ -116,7 +116,8 @@ def bench_e2e() -> dict:
     import wiki_qa  # noqa: F401 - registers the builder
     from wiki_qa.config import load_config
     from wiki_qa.llm import local_server
-    from wiki_qa.pipeline.build import run, stage_builder
+    from wiki_qa.orchestrator import run
+    from wiki_qa.executor.local import stages
 
     try:
         demo = yaml.safe_load((ROOT / "configs" / "demo.yaml").read_text())
@@ -135,14 +136,12 @@ def bench_e2e() -> dict:
 
         # Baseline: the same requests (the chunks' qa prompts and schemas, same max_tokens), sent raw with
         # the server's slot count in flight at all times.
-        from wiki_qa.llm.config import GenerateConfig
-        from wiki_qa.llm.tasks import qa
+        from wiki_qa.llm.config import resolve
 
-        b = stage_builder(cfg)  # the build's own chunk rows (a datasets cache hit now)
-        b.download_and_prepare()
-        chunks = [r for s in ("train", "val", "test") for r in b.as_dataset(split=s)]
-        gcfg = GenerateConfig(**{k: v for k, v in E2E_GENERATE.items() if k != "validate"})
-        reqs = [(qa.prompt(r, gcfg), qa.schema(r, gcfg)) for r in chunks]
+        dsd, _ = stages(cfg)  # the build's own chunk rows (a datasets cache hit now)
+        chunks = [r for s in ("train", "val", "test") for r in dsd[s]]
+        qa, gcfg = resolve(None, E2E_GENERATE)
+        reqs = [(qa.prompt(r), qa.schema(r)) for r in chunks]
         with local_server.serve() as url:
             asyncio.run(_raw(url, reqs[:4], 4, 16))  # warm-up
             raw_tok_s, raw_req_s, raw_n = asyncio.run(_raw(url, reqs, 4, gcfg.max_tokens))
@@ -187,7 +186,7 @@ async def _raw(url: str, reqs: list, slots: int, max_tokens: int) -> tuple[float
 # ---- 5. ray ------------------------------------------------------------------------------------------
 def bench_ray() -> dict:
     try:
-        from wiki_qa.executor.ray import compare_engines
+        from engines import compare_engines
     except ImportError as e:
         return {"available": False, "why": f"{type(e).__name__}: {e}"}
     import yaml

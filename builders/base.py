@@ -20,6 +20,8 @@ import dataclasses
 from collections import Counter
 from typing import Any, ClassVar, Iterator, Literal
 
+from wiki_qa import io
+
 
 @dataclasses.dataclass
 class SourceStats:
@@ -77,14 +79,35 @@ class SourceStats:
         )
 
 
+@dataclasses.dataclass(frozen=True)
+class License:
+    """What the dataset card says about the source's terms: a Hub licence id, its name, and a caveat."""
+
+    id: str
+    name: str
+    note: str
+
+
+REGISTRY: dict[str, type["Source"]] = {}
+
+
+def register(cls: type["Source"]) -> type["Source"]:
+    """Class decorator: `source.type` in a YAML -> this Source class and its `Config` model."""
+    REGISTRY[cls.type] = cls
+    return cls
+
+
 class Source:
-    """Base class of a source builder. Subclasses set `type`, `kind`, `Config` and implement
-    `shards` and `read`. Instances are cheap and picklable (they hold only the pydantic config)."""
+    """Base class of a source builder. Subclasses set `type`, `kind`, `Config`, `license` and implement
+    `shards` and `read`. Instances are cheap and picklable (they hold only the pydantic configs)."""
 
     type: ClassVar[str]
     kind: ClassVar[Literal["documents", "examples"]] = "documents"
-    # Licence for the dataset card, e.g. "cc-by-sa-4.0"; None = unknown/other.
-    license: ClassVar[str | None] = None
+    Config: ClassVar[type]
+    license: ClassVar[License] = License("unknown", "unknown",
+                                         "Plain-text input: the licence is whatever the input files carry.")
+    # Hub task categories of the rows this source gives when no LLM step rewrites them.
+    task_categories: ClassVar[tuple[str, ...]] = ("text-generation",)
 
     def __init__(self, config: Any, clean: Any = None):
         self.config = config
@@ -97,9 +120,19 @@ class Source:
         Raises UserError when there is nothing to read."""
         raise NotImplementedError
 
+    def input_files(self) -> list[str]:
+        """The files (paths or URLs) the shards come from."""
+        return self.shards()
+
     def identity(self) -> list[dict]:
         """Cheap identity of the inputs for cache keys: path + size + mtime (or ETag). No hashing of content."""
-        raise NotImplementedError
+        return [io.identity(p) for p in self.input_files()]
+
+    @classmethod
+    def card_facts(cls) -> dict:
+        """Facts about this source for build_report.json's `source` section and the dataset card."""
+        return {"kind": cls.kind, "license": dataclasses.asdict(cls.license),
+                "task_categories": list(cls.task_categories)}
 
     def read(self, shard: str, stats: SourceStats, limit: int | None = None) -> Iterator[dict]:
         """Yield rows (documents or examples) from one shard, updating `stats` as it goes."""

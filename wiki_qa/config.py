@@ -12,21 +12,24 @@ import importlib.resources
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Any, Literal
 
 import yaml
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, PrivateAttr, ValidationError, field_validator
 
-from wiki_qa.builders import SourceConfig
+from wiki_qa.builders import SOURCE_MODELS, SourceConfig
 from wiki_qa.builders.mediawiki.clean import CleanConfig
 from wiki_qa.configbase import StrictModel
 from wiki_qa.errors import UserError
-from wiki_qa.llm.config import GenerateConfig
+from wiki_qa.llm.config import GenerateConfig, LLMConfig, migrate_legacy
 from wiki_qa.pipeline.chunk import ChunkConfig
 from wiki_qa.pipeline.formats import FormatConfig
 from wiki_qa.pipeline.split import SplitConfig
 from wiki_qa.publish.config import OutputConfig
 from wiki_qa.quality.config import CheckConfig, DecontaminateConfig, DedupConfig
+from wiki_qa.secrets import mask_secrets
+
+SOURCE_TAGS = tuple(SOURCE_MODELS)
 
 
 class BuildConfig(StrictModel):
@@ -35,6 +38,7 @@ class BuildConfig(StrictModel):
     clean: CleanConfig = CleanConfig()
     chunk: ChunkConfig = ChunkConfig()
     generate: GenerateConfig | None = None
+    llm: LLMConfig | None = None
     format: FormatConfig = FormatConfig()
     split: SplitConfig = SplitConfig()
     dedup: DedupConfig = DedupConfig()
@@ -58,9 +62,30 @@ class BuildConfig(StrictModel):
     def _format_shorthand(cls, v):
         return {"type": v} if isinstance(v, str) else v
 
+    # Set by the loader: the YAML's path, the tree before ${ENV} interpolation (what the echo masks), and
+    # the interpolated values (masked wherever they are echoed).
+    _path: str | None = PrivateAttr(default=None)
+    _raw: dict | None = PrivateAttr(default=None)
+    _secrets: set = PrivateAttr(default_factory=set)
+
     @property
     def out_dir(self) -> str:
         return self.output.dir or os.path.join("out", self.name)
+
+    def config_path(self) -> str:
+        """The YAML this build came from (or its name), for one-line errors."""
+        return self._path or self.name
+
+    def inputs_label(self) -> str:
+        p = getattr(self.source, "path", None) or getattr(self.source, "html_dir", None) or self.name
+        return p if isinstance(p, str) else ",".join(p)
+
+    def echo(self) -> dict:
+        """The resolved config as JSON for build_report.json: interpolated values and credentials masked."""
+        return mask_secrets(self.model_dump(mode="json"), self._raw)
+
+    def echo_yaml(self) -> str:
+        return yaml.safe_dump(self.echo(), sort_keys=False, allow_unicode=True)
 
 
 # --- loading -----------------------------------------------------------------------------------------
@@ -164,6 +189,7 @@ def _override_items(overrides, tree):
 
 def from_dict(tree: dict, path: Path | str = "<config>") -> BuildConfig:
     path = Path(path)
+    migrate_legacy(tree)  # engine keys under generate: -> llm: (before the raw copy the echo masks with)
     secrets: set[str] = set()
     raw = copy.deepcopy(tree)
     tree = _interpolate(tree, str(path), secrets)
@@ -173,9 +199,7 @@ def from_dict(tree: dict, path: Path | str = "<config>") -> BuildConfig:
         cfg = BuildConfig.model_validate(tree)
     except ValidationError as e:
         raise UserError(f"{path}: {_explain(e, tree)}") from None
-    cfg.__dict__["_secrets"] = secrets
-    cfg.__dict__["_raw"] = raw  # before ${ENV} interpolation: what the echo masks
-    cfg.__dict__["_path"] = str(path)
+    cfg._secrets, cfg._raw, cfg._path = secrets, raw, str(path)
     return cfg
 
 
@@ -234,7 +258,3 @@ def _fields_at(loc: list[str], tree: dict) -> list[str]:
                       and issubclass(a, StrictModel)), None)
     return list(model.model_fields) if model else []
 
-
-from wiki_qa.builders import SOURCE_MODELS  # noqa: E402  (after BuildConfig, to avoid a cycle)
-
-SOURCE_TAGS = tuple(SOURCE_MODELS)

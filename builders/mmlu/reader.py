@@ -83,7 +83,7 @@ class Layout:
     def read(self, shard: str, split: str, subject: str, stats: SourceStats) -> Iterator[Item]:
         raise NotImplementedError
 
-    def identity(self) -> list[dict]:
+    def input_files(self) -> list[str]:
         raise NotImplementedError
 
     def check(self, files: list[tuple[str, str, str]]) -> None:
@@ -109,8 +109,8 @@ class FolderLayout(Layout):
         with open(shard, encoding="utf-8", newline="") as f:
             yield from parse_csv(f, shard, split, subject, stats)
 
-    def identity(self):
-        return [_stat(p) for _, _, p in self.files()]
+    def input_files(self):
+        return [p for _, _, p in self.files()]
 
 
 class TarLayout(Layout):
@@ -134,8 +134,8 @@ class TarLayout(Layout):
             with tar.extractfile(info) as raw:
                 yield from parse_csv(io.TextIOWrapper(raw, encoding="utf-8", newline=""), shard, split, subject, stats)
 
-    def identity(self):
-        return [_stat(self.path)]
+    def input_files(self):
+        return [self.path]
 
 
 class ParquetLayout(Layout):
@@ -182,8 +182,8 @@ class ParquetLayout(Layout):
             subj = row.get("subject") or subject
             yield Item(subj, split, row["question"], [str(c) for c in choices], LETTERS[answer], shard, i + 1)
 
-    def identity(self):
-        return [_stat(p) for _, _, p in self.files()]
+    def input_files(self):
+        return [p for _, _, p in self.files()]
 
     def check(self, files):
         import pyarrow.parquet as pq
@@ -196,11 +196,6 @@ class ParquetLayout(Layout):
             missing = [c for c in ("question", "choices", "answer") if c not in flat]
             if missing:
                 raise UserError(f"missing column {missing[0]!r} (found: {', '.join(names)})", path=path)
-
-
-def _stat(path: str) -> dict:
-    st = os.stat(path)
-    return {"path": path, "size": st.st_size, "mtime": st.st_mtime}
 
 
 def open_layout(path: str) -> Layout | None:

@@ -3,7 +3,7 @@
 prompt (template: plain):     "{question}\nA. {a}\nB. {b}\nC. {c}\nD. {d}\n"
 prompt (template: standard):  "The following are multiple choice questions (with answers) about {subject}.\n\n"
                               + k dev examples "{question}\nA. ..\nD. ..\nAnswer: {X}\n\n" + the question + "Answer:"
-completion: the correct choice's text (default, as the seed project did) or its letter; with the standard
+completion: the correct choice's text (default) or its letter; with the standard
 template it starts with a space, because the prompt ends in "Answer:" exactly as in the MMLU eval harness.
 Input split -> output `split` column via `splits:` (auxiliary_train->train, val->val, test->test).
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from wiki_qa.builders.base import Source, SourceStats
+from wiki_qa.builders.base import License, Source, SourceStats, register
 from wiki_qa.errors import UserError
 
 from .config import MMLUConfig
@@ -26,11 +26,13 @@ def format_question(item: Item) -> str:
     return item.question + "".join(f"\n{letter}. {choice}" for letter, choice in zip(LETTERS, item.choices)) + "\n"
 
 
+@register
 class MMLUSource(Source):
     type = "mmlu"
     kind = "examples"
     Config = MMLUConfig
-    license = "mit"
+    license = License("mit", "MIT", "MMLU (Hendrycks et al.) is released under the MIT licence.")
+    task_categories = ("multiple-choice", "question-answering")
 
     def __init__(self, config: MMLUConfig, clean=None):
         super().__init__(config, clean)
@@ -76,8 +78,8 @@ class MMLUSource(Source):
         layout.check(files)
         return [shard for _, _, shard in files]
 
-    def identity(self) -> list[dict]:
-        return self._layout().identity()
+    def input_files(self) -> list[str]:
+        return self._layout().input_files()
 
     def _dev(self, layout: Layout, subject: str) -> list[Item]:
         if subject not in self._dev_cache:

@@ -10,7 +10,8 @@ import os
 import re
 from typing import Iterator
 
-from wiki_qa.builders.base import Source, SourceStats
+from wiki_qa.builders.base import License, Source, SourceStats, register
+from wiki_qa import io
 from wiki_qa.errors import UserError
 
 from .config import OpenInstructConfig
@@ -57,10 +58,14 @@ def resolve_fields(preset: str, overrides: dict[str, str], columns: list[str], w
     )
 
 
+@register
 class OpenInstructSource(Source):
     type = "open_instruct"
     kind = "examples"
     Config = OpenInstructConfig
+    license = License("cc-by-nc-4.0", "CC BY-NC 4.0",
+                      "Instruction data such as Alpaca is CC BY-NC 4.0 (non-commercial) and was itself generated "
+                      "with an OpenAI model whose terms restrict training competing models.")
 
     def shards(self, parallel: int = 1) -> list[str]:
         shards = list_inputs(self.config.path, self.config.format)
@@ -71,15 +76,12 @@ class OpenInstructSource(Source):
                 resolve_fields(self.config.preset, self.config.fields, peek_columns(shard, self.config.format), shard)
         return shards
 
+    def input_files(self) -> list[str]:
+        return list_inputs(self.config.path, self.config.format)
+
     def identity(self) -> list[dict]:
-        out = []
-        for shard in list_inputs(self.config.path, self.config.format):
-            if shard.startswith(HUB_PREFIX):
-                out.append({"path": shard})
-            else:
-                st = os.stat(shard)
-                out.append({"path": shard, "size": st.st_size, "mtime": st.st_mtime})
-        return out
+        # A Hub dataset id has no file to stat; its name is its identity.
+        return [{"path": f} if f.startswith(HUB_PREFIX) else io.identity(f) for f in self.input_files()]
 
     def _name(self, shard: str) -> str:
         if self.config.name:

@@ -12,7 +12,7 @@ from typing import Iterator
 
 import fsspec
 
-from wiki_qa.builders.base import Source, SourceStats
+from wiki_qa.builders.base import Source, SourceStats, register
 from wiki_qa.errors import UserError
 
 from .config import TextConfig
@@ -32,6 +32,7 @@ def split_paragraphs(text: str) -> list[str]:
     return out
 
 
+@register
 class TextSource(Source):
     type = "text"
     kind = "documents"
@@ -53,14 +54,6 @@ class TextSource(Source):
         if not paths:
             raise UserError("no text files found (a file, a folder of *.txt, or a glob)", path=self.config.path)
         return [fs.unstrip_protocol(p) if fs.protocol not in ("file", ("file", "local")) else p for p in paths]
-
-    def identity(self) -> list[dict]:
-        fs, paths = self._fs_and_paths()
-        out = []
-        for p in paths:
-            info = fs.info(p)
-            out.append({"path": p, "size": info.get("size"), "mtime": info.get("mtime") or info.get("LastModified")})
-        return out
 
     def _root(self) -> str:
         """The folder the inputs hang from: doc ids are relative to it, so they are the same on every machine."""

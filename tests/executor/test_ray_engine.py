@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from wiki_qa.config import from_dict, load_config
-from wiki_qa.pipeline.build import dataset_dict
-from wiki_qa.pipeline.split import SPLITS
+from wiki_qa.orchestrator import dataset_dict
+from wiki_qa.rows import SPLITS
 
 ROOT = Path(__file__).resolve().parents[2]
 SIMPLEWIKI = ROOT.parent / "shared" / "data" / "mediawiki" / "simplewiki-7pages.xml"

@@ -1,6 +1,6 @@
 import argparse
 
-from wiki_qa.llm import cli
+from wiki_qa.cli import llm as cli
 
 
 def test_register_adds_serve_llm_verb():

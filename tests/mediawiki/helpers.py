@@ -7,7 +7,7 @@ from pathlib import Path
 from datasets import load_from_disk
 
 from wiki_qa.config import from_dict
-from wiki_qa.pipeline.build import run
+from wiki_qa.orchestrator import run
 
 
 def build(tmp_path: Path, path, name="t", **sections):

@@ -11,7 +11,7 @@ import pytest
 from datasets import load_dataset, load_from_disk
 
 import wiki_qa  # noqa: F401  (registers the builder)
-from wiki_qa.pipeline import stages
+from wiki_qa.executor import local as stages
 
 from .helpers import all_rows
 
@@ -30,13 +30,13 @@ def dump(tmp_path, mediawiki_dir):
 @pytest.fixture
 def calls(monkeypatch):
     count = {"n": 0}
-    real = stages.split_rows
+    real = stages.stage_rows
 
     def counting(*a, **k):
         count["n"] += 1
         return real(*a, **k)
 
-    monkeypatch.setattr(stages, "split_rows", counting)
+    monkeypatch.setattr(stages, "stage_rows", counting)
     return count
 
 
@@ -54,12 +54,12 @@ def test_shipped_config_and_cli_give_the_same_dataset(tmp_path):
 def test_keyword_overrides_and_caching(tmp_path, dump, calls):
     a = load_dataset("wiki_qa", "mediawiki", source_path=str(dump), chunk_max_tokens=300)
     n_first = calls["n"]
-    assert n_first == 3  # one pass per split
+    assert n_first == 1  # one pass over the input gives all three splits
     b = load_dataset("wiki_qa", "mediawiki", source_path=str(dump), chunk_max_tokens=300)
     assert calls["n"] == n_first  # second call: no work, straight from the cache
     assert rows(a) == rows(b)
     c = load_dataset("wiki_qa", "mediawiki", source_path=str(dump), chunk_max_tokens=128)
-    assert calls["n"] == n_first + 3 and len(all_rows(c)) > len(all_rows(a))
+    assert calls["n"] == n_first + 1 and len(all_rows(c)) > len(all_rows(a))
     assert all(r["text"].startswith(r["title"]) for r in all_rows(c))
 
 

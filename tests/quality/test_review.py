@@ -7,7 +7,7 @@ from datasets import Dataset, DatasetDict
 
 from wiki_qa.errors import UserError
 from wiki_qa.quality import export_review, import_review
-from wiki_qa.quality.cli import main
+from wiki_qa.cli import main
 from wiki_qa.quality.review import ReviewError
 
 from .conftest import meta_cols

@@ -1,27 +1,136 @@
-"""The local executor: datasets' own machinery (builder cache, num_proc processes, async Dataset.map)."""
+"""The local executor: datasets' own machinery (builder cache, num_proc processes, async Dataset.map).
+
+`StagesBuilder` is a datasets GeneratorBasedBuilder with one split, "stages": one pass over each shard
+(see pipeline/stages.py) writes the rows of all three splits, cached by datasets under a key made of the
+stage-relevant config, the inputs' identity and the code fingerprint. `stages()` then cuts that table into
+train/val/test by its `split` column, in the canonical row order.
+"""
 from __future__ import annotations
+
+import dataclasses
+import glob
+import json
+import os
+from typing import Any
 
 import datasets
 
-from wiki_qa.pipeline.split import SPLITS
+from wiki_qa import fingerprint
+from wiki_qa.builders import make_source
+from wiki_qa.errors import user_errors_unwrapped
+from wiki_qa.executor import split_indices
+from wiki_qa.pipeline.stages import StageStats, features, stage_rows
+from wiki_qa.rows import SPLITS
+
+STATS_DIR = "wiki_qa_stats"
+STAGES = "stages"
+# The config sections that decide the stage rows (a new output dir or LLM model must not re-read input).
+STAGE_SECTIONS = ("source", "clean", "chunk", "split", "limit")
+
+
+@dataclasses.dataclass
+class KeyedConfig(datasets.BuilderConfig):
+    """A builder config holding the BuildConfig object itself (no JSON round trip) and its cache key."""
+
+    build: Any = None
+    key: str | None = None
+
+    def create_config_id(self, config_kwargs: dict, custom_features=None) -> str:
+        return f"{self.name}-{self.key}"
+
+
+class EmptySplitsOK:
+    """A small wiki can leave val or test empty; datasets' reader refuses a split with no data."""
+
+    def _as_dataset(self, split=datasets.Split.TRAIN, in_memory=False):
+        info = self.info.splits.get(str(split)) if self.info.splits else None
+        if info is not None and info.num_examples == 0:
+            return datasets.Dataset.from_dict({k: [] for k in self.info.features}, features=self.info.features,
+                                              split=datasets.Split(str(split)))
+        return super()._as_dataset(split=split, in_memory=in_memory)
+
+
+class StagesBuilder(EmptySplitsOK, datasets.GeneratorBasedBuilder):
+    BUILDER_CONFIG_CLASS = KeyedConfig
+
+    def _info(self):
+        kind = make_source(self.config.build.source).kind
+        return datasets.DatasetInfo(features=features(kind), description="wiki_qa pipeline stages")
+
+    def download_and_prepare(self, *args, num_proc=None, **kwargs):
+        self._num_proc = num_proc
+        return super().download_and_prepare(*args, num_proc=num_proc, **kwargs)
+
+    def _split_generators(self, dl_manager):
+        shards = make_source(self.config.build.source).shards(parallel=getattr(self, "_num_proc", None) or 1)
+        return [datasets.SplitGenerator(name=STAGES, gen_kwargs={"shards": shards})]
+
+    def _generate_examples(self, shards):
+        for shard in shards:
+            stats = StageStats()
+            for row in stage_rows(self.config.build, shard, stats):
+                yield row["id"], row
+            folder = os.path.join(self._output_dir, STATS_DIR)
+            os.makedirs(folder, exist_ok=True)
+            name = fingerprint.of(shard)
+            with open(os.path.join(folder, f"{name}.json"), "w") as f:
+                json.dump({"shard": shard, **stats.to_json()}, f)
+
+
+def stage_key(cfg) -> str:
+    stage_cfg = {k: v for k, v in cfg.model_dump(mode="json").items() if k in STAGE_SECTIONS}
+    return fingerprint.of(stage_cfg, make_source(cfg.source).identity(), fingerprint.code())
+
+
+def stage_builder(cfg, cache_dir: str | None = None) -> StagesBuilder:
+    return StagesBuilder(cache_dir=cache_dir, dataset_name="wiki_qa_stages", hash=fingerprint.code(),
+                         config_name=None, name=cfg.name, build=cfg, key=stage_key(cfg))
+
+
+def load_stage_stats(cache_dir: str) -> list[dict]:
+    out = []
+    for path in sorted(glob.glob(os.path.join(cache_dir, STATS_DIR, "*.json"))):
+        with open(path) as f:
+            out.append(json.load(f))
+    return out
 
 
 def stages(cfg, *, num_proc=None, cache_dir=None, refresh=False):
-    from wiki_qa.hf_builder import load_stage_stats
-    from wiki_qa.pipeline.build import stage_builder, user_errors_unwrapped
-
     builder = stage_builder(cfg, cache_dir)
     with user_errors_unwrapped():
         builder.download_and_prepare(num_proc=num_proc,
                                      download_mode="force_redownload" if refresh else "reuse_dataset_if_exists")
-    from wiki_qa.executor import canonical
+    rows = builder.as_dataset(split=STAGES)
+    where = split_indices(rows.select_columns(["split", "doc_id", "chunk_id", "id"]).with_format("arrow")[:])
+    dsd = datasets.DatasetDict({s: _rows(rows, where[s], s) for s in SPLITS})
+    return dsd, load_stage_stats(builder.cache_dir)
 
-    dsd = builder.as_dataset()
-    return datasets.DatasetDict({s: canonical(dsd[s]) for s in dsd}), load_stage_stats(builder.cache_dir)
+
+def _rows(rows: datasets.Dataset, positions: list[int], split: str) -> datasets.Dataset:
+    ds = rows.select(positions) if positions != list(range(rows.num_rows)) else rows
+    return ds.remove_columns("split")
 
 
-def generate(dsd, cfg, *, num_proc=None, refresh=False, stats=None):
-    from wiki_qa.llm import generate as llm_generate
+def generate(dsd, task_cfg, llm_cfg, *, num_proc=None, refresh=False, stats=None):
+    """All splits in one map (one engine, one local server): concatenated with a split index, mapped,
+    then cut back into splits. Each split's rows are contiguous and in input order, so the cuts are
+    zero-copy slices and the rows equal one map per split."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
-    return datasets.DatasetDict({s: llm_generate(dsd[s], llm=cfg.generate, num_proc=num_proc, refresh=refresh,
-                                                 stats=stats) for s in SPLITS})
+    from wiki_qa.llm.config import resolve
+    from wiki_qa.llm.step import map_rows
+
+    task, llm = resolve(task_cfg, llm_cfg)
+    parts = [dsd[s].add_column("_split", pa.repeat(pa.scalar(i, pa.int8()), dsd[s].num_rows))
+             for i, s in enumerate(SPLITS)]
+    out = map_rows(datasets.concatenate_datasets(parts), task, llm, num_proc=num_proc, refresh=refresh,
+                   stats=stats)
+    counts = pc.value_counts(out.data.column("_split")).to_pylist() if out.num_rows else []
+    n = {c["values"]: c["counts"] for c in counts}
+    res, start = {}, 0
+    for i, s in enumerate(SPLITS):
+        k = n.get(i, 0)
+        res[s] = (out.select(range(start, start + k)) if k else out.select([])).remove_columns("_split")
+        start += k
+    return datasets.DatasetDict(res)

@@ -1,8 +1,9 @@
 """The Ray executor (`engine: ray`, extra `[ray]`): the same two phases as executor/local.py on a Ray cluster.
 
-- `stages`: one Ray Data CPU task per (split, input file, part k of n); each runs the unchanged
-  `wiki_qa.pipeline.stages.split_rows` and returns Arrow rows plus its StageStats. Materialized once, then
-  put in the canonical order (wiki_qa.executor.ORDER), so the rows equal the local engine's.
+- `stages`: one Ray Data CPU task per shard (`source.shards(parallel=CPUs)`); each runs the unchanged
+  `wiki_qa.pipeline.stages.stage_rows` and returns Arrow rows plus its StageStats. Materialized once, then
+  cut into splits in the canonical order (wiki_qa.executor.split_indices), so the rows equal the local
+  engine's.
 - `generate`: the chunk rows of all splits as one Ray Dataset, mapped by async actor UDFs that each hold a
   `wiki_qa.llm.engine.Engine` (same prompts, parsing, retries, endpoint routing). Every cache read/write and
   chunk log goes to one cache actor pinned to the driver's node, which owns the usual sqlite file: a Ray
@@ -15,21 +16,21 @@ joins an existing cluster, whose workers must have wiki_qa installed and see the
 from __future__ import annotations
 
 import asyncio
-import importlib
 import json
 import logging
 import os
 import time
-import uuid
 
 import datasets
 import pyarrow as pa
 
-from wiki_qa.pipeline.split import SPLITS
+from wiki_qa.builders import make_source
+from wiki_qa.executor import split_indices
+from wiki_qa.pipeline.stages import StageStats, stage_rows
+from wiki_qa.pipeline.stages import features as stage_features
+from wiki_qa.rows import SPLITS
 
 log = logging.getLogger("wiki_qa")
-
-_TASK_COLS = [("_task", pa.int64()), ("_seq", pa.int64()), ("_stats", pa.string())]
 
 
 def init(cfg=None, num_cpus: int | None = None):
@@ -55,45 +56,32 @@ def _cpus(ray) -> int:
 
 
 # -- stages ---------------------------------------------------------------------------------------------
-def _stage_fn(batch: pa.Table, cfg_json: dict, schema: pa.Schema):
-    """One (split, shard, k, n) task: split_rows as Arrow batches, then one row holding its StageStats."""
-    from wiki_qa.config import BuildConfig
-    from wiki_qa.pipeline.stages import StageStats, split_rows
-
-    cfg = BuildConfig.model_validate(cfg_json)
+def _stage_fn(batch: pa.Table, cfg, schema: pa.Schema):
+    """One shard's task: stage_rows as Arrow batches, then one row holding its StageStats."""
     names = [f.name for f in schema]
     for t in batch.to_pylist():
-        stats, rows, seq = StageStats(), [], 0
-        for row in split_rows(cfg, t["split"], t["shard"], stats, part=(t["k"], t["n"])):
-            rows.append({**{c: row.get(c) for c in names if not c.startswith("_")},
-                         "_task": t["task"], "_seq": seq, "_stats": None})
-            seq += 1
+        stats, rows = StageStats(), []
+        for row in stage_rows(cfg, t["shard"], stats):
+            rows.append({**{c: row.get(c) for c in names if not c.startswith("_")}, "_stats": None})
             if len(rows) == 1000:
                 yield pa.Table.from_pylist(rows, schema=schema)
                 rows = []
-        rec = {"split": t["split"], "shard": t["shard"], "part": [t["k"], t["n"]], **stats.to_json()}
-        rows.append({c: None for c in names} | {"_task": t["task"], "_seq": -1, "_stats": json.dumps(rec)})
+        rec = {"shard": t["shard"], **stats.to_json()}
+        rows.append({c: None for c in names} | {"_stats": json.dumps(rec)})
         yield pa.Table.from_pylist(rows, schema=schema)
 
 
 def stages(cfg, *, num_proc=None, cache_dir=None, refresh=False):
-    """Source -> clean -> chunk -> split on Ray. (No stage cache of its own: every call re-reads the input.)"""
-    from wiki_qa.builders import make_source
-    from wiki_qa.executor import canonical_indices
-    from wiki_qa.pipeline import formats
-
+    """Source -> clean -> chunk -> split on Ray, one task per shard. (No stage cache of its own: every call
+    re-reads the input.)"""
     ray = init(cfg, num_proc)
     source = make_source(cfg.source)
-    shards = source.shards()
-    # Spread over input files, and over parts of a file (jobs k of n each clean 1/n of its documents).
-    n = max(1, (num_proc or _cpus(ray)) // max(1, len(shards)))
-    tasks = [{"task": i, "split": s, "shard": sh, "k": k, "n": n}
-             for i, (s, sh, k) in enumerate((s, sh, k) for s in SPLITS for sh in shards for k in range(n))]
-    feats = formats.features("text" if source.kind == "documents" else "completion")
-    schema = pa.schema(list(feats.arrow_schema) + [pa.field(c, t) for c, t in _TASK_COLS])
-    ds = ray.data.from_items(tasks, override_num_blocks=len(tasks)).map_batches(
+    shards = source.shards(parallel=num_proc or _cpus(ray))
+    feats = stage_features(source.kind)
+    schema = pa.schema(list(feats.arrow_schema) + [pa.field("_stats", pa.string())])
+    ds = ray.data.from_items([{"shard": s} for s in shards], override_num_blocks=len(shards)).map_batches(
         _stage_fn, batch_size=1, batch_format="pyarrow", zero_copy_batch=True,
-        fn_kwargs={"cfg_json": cfg.model_dump(mode="json"), "schema": schema})
+        fn_kwargs={"cfg": cfg, "schema": schema})
     try:
         mat = ds.materialize()  # once
         table = _concat(ray.get(mat.to_arrow_refs()), schema)
@@ -102,14 +90,10 @@ def stages(cfg, *, num_proc=None, cache_dir=None, refresh=False):
         raise
     is_stats = table.column("_stats").is_valid()
     stage_stats = [json.loads(x) for x in table.filter(is_stats).column("_stats").to_pylist()]
-    rows = table.filter(pa.compute.invert(is_stats))
-    split_of = pa.array([t["split"] for t in tasks])
-    row_split = pa.compute.take(split_of, rows.column("_task"))
-    out = {}
-    for s in SPLITS:
-        t = rows.filter(pa.compute.equal(row_split, s)).drop_columns([c for c, _ in _TASK_COLS])
-        t = t.take(canonical_indices(t)) if t.num_rows else t
-        out[s] = _dataset(t, feats, s)
+    rows = table.filter(pa.compute.invert(is_stats)).drop_columns(["_stats"])
+    where = split_indices(rows)
+    row_feats = datasets.Features({k: v for k, v in feats.items() if k != "split"})
+    out = {s: _dataset(rows.take(pa.array(where[s], pa.int64())), row_feats, s) for s in SPLITS}
     return datasets.DatasetDict(out), stage_stats
 
 
@@ -193,46 +177,40 @@ class _LLMWorker:
         self.engine, self.keep = engine, keep
 
     async def __call__(self, batch: pa.Table) -> pa.Table:
-        from wiki_qa.llm.generate import example_rows
-
         rows = batch.to_pylist()
         helpers = [{k: r.pop(k) for k in ("_split", "_row")} for r in rows]
-        results = await asyncio.gather(*(self.engine.run_chunk(r) for r in rows))
+        results = await asyncio.gather(*(self.engine.run_row(r) for r in rows))
         out = []
         for row, h, (examples, _) in zip(rows, helpers, results):
-            for k, ex in example_rows(row, examples, self.engine.cfg.task, self.keep):
+            for k, ex in enumerate(self.engine.task.output_rows(row, examples, self.keep)):
                 out.append({**ex, "_split": h["_split"], "_row": h["_row"], "_k": k})
         cols = ["prompt", "completion", *self.keep, "_split", "_row", "_k"]
         return pa.Table.from_pylist(out) if out else pa.table({c: pa.array([], pa.null()) for c in cols})
 
 
-def generate(dsd, cfg, *, num_proc=None, refresh=False, stats=None):
+def generate(dsd, task_cfg, llm_cfg, *, num_proc=None, refresh=False, stats=None):
     from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-    G = importlib.import_module("wiki_qa.llm.generate")  # the package exports a function of that name
-    from wiki_qa.llm.engine import Engine
+    from wiki_qa.llm.cache import Cache
+    from wiki_qa.llm.config import resolve
     from wiki_qa.llm.stats import LLMStats
+    from wiki_qa.llm.step import check_columns, open_engine
 
-    gcfg = G.config(None, cfg.generate)
+    task, llm = resolve(task_cfg, llm_cfg)
     stats = stats if stats is not None else LLMStats()
     first = dsd[SPLITS[0]]
-    G.check_columns(first.column_names)
-    keep = G.output_columns(first.column_names)
-    feats = G.output_features(first.features, keep)
-    ray = init(cfg, num_proc)
+    check_columns(first.column_names)
+    keep = task.output_columns(first.column_names)
+    feats = task.output_features(first.features, keep)
+    ray = init(None, num_proc)  # a no-op in a build: the stages phase started (or joined) Ray already
     tables = []
     for s in SPLITS:
         t = dsd[s].with_format("arrow")[:] if dsd[s].num_rows else None
         if t is not None:
             tables.append(t.append_column("_split", pa.array([s] * t.num_rows))
                            .append_column("_row", pa.array(range(t.num_rows), pa.int64())))
-    out_tables = {}
-    with G.endpoints_for(gcfg) as eps:
-        run = uuid.uuid4().hex
-        actors = gcfg.ray_actors or max(1, min(8, _cpus(ray) // 2))
-        engine = Engine(gcfg, endpoints=eps, cache_path=gcfg.cache_path(), run=run, refresh=refresh,
-                        num_proc=actors)
-        engine.cache.db  # create the file (WAL, tables) before the actor opens it
+    actors = llm.ray_actors or max(1, min(8, _cpus(ray) // 2))
+    with open_engine(task, llm, refresh=refresh, num_proc=actors) as engine:
         cache_actor = ray.remote(num_cpus=0)(_CacheActor).options(
             scheduling_strategy=NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=False)
         ).remote(engine.cache.path)
@@ -255,10 +233,9 @@ def generate(dsd, cfg, *, num_proc=None, refresh=False, stats=None):
             else:
                 res = None
         finally:
-            from wiki_qa.llm.cache import Cache
-
-            stats.add_run(Cache(engine.cache.path), run, time.monotonic() - t0)
+            stats.add_run(Cache(engine.cache.path), engine.run, time.monotonic() - t0)
             ray.kill(cache_actor)
+    out_tables = {}
     for s in SPLITS:
         if res is None or res.num_rows == 0:
             out_tables[s] = feats.arrow_schema.empty_table()
@@ -274,36 +251,3 @@ def generate(dsd, cfg, *, num_proc=None, refresh=False, stats=None):
 def _concat_any(tables) -> pa.Table | None:
     tables = [t for t in tables if t.num_rows]
     return pa.concat_tables(tables, promote_options="permissive") if tables else None
-
-
-# -- bench ----------------------------------------------------------------------------------------------
-def compare_engines(config_path, *, num_proc: int | None = 2, overrides=None) -> dict:
-    """Time the local and the Ray engine on the same config (fresh caches for both, LLM cache included)
-    and say whether their outputs are identical. Ray's start-up is timed separately."""
-    import tempfile
-
-    from wiki_qa.config import load_config
-    from wiki_qa.pipeline.build import dataset_dict
-
-    base = load_config(config_path, overrides)
-    out: dict = {"config": str(config_path), "num_proc": num_proc}
-    results = {}
-    with tempfile.TemporaryDirectory(prefix="wiki_qa-engines-") as tmp:
-        for engine in ("local", "ray"):
-            cfg = base.model_copy(update={"engine": engine})
-            if cfg.generate is not None:
-                cfg.generate = cfg.generate.model_copy(update={"cache": os.path.join(tmp, f"{engine}.sqlite")})
-            if engine == "ray":
-                t = time.perf_counter()
-                init(cfg, num_proc)
-                out["ray_init_s"] = round(time.perf_counter() - t, 3)
-            t = time.perf_counter()
-            dsd, report = dataset_dict(cfg, num_proc=num_proc, cache_dir=os.path.join(tmp, engine), refresh=True,
-                                       with_report=True)
-            out[f"{engine}_s"] = round(time.perf_counter() - t, 3)
-            out[f"{engine}_timings_s"] = report["timings_s"]
-            results[engine] = {s: dsd[s].with_format("arrow")[:] for s in SPLITS}
-    out["rows"] = {s: results["local"][s].num_rows for s in SPLITS}
-    out["identical"] = all(results["local"][s].equals(results["ray"][s]) for s in SPLITS)
-    out["ray_over_local"] = round(out["ray_s"] / out["local_s"], 3) if out["local_s"] else None
-    return out

@@ -5,13 +5,13 @@ passage as the budget allows. Token counts come from tiktoken, loaded offline (w
 """
 from __future__ import annotations
 
-import json
 import re
 from typing import Iterator, Literal
 
 from pydantic import model_validator
 
 from wiki_qa.configbase import StrictModel
+from wiki_qa.rows import chunk_row, meta_json
 from wiki_qa.tokens import get_encoding
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…。！？।؟።])\s+")
@@ -27,7 +27,7 @@ class ChunkConfig(StrictModel):
 
     @model_validator(mode="after")
     def _by_what_was_set(self):
-        # `max_chars: 5000` alone means "chunk by characters", as in the DESIGN sketch.
+        # `max_chars: 5000` alone means "chunk by characters".
         if "max_chars" in self.model_fields_set and "max_tokens" not in self.model_fields_set \
                 and "by" not in self.model_fields_set:
             object.__setattr__(self, "by", "chars")
@@ -112,16 +112,12 @@ def word_count(text: str) -> int:
 def chunk_rows(doc: dict, text: str, chunker: Chunker, stats: dict) -> Iterator[dict]:
     """Rows for one cleaned document. Fragments under min_words (title excluded) are counted and dropped."""
     title = doc.get("title") or ""
-    meta = json.dumps(doc.get("meta") or {}, ensure_ascii=False, sort_keys=True, default=str)
+    meta = meta_json(doc.get("meta"))
     k = 0
     for chunk in chunker.split(title, text):
         body = chunk[len(title) + 2:] if title and chunk.startswith(title + "\n\n") else chunk
         if word_count(body) < chunker.cfg.min_words:
             stats["short_chunks"] = stats.get("short_chunks", 0) + 1
             continue
-        yield {
-            "id": f"{doc['doc_id']}#{k}", "doc_id": doc["doc_id"], "chunk_id": k, "title": title,
-            "text": chunk, "url": doc.get("url") or "", "lang": doc.get("lang") or "und",
-            "source": doc.get("source") or "", "meta": meta,
-        }
+        yield chunk_row(doc, k, chunk, meta)
         k += 1

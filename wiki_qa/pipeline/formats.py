@@ -10,13 +10,7 @@ from typing import Literal
 import datasets
 
 from wiki_qa.configbase import StrictModel
-
-META_COLUMNS = ("id", "doc_id", "chunk_id", "title", "source", "url", "lang", "meta")
-_META_FEATURES = {
-    "id": datasets.Value("string"), "doc_id": datasets.Value("string"), "chunk_id": datasets.Value("int32"),
-    "title": datasets.Value("string"), "source": datasets.Value("string"), "url": datasets.Value("string"),
-    "lang": datasets.Value("string"), "meta": datasets.Value("string"),
-}
+from wiki_qa.rows import META_COLUMNS, meta_features
 
 
 class FormatConfig(StrictModel):
@@ -27,15 +21,14 @@ class FormatConfig(StrictModel):
     template: str = "{prompt}\n{completion}"
 
 
-def features(fmt: str, with_split: bool = False) -> datasets.Features:
+def features(fmt: str) -> datasets.Features:
     main = {
         "completion": {"prompt": datasets.Value("string"), "completion": datasets.Value("string")},
         "text": {"text": datasets.Value("string")},
         "messages": {"messages": datasets.List({"role": datasets.Value("string"),
                                                 "content": datasets.Value("string")})},
     }[fmt]
-    feats = {**main, **_META_FEATURES}
-    return datasets.Features(feats)
+    return datasets.Features({**main, **meta_features()})
 
 
 def format_row(row: dict, cfg: FormatConfig) -> dict:

@@ -12,8 +12,6 @@ from pydantic import model_validator
 
 from wiki_qa.configbase import StrictModel
 
-SPLITS = ("train", "val", "test")
-
 
 class SplitConfig(StrictModel):
     train: float = 0.9

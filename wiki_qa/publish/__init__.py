@@ -3,6 +3,9 @@
 The build calls `validate_destinations(cfg.output)` before any work (a typo must not waste an LLM run)
 and `publish(out_dir, cfg.output)` after the atomic save. A failed upload never touches the local build;
 the error says which `wiki-qa push` command retries it.
+
+May import only the leaf modules (errors, configbase, paths, secrets): it works on build folders and their
+build_report.json, never on the pipeline that made them.
 """
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from pathlib import Path
 from wiki_qa.errors import WikiQAError
 from wiki_qa.publish.config import OutputConfig
 from wiki_qa.publish.s3 import load_from_s3, pull, push_to_s3, validate_s3
-from wiki_qa.publish.secrets import mask_secrets, redact
+from wiki_qa.secrets import mask_secrets, redact
 
 __all__ = ["OutputConfig", "PublishError", "validate_destinations", "publish", "push_to_hub", "push_to_s3",
            "pull", "load_from_s3", "mask_secrets", "redact", "retry_command"]

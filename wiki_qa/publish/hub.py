@@ -16,7 +16,7 @@ from typing import Any, Callable
 import yaml
 
 from wiki_qa.errors import UserError
-from wiki_qa.publish.secrets import redact
+from wiki_qa.secrets import redact
 
 log = logging.getLogger(__name__)
 

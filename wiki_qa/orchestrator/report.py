@@ -1,0 +1,36 @@
+"""build_report.json: what a build read, kept, dropped and spent. Scripts read it; its keys are stable."""
+from __future__ import annotations
+
+import datasets
+
+from wiki_qa import fingerprint
+from wiki_qa.builders import make_source
+from wiki_qa.builders.base import SourceStats
+from wiki_qa.pipeline.stages import documents_per_split
+from wiki_qa.rows import SPLITS
+from wiki_qa.version import __version__
+
+
+def new_report(cfg, stage_stats: list[dict], stage_dsd) -> dict:
+    """The report after the stages: one StageStats record per shard, summed."""
+    source = SourceStats()
+    counts: dict[str, int] = {}
+    timings = {"read": 0.0, "clean": 0.0, "chunk": 0.0}
+    for st in stage_stats:
+        source.merge(SourceStats.from_json(st["source"]))
+        for k, v in st["counts"].items():
+            counts[k] = counts.get(k, 0) + v
+        for k, v in st["timings"].items():
+            timings[k] = timings.get(k, 0.0) + v
+    return {
+        "name": cfg.name,
+        "config": cfg.echo(),
+        "versions": {"wiki_qa": __version__, "datasets": datasets.__version__, "code": fingerprint.code()},
+        "source": {**source.to_json(), **make_source(cfg.source).card_facts()},
+        "chunks": counts.get("chunks", sum(stage_dsd[s].num_rows for s in SPLITS)),
+        "dropped": {k: v for k, v in counts.items() if k != "chunks" and not k.startswith("documents_")},
+        "documents_per_split": documents_per_split(counts),
+        "splits": {s: stage_dsd[s].num_rows for s in SPLITS},
+        "llm": None,
+        "timings_s": {k: round(v, 3) for k, v in timings.items()},
+    }
