@@ -132,7 +132,7 @@ _TABLE_LINE = re.compile(r"^[ \t]*(?:\{\||\|[-}+]|[|!])[^\n]*$", re.M)
 _SPACES = re.compile(r"  +")
 _EMPTY_PARENS = re.compile(r"\((?:[\s,;:.–-]|&nbsp;)*\)")
 _SPACE_BEFORE_PUNCT = re.compile(r" ([,.;:!?])")
-_JUNK_LINE = re.compile(r"[|{}\[\]!=*#:;'\-]+")
+_JUNK_LINES = re.compile(r"\n[|{}\[\]!=*#:;'\-]+(?=\n)")
 _SISTER_SPAN = re.compile(SISTER_OPEN + "[^" + SISTER_CLOSE + "]*" + SISTER_CLOSE)
 _LIST_PUNCT = re.compile(r"[\s*#:;,.|•·\-–]*")
 _BLANK_LINES = re.compile(r"\n\n\n+")
@@ -207,19 +207,20 @@ def tidy(text: str) -> str:
     if "  " in text:  # runs of spaces first: " ([,.;:!?])" on a long run would rescan it from every space
         text = _SPACES.sub(" ", text)
     text = _spaces(_SPACE_BEFORE_PUNCT.sub(r"\1", text))
-    lines = []
-    for line in text.split("\n"):
-        line = line.strip()
-        if not line:
-            lines.append(line)
-            continue
-        if SISTER_OPEN in line:
-            # A line of bare sister-project links ("commons:Category:Athens") is page furniture.
-            if not _LIST_PUNCT.fullmatch(_SISTER_SPAN.sub("", line)):
-                lines.append(line.replace(SISTER_OPEN, "").replace(SISTER_CLOSE, ""))
-            continue
-        # Leftovers of broken markup on a line of their own carry no text.
-        if _JUNK_LINE.fullmatch(line):
-            continue
-        lines.append(line)
-    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+    # Spaces are single now, so a line's edges are at most one space. The "\n" around the text lets the
+    # line patterns start with a literal newline (fast), the first and the last line included.
+    text = ("\n" + text + "\n").replace("\n ", "\n").replace(" \n", "\n")
+    # Leftovers of broken markup on a line of their own carry no text.
+    text = _JUNK_LINES.sub("", text)
+    if SISTER_OPEN in text:
+        text = "\n".join(line for line in map(_sister_line, text.split("\n")) if line is not None)
+    return _BLANK_LINES.sub("\n\n", text).strip()
+
+
+def _sister_line(line: str) -> str | None:
+    """A line of bare sister-project links ("commons:Category:Athens") is page furniture: None."""
+    if SISTER_OPEN not in line:
+        return line
+    if _LIST_PUNCT.fullmatch(_SISTER_SPAN.sub("", line)):
+        return None
+    return line.replace(SISTER_OPEN, "").replace(SISTER_CLOSE, "")
