@@ -5,7 +5,8 @@ import time
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("serve-llm", help="serve the bundled Gemma 3 270M (base model) on 127.0.0.1, OpenAI-compatible")
+    p = subparsers.add_parser("serve-llm", help="serve the bundled Gemma 3 270M (base model) on 127.0.0.1, "
+                                                "OpenAI-compatible")
     p.add_argument("--port", type=int, default=8080)
     p.add_argument("--parallel", type=int, default=4, help="parallel slots (default 4)")
     p.set_defaults(func=handler)

@@ -18,8 +18,10 @@ caching or cost: the engine (wiki_qa.llm.engine) does that for every task alike.
 """
 from __future__ import annotations
 
+import functools
 import json
 import math
+import os
 from importlib import resources
 from typing import Any, ClassVar
 
@@ -119,10 +121,7 @@ class Task:
         return LANGUAGES.get(code, code)
 
     def template(self, name: str) -> str:
-        if self.cfg.prompt_file:
-            with open(self.cfg.prompt_file, encoding="utf-8") as f:
-                return f.read()
-        return resources.files("wiki_qa.llm").joinpath(f"prompts/{name}.txt").read_text(encoding="utf-8")
+        return _read_template(self.cfg.prompt_file or name)
 
     def instruction(self, row) -> str:
         """Per subject/domain instruction: meta.subject/topic/domain, then source, then `instruction`."""
@@ -187,6 +186,15 @@ class Task:
             return reason, q, {"prompt": self.with_context(row, q), "completion": self.completion(a)}
 
         return self.parse_items(response, check)
+
+
+@functools.lru_cache(maxsize=64)
+def _read_template(name_or_path: str) -> str:
+    """A prompt file's text, read once per process (a path, or the name of a bundled prompt)."""
+    if name_or_path.endswith(".txt") or os.sep in name_or_path:
+        with open(name_or_path, encoding="utf-8") as f:
+            return f.read()
+    return resources.files("wiki_qa.llm").joinpath(f"prompts/{name_or_path}.txt").read_text(encoding="utf-8")
 
 
 def fill(tmpl: str, **values: Any) -> str:
