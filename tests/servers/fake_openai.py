@@ -12,6 +12,10 @@ Faults (rates in [0,1], summed): invalid_json, 429 (with Retry-After), 500, leng
 cut-off JSON), slow (sleeps `slow_s`, past the client timeout), drop (closes the connection).
 Markers in the chunk text force per-chunk behaviour: FAULT_OVERFLOW (400 context length),
 FAULT_GARBAGE (never valid JSON), FAULT_PARTIAL (adds a placeholder and a duplicate item).
+
+`budget` enforces per-minute limits like a provider tier: {"rpm", "tpm", "input_tpm", "output_tpm",
+"burst_s": seconds of budget a bucket holds (default 1), "headers": send x-ratelimit-* headers}. Tokens are
+counted as the replies' `usage` reports them; a request over budget gets a 429 (kind "429_budget").
 """
 from __future__ import annotations
 
@@ -28,20 +32,75 @@ from aiohttp import web
 
 CFG = {"models": ["fake-model", "gpt-4o-mini"], "api_key": None, "latency": 0.0, "latency_dist": "fixed",
        "sigma": 0.5, "faults": {}, "fault_attempts": 1, "slow_s": 5.0, "retry_after": "0.2",
-       "max_concurrent": None, "reject_json_schema": False, "seed": 0,
+       "max_concurrent": None, "reject_json_schema": False, "seed": 0, "budget": None,
        # faults given in order to the first fresh requests, whatever their text: lets a test be sure each
        # kind occurs at least once, independent of how the prompts hash
        "fault_first": []}
 STATS: dict = {}
 SEEN: dict = {}
 FIRST = [0]
+BUCKETS: dict = {}  # name -> [level, last refill time]
 
 
 def reset():
     STATS.clear()
-    STATS.update(requests=0, chat=0, by_kind={}, inflight=0, max_inflight=0)
+    STATS.update(requests=0, chat=0, by_kind={}, inflight=0, max_inflight=0, tokens_in=0, tokens_out=0,
+                 trace=[])  # with a budget: "ok" / "429" per chat request, in arrival order
     SEEN.clear()
+    BUCKETS.clear()
     FIRST[0] = 0
+
+
+def _bucket(name: str):
+    """(level, rate per s, capacity) of a budget bucket, refilled to now; None when not limited."""
+    budget = CFG.get("budget") or {}
+    if not budget.get(name):
+        return None
+    rate = budget[name] / 60.0
+    cap = rate * budget.get("burst_s", 1.0)
+    now = time.monotonic()
+    b = BUCKETS.setdefault(name, [cap, now])
+    b[0], b[1] = min(cap, b[0] + (now - b[1]) * rate), now
+    return b, rate, cap
+
+
+def _over_budget(pt: int) -> float | None:
+    """Seconds until the request fits, or None when it does (then its input is charged)."""
+    need = {"rpm": 1, "tpm": pt, "input_tpm": pt, "output_tpm": 0}
+    wait = 0.0
+    for name, cost in need.items():
+        got = _bucket(name)
+        if got and got[0][0] < cost:
+            wait = max(wait, (cost - got[0][0]) / got[1])
+    if wait:
+        return wait
+    for name, cost in need.items():
+        got = _bucket(name)
+        if got:
+            got[0][0] -= cost
+    return None
+
+
+def _charge_output(ct: int) -> None:
+    for name in ("tpm", "output_tpm"):
+        got = _bucket(name)
+        if got:
+            got[0][0] -= ct
+
+
+def _limit_headers() -> dict:
+    budget = CFG.get("budget") or {}
+    if not budget.get("headers"):
+        return {}
+    out = {}
+    for kind, name in (("requests", "rpm"), ("tokens", "tpm")):
+        got = _bucket(name)
+        if got:
+            (level, _), rate, cap = got
+            out.update({f"x-ratelimit-limit-{kind}": str(int(budget[name])),
+                        f"x-ratelimit-remaining-{kind}": str(max(0, int(level))),
+                        f"x-ratelimit-reset-{kind}": f"{max(0.0, cap - level) / rate:.3f}s"})
+    return out
 
 
 def _h(*parts) -> float:
@@ -118,6 +177,13 @@ async def _chat(request, body):
         return _err(400, "response_format json_schema is not supported", None, "reject_schema")
     if "FAULT_OVERFLOW" in user:
         return _err(400, "This model's maximum context length is 128 tokens", "context_length_exceeded", "overflow")
+    pt = len(json.dumps(msgs)) // 4
+    if CFG.get("budget"):
+        wait = _over_budget(pt)
+        STATS["trace"].append("ok" if wait is None else "429")
+        if wait is not None:
+            return _err(429, "Rate limit reached for tokens per min", "rate_limit_exceeded", "429_budget",
+                        {"Retry-After": f"{wait:.3f}", **_limit_headers()})
     key = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
     attempt = SEEN[key] = SEEN.get(key, -1) + 1
     fault = None
@@ -158,8 +224,14 @@ async def _chat(request, body):
     if not rf and finish == "stop" and content.startswith("{"):
         content = f"Here you go:\n```json\n{content}\n```"  # plain-text mode: exercise tolerant parsing
     _count("ok" if not fault else f"{fault}_served")
-    pt, ct = len(json.dumps(msgs)) // 4, max(1, len(content) // 4)
-    return web.json_response({
+    ct = max(1, len(content) // 4)
+    STATS["tokens_in"] += pt
+    STATS["tokens_out"] += ct
+    headers = {}
+    if CFG.get("budget"):
+        _charge_output(ct)
+        headers = _limit_headers()
+    return web.json_response(headers=headers, data={
         "id": f"chatcmpl-{key[:12]}", "object": "chat.completion", "created": int(time.time()),
         "model": body["model"],
         "choices": [{"index": 0, "finish_reason": finish, "message": {"role": "assistant", "content": content}}],

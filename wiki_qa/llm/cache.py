@@ -21,9 +21,21 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, body TEXT NOT NULL,
   created REAL DEFAULT (julianday('now')));
 CREATE TABLE IF NOT EXISTS chunks (run TEXT, chunk TEXT, outcome TEXT, reason TEXT, requests INT, cache_hits INT,
-  retries INT, prompt_tokens INT, completion_tokens INT, cost REAL, dropped TEXT, PRIMARY KEY (run, chunk));
+  retries INT, prompt_tokens INT, completion_tokens INT, cost REAL, dropped TEXT, throttled INT, waits TEXT,
+  PRIMARY KEY (run, chunk));
 CREATE TABLE IF NOT EXISTS runs (run TEXT PRIMARY KEY, info TEXT);
 """
+
+
+def _add_columns(con: sqlite3.Connection) -> None:
+    """Columns added since a cache file was created (older files keep working)."""
+    have = {r[1] for r in con.execute("PRAGMA table_info(chunks)")}
+    for col, typ in (("throttled", "INT"), ("waits", "TEXT")):
+        if col not in have:
+            try:
+                con.execute(f"ALTER TABLE chunks ADD COLUMN {col} {typ}")
+            except sqlite3.OperationalError:  # another worker added it first
+                pass
 
 
 def key(**parts) -> str:
@@ -56,6 +68,7 @@ class Cache:
             if con.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
                 con.execute("PRAGMA journal_mode=WAL")
                 con.executescript(SCHEMA)
+            _add_columns(con)
             con.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across process kills
             self._local.con = con
         return con
@@ -69,9 +82,11 @@ class Cache:
 
     def log_chunk(self, run: str, chunk: str, rec: dict) -> None:
         self.db.execute(
-            "INSERT OR REPLACE INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT OR REPLACE INTO chunks (run, chunk, outcome, reason, requests, cache_hits, retries, prompt_tokens,"
+            " completion_tokens, cost, dropped, throttled, waits) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (run, chunk, rec["outcome"], rec.get("reason"), rec["requests"], rec["cache_hits"], rec["retries"],
-             rec["prompt_tokens"], rec["completion_tokens"], rec["cost"], json.dumps(rec.get("dropped", {}))))
+             rec["prompt_tokens"], rec["completion_tokens"], rec["cost"], json.dumps(rec.get("dropped", {})),
+             rec.get("throttled", 0), json.dumps(rec["waits"]) if rec.get("waits") else None))
 
     def run_cost(self, run: str) -> float:
         return self.db.execute("SELECT COALESCE(SUM(cost), 0) FROM chunks WHERE run=?", (run,)).fetchone()[0]
@@ -118,5 +133,5 @@ class Cache:
 
     def run_rows(self, run: str):
         return self.db.execute(
-            "SELECT outcome, reason, requests, cache_hits, retries, prompt_tokens, completion_tokens, cost, dropped "
-            "FROM chunks WHERE run=?", (run,)).fetchall()
+            "SELECT outcome, reason, requests, cache_hits, retries, prompt_tokens, completion_tokens, cost, dropped,"
+            " throttled, waits FROM chunks WHERE run=?", (run,)).fetchall()

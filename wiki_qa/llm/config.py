@@ -25,15 +25,27 @@ class Price(StrictModel):
     output_per_1m: float
 
 
-class EndpointConfig(StrictModel):
+class Limits(StrictModel):
+    """Per-minute limits of a provider tier (see wiki_qa/llm/limits.py). None = not limited (unless the
+    server's x-ratelimit-* headers say otherwise)."""
+    rpm: float | None = Field(None, gt=0)         # requests per minute
+    tpm: float | None = Field(None, gt=0)         # tokens per minute, input + output
+    input_tpm: float | None = Field(None, gt=0)   # input tokens per minute
+    output_tpm: float | None = Field(None, gt=0)  # output tokens per minute
+
+    def limits(self) -> dict:
+        return {k: getattr(self, k) for k in Limits.model_fields if getattr(self, k)}
+
+
+class EndpointConfig(Limits):
     """One OpenAI-compatible server in `llm.endpoints`. Requests go to the least busy live endpoint."""
     base_url: str
     concurrency: int | None = Field(None, ge=1)   # default: llm.concurrency
-    rate_limit: float | None = Field(None, gt=0)  # requests per second; None = no limit
+    rate_limit: float | None = Field(None, gt=0)  # requests per second, evenly spaced; None = no limit
     api_key_env: str | None = None                # default: llm.api_key_env
 
 
-class LLMConfig(StrictModel):
+class LLMConfig(Limits):
     # "openai": any OpenAI-compatible endpoint (base_url / OPENAI_BASE_URL).
     # "local": start the bundled llama.cpp + Gemma 3 270M server for the duration of the step.
     provider: Literal["openai", "local"] = "openai"
@@ -42,7 +54,8 @@ class LLMConfig(StrictModel):
     # Name of the env var holding the key: the key itself never enters the config (or the report).
     api_key_env: str = "OPENAI_API_KEY"
     concurrency: int = Field(32, ge=1)
-    rate_limit: float | None = Field(None, gt=0)  # requests per second to base_url; None = no limit
+    rate_limit: float | None = Field(None, gt=0)  # requests per second to base_url, evenly spaced
+    # rpm / tpm / input_tpm / output_tpm (from Limits): token buckets for base_url (endpoints: their own)
     # Several servers instead of base_url: each request goes to the least busy live one; an endpoint that
     # fails `endpoint_failures` times in a row leaves the rotation for `endpoint_cooldown_s` (doubling,
     # up to 10x, while it keeps failing), then gets one probe request.

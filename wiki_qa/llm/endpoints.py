@@ -14,7 +14,7 @@ import logging
 import os
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from wiki_qa.errors import UserError
 from wiki_qa.llm import transport as T
@@ -30,6 +30,7 @@ class Endpoint:
     rate_limit: float | None = None  # requests/s, whole run
     api_key_env: str = "OPENAI_API_KEY"
     healthy: bool = True             # False: failed the preflight, starts out of rotation
+    limits: dict = field(default_factory=dict)  # rpm/tpm/input_tpm/output_tpm per minute, whole run
 
     @property
     def name(self) -> str:
@@ -42,10 +43,11 @@ def resolve(cfg) -> list[Endpoint]:
         out = []
         for e in cfg.endpoints:
             env = e.api_key_env or cfg.api_key_env
-            out.append(Endpoint(e.base_url, os.environ.get(env), e.concurrency or cfg.concurrency, e.rate_limit, env))
+            out.append(Endpoint(e.base_url, os.environ.get(env), e.concurrency or cfg.concurrency, e.rate_limit, env,
+                                limits=e.limits()))
         return out
     return [Endpoint(cfg.base_url or os.environ.get("OPENAI_BASE_URL"), os.environ.get(cfg.api_key_env),
-                     cfg.concurrency, cfg.rate_limit, cfg.api_key_env)]
+                     cfg.concurrency, cfg.rate_limit, cfg.api_key_env, limits=cfg.limits())]
 
 
 class Unreachable(UserError):
@@ -109,8 +111,9 @@ class Slot:
     """One endpoint as seen from one event loop: transport, AIMD gate, pacing and health."""
 
     def __init__(self, index: int, ep: Endpoint, transport, gate, rate: float | None, threshold: int,
-                 cooldown_s: float):
+                 cooldown_s: float, limiter=None):
         self.index, self.ep, self.transport, self.gate, self.rate = index, ep, transport, gate, rate
+        self.limiter = limiter
         self.threshold, self.cooldown_s = threshold, cooldown_s
         self.fails = 0          # consecutive server failures
         self.trips = 0          # times taken out of rotation since the last success

@@ -10,11 +10,13 @@ import random
 import time
 from dataclasses import dataclass, field
 
+from wiki_qa import tokens
 from wiki_qa.errors import BuildAborted, UserError
 from wiki_qa.llm import cache as C
 from wiki_qa.llm import parsing, prices
 from wiki_qa.llm import transport as T
 from wiki_qa.llm.endpoints import Endpoint, Router, Slot, resolve
+from wiki_qa.llm.limits import Limiter
 
 _OVERFLOW_MARKERS = ("context length", "context_length", "maximum context", "context window",
                      "exceeds the available context", "too many tokens", "prompt is too long")
@@ -85,6 +87,8 @@ class Counters:
     completion_tokens: int = 0
     cost: float = 0.0
     dropped: dict = field(default_factory=dict)
+    throttled: int = 0                          # 429 replies
+    waits: dict = field(default_factory=dict)   # seconds held back, by limit (rpm, tpm, ..., server_tokens)
 
 
 def _backoff(attempt: int, base: float = 0.5, cap: float = 30.0) -> float:
@@ -128,6 +132,8 @@ class Engine:
         self._mine_logged = 0.0    # the part of it already committed to the shared chunk log
         self._others = 0.0         # the other workers' spending, as of the last look at the log
         self._cost_checked = 0.0
+        self._in_ratio = 1.0       # server prompt tokens / tiktoken's count, learned from usage
+        self._out_mean = float(min(self.cfg.max_tokens, 256))  # running mean of completion tokens
 
     def __getstate__(self):
         return {k: v for k, v in self.__dict__.items() if k != "_loops"}
@@ -147,7 +153,8 @@ class Engine:
                 n = self._share(ep.concurrency)
                 rate = ep.rate_limit / self.num_proc if ep.rate_limit else None
                 slots.append(Slot(i, ep, T.Transport(ep.base_url, ep.api_key, self.cfg.timeout_s, n), AIMD(n),
-                                  rate, self.cfg.endpoint_failures, self.cfg.endpoint_cooldown_s))
+                                  rate, self.cfg.endpoint_failures, self.cfg.endpoint_cooldown_s,
+                                  Limiter(ep.limits, self.num_proc)))
             st = self._loops[loop] = Router(slots)
         return st
 
@@ -240,18 +247,27 @@ class Engine:
                 router.release(slot)
                 await router.drain()  # the requests in flight are paid for: let them land in the cache first
                 raise
-            sent_at = time.monotonic()
+            ticket, sent_at = None, time.monotonic()
             try:
+                if slot.limiter.buckets or slot.limiter.blocked_until:
+                    ticket = await self._admit(slot.limiter, messages, n)
+                sent_at = time.monotonic()
                 n.requests += 1
-                resp, _ = await slot.transport.post("/chat/completions", body)
+                resp, headers = await slot.transport.post("/chat/completions", body)
                 slot.gate.on_success()
                 ok = True
                 out = self._reply(resp, n)
+                if ticket is not None:
+                    self._learn(slot.limiter, ticket, out)
+                slot.limiter.observe(headers, ticket)
                 await self.cache.aput(key, out)
                 return out
             except T.RateLimited as e:
                 slot.gate.on_throttle(sent_at)
                 self.min_seen = min(self.min_seen, router.min_seen)
+                n.throttled += 1
+                slot.limiter.throttled(ticket)
+                slot.limiter.observe(e.headers, ticket)
                 last, delay = "rate_limited", T.retry_after(e.headers)
             except T.AuthFailed as e:
                 raise UserError(f"LLM server {slot.ep.name} refused the credentials ({e.status}); "
@@ -270,6 +286,8 @@ class Engine:
                 last, down = e.kind, True
             except T.HTTPError as e:  # 5xx, 408, 409, 422, odd gateways
                 last, delay, down = f"http_{e.status}", T.retry_after(e.headers), e.status >= 500
+                if ticket is not None:
+                    slot.limiter.refund(ticket)
             finally:
                 router.release(slot)
                 if down:
@@ -282,6 +300,21 @@ class Engine:
             if attempt < self.cfg.max_retries:
                 await asyncio.sleep(delay * random.uniform(1.0, 1.1) if delay is not None else _backoff(attempt))
         return {"error": last}
+
+    # -- token limits ---------------------------------------------------------------------------------
+    async def _admit(self, limiter: Limiter, messages: list[dict], n: Counters):
+        """Wait for the endpoint's rpm/tpm buckets; token costs are estimated only when a token limit exists."""
+        raw = tokens.count_messages(messages) if limiter.needs_tokens else 0
+        return await limiter.admit(raw * self._in_ratio, self._out_mean if raw else 0.0, n.waits, raw)
+
+    def _learn(self, limiter: Limiter, ticket, out: dict) -> None:
+        pt, ct = out["prompt_tokens"], out["completion_tokens"]
+        if ticket.raw_in and pt:
+            self._in_ratio += 0.2 * (pt / ticket.raw_in - self._in_ratio)
+        if ct:
+            self._out_mean += 0.2 * (ct - self._out_mean)
+        if pt or ct:
+            limiter.settle(ticket, pt, ct)
 
     # -- one chunk --------------------------------------------------------------------------------
     async def run_row(self, row: dict) -> tuple[list[dict], dict]:
@@ -323,7 +356,7 @@ class Engine:
             outcome = "failed"
         rec = {"outcome": outcome, "reason": reason, "requests": n.requests, "cache_hits": n.cache_hits,
                "retries": n.retries, "prompt_tokens": n.prompt_tokens, "completion_tokens": n.completion_tokens,
-               "cost": n.cost, "dropped": n.dropped}
+               "cost": n.cost, "dropped": n.dropped, "throttled": n.throttled, "waits": n.waits}
         await self.cache.alog_chunk(self.run, row["id"], rec)
         self._mine_logged += n.cost
         return examples, rec
