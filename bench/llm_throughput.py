@@ -63,8 +63,8 @@ def run_generate(base_url: str, n: int, concurrency: int, extra: dict | None = N
 
 
 def _body(i: int) -> dict:
-    return {"model": "fake-model", "temperature": 0.2, "max_tokens": 64, "messages": [{"role": "user", "content":
-            f"Below is a passage from the page \"Bench\".\n\n<passage>\nItem {i} is a fine item.\n</passage>\nWrite 1"}]}
+    user = f"Below is a passage from the page \"Bench\".\n\n<passage>\nItem {i} is a fine item.\n</passage>\nWrite 1"
+    return {"model": "fake-model", "temperature": 0.2, "max_tokens": 64, "messages": [{"role": "user", "content": user}]}
 
 
 async def _closed_loop(send, n: int, conc: int):

@@ -89,6 +89,7 @@ class Counters:
     dropped: dict = field(default_factory=dict)
     throttled: int = 0                          # 429 replies
     waits: dict = field(default_factory=dict)   # seconds held back, by limit (rpm, tpm, ..., server_tokens)
+    est_out: float = 0.0                        # batch planning: the row's expected completion tokens
 
 
 def _backoff(attempt: int, base: float = 0.5, cap: float = 30.0) -> float:
@@ -134,6 +135,12 @@ class Engine:
         self._cost_checked = 0.0
         self._in_ratio = 1.0       # server prompt tokens / tiktoken's count, learned from usage
         self._out_mean = float(min(self.cfg.max_tokens, 256))  # running mean of completion tokens
+        # Batch mode (wiki_qa.llm.batch): "plan" collects the requests the cache cannot answer instead of
+        # sending them; "final" answers them with their batch error. `notes`: per-request outcomes of the
+        # last batches that are not cached (a refused response_format, a failed or expired line).
+        self.offline: str | None = None
+        self.collector: dict = {}
+        self.notes: dict = {}
 
     def __getstate__(self):
         return {k: v for k, v in self.__dict__.items() if k != "_loops"}
@@ -213,17 +220,15 @@ class Engine:
             if order.index(self.mode) <= order.index(used):
                 self.mode = order[order.index(used) + 1]
 
-    def _reply(self, resp, n: Counters) -> dict:
-        """The cached form of a chat completion: content, finish_reason and token counts (costed)."""
+    def reply(self, resp, n: Counters, price_factor: float = 1.0) -> dict:
+        """The cached form of a chat completion: content, finish_reason and token counts (costed into n)."""
         if not isinstance(resp, dict):  # a 200 that is not JSON: let the parser/re-ask deal with it
             return {"content": str(resp), "finish_reason": "stop", "prompt_tokens": 0, "completion_tokens": 0}
         usage = resp.get("usage") or {}
         pt, ct = usage.get("prompt_tokens") or 0, usage.get("completion_tokens") or 0
-        c = prices.cost(self.price, pt, ct)
         n.prompt_tokens += pt
         n.completion_tokens += ct
-        n.cost += c
-        self._mine += c
+        n.cost += prices.cost(self.price, pt, ct) * price_factor
         ch = (resp.get("choices") or [{}])[0]
         return {"content": (ch.get("message") or {}).get("content") or "",
                 "finish_reason": ch.get("finish_reason") or "empty", "prompt_tokens": pt, "completion_tokens": ct}
@@ -231,10 +236,19 @@ class Engine:
     async def _send(self, key: str, messages, rf, params, n: Counters) -> dict:
         """Send with retries. A reply is cached before its slot is released: at most the requests in
         flight are lost to a kill -9."""
-        router = self.state()
         body = {"messages": messages, **{k: v for k, v in params.items() if v is not None}}
         if rf:
             body["response_format"] = rf
+        if self.offline:
+            note = self.notes.get(key)
+            # A refused response_format steps down at once; a failed line is asked again until the last round.
+            if note and (self.offline == "final" or note["error"] == "response_format_unsupported"):
+                return dict(note)
+            if self.offline == "plan":
+                self.collector.setdefault(key, (body, n.est_out))
+                return {"error": "pending"}
+            return {"error": "batch_unfinished"}
+        router = self.state()
         last = "unknown"
         for attempt in range(self.cfg.max_retries + 1):
             if attempt:
@@ -256,7 +270,9 @@ class Engine:
                 resp, headers = await slot.transport.post("/chat/completions", body)
                 slot.gate.on_success()
                 ok = True
-                out = self._reply(resp, n)
+                spent = n.cost
+                out = self.reply(resp, n)
+                self._mine += n.cost - spent
                 if ticket is not None:
                     self._learn(slot.limiter, ticket, out)
                 slot.limiter.observe(headers, ticket)
@@ -322,9 +338,14 @@ class Engine:
         n = Counters()
         messages = self.task.prompt(row)
         schema = self.task.schema(row)
+        if self.offline == "plan":
+            k, per = self.task.estimate(row)
+            n.est_out = min(self.cfg.max_tokens, 10 + k * per)
         examples, dropped, reason = [], [], None
         for attempt in range(self.cfg.max_retries + 1):
             body = await self.complete(messages, schema, n)
+            if body.get("error") == "pending":
+                return [], None  # batch planning: this row waits for its batch
             if "error" in body:
                 reason = body["error"]
                 break
@@ -357,6 +378,7 @@ class Engine:
         rec = {"outcome": outcome, "reason": reason, "requests": n.requests, "cache_hits": n.cache_hits,
                "retries": n.retries, "prompt_tokens": n.prompt_tokens, "completion_tokens": n.completion_tokens,
                "cost": n.cost, "dropped": n.dropped, "throttled": n.throttled, "waits": n.waits}
-        await self.cache.alog_chunk(self.run, row["id"], rec)
-        self._mine_logged += n.cost
+        if self.offline != "plan":
+            await self.cache.alog_chunk(self.run, row["id"], rec)
+            self._mine_logged += n.cost
         return examples, rec

@@ -24,6 +24,7 @@ class LLMStats:
     elapsed_s: float = 0.0
     min_concurrency: int | None = None             # lowest AIMD limit seen (in-process runs only)
     rate_limited: int = 0                          # 429 replies (each retried)
+    batch: dict | None = None                      # Batch API jobs: jobs, ok, failed lines, cost
     limit_wait_s: dict = field(default_factory=dict)  # seconds held back by each limit, summed over workers
 
     def add_run(self, cache, run: str, elapsed_s: float = 0.0) -> "LLMStats":
@@ -42,6 +43,17 @@ class LLMStats:
             self.rate_limited += throttled or 0
             for k, v in json.loads(waits or "{}").items():
                 self.limit_wait_s[k] = self.limit_wait_s.get(k, 0.0) + v
+        jobs, ok, failed, pt, ct, cost = cache.run_batches(run)
+        if jobs:
+            b = self.batch or {"jobs": 0, "requests": 0, "ok": 0, "failed": 0, "cost_usd": 0.0}
+            self.batch = {"jobs": b["jobs"] + jobs, "requests": b["requests"] + ok + failed, "ok": b["ok"] + ok,
+                          "failed": b["failed"] + failed, "cost_usd": b["cost_usd"] + cost}
+            # The map then reads these replies from the cache: they were sent (in batches), not reused.
+            self.requests += ok + failed
+            self.cache_hits = max(0, self.cache_hits - ok)
+            self.prompt_tokens += pt
+            self.completion_tokens += ct
+            self.cost_usd += cost
         self.elapsed_s += elapsed_s
         return self
 
@@ -57,4 +69,5 @@ class LLMStats:
                 "examples": self.examples, "requests_per_s": round(self.requests_per_s, 3),
                 "elapsed_s": round(self.elapsed_s, 3), "min_concurrency": self.min_concurrency,
                 "rate_limited": self.rate_limited,
+                **({"batch": {**self.batch, "cost_usd": round(self.batch["cost_usd"], 6)}} if self.batch else {}),
                 "limit_wait_s": {k: round(v, 3) for k, v in sorted(self.limit_wait_s.items())}}

@@ -58,6 +58,12 @@ async def _map_fn(batch: dict, engine: Engine, keep: list[str], columns: list[st
     return out
 
 
+def iter_rows(dataset: datasets.Dataset, size: int = 1000):
+    """The rows of a Dataset as dicts, read in Arrow batches."""
+    for batch in dataset.iter(batch_size=size):
+        yield from (dict(zip(batch, vals)) for vals in zip(*batch.values()))
+
+
 def map_batch_size(concurrency: int) -> int:
     """Rows per map call: enough to amortise datasets' per-call cost, few enough that datasets' 1000
     concurrent calls keep every slot busy without holding an excessive number of rows in memory."""
@@ -82,6 +88,11 @@ def map_rows(dataset: datasets.Dataset, task: Task, llm: LLMConfig, *, num_proc:
     if dataset.num_rows == 0:  # datasets' map of 0 rows drops the features; no server needed either
         return datasets.Dataset.from_dict({c: [] for c in feats}, features=feats, split=dataset.split)
     with open_engine(task, llm, refresh=refresh, num_proc=num_proc or 1) as engine:
+        t0 = time.monotonic()
+        if llm.batch:
+            from wiki_qa.llm import batch
+
+            batch.run(engine, lambda: iter_rows(dataset))
         kwargs = dict(batched=True, batch_size=map_batch_size(engine.per_loop_concurrency),
                       fn_kwargs={"engine": engine, "keep": keep, "columns": list(feats)},
                       remove_columns=dataset.column_names, features=feats,
@@ -90,7 +101,6 @@ def map_rows(dataset: datasets.Dataset, task: Task, llm: LLMConfig, *, num_proc:
                           [dataset._fingerprint, task.cfg.model_dump(mode="json"), llm.model_dump(mode="json"),
                            engine.run]),
                       desc=f"LLM {task.name} ({llm.model})")
-        t0 = time.monotonic()
 
         def run_map():
             try:
@@ -137,6 +147,8 @@ def estimate(rows, llm=None, task=None) -> dict:
         items += k
         c_tok += min(cfg.max_tokens, 10 + k * per)
     price = prices.price_for(cfg)
+    factor = cfg.batch.price_factor if cfg.batch else 1.0  # the Batch API's price
     return {"model": cfg.model, "task": t.name, "requests": n_req, "prompt_tokens": p_tok,
             "completion_tokens_est": c_tok, "items_est": items, "priced": price is not None,
-            "cost_usd_est": round(prices.cost(price, p_tok, c_tok), 6), "max_cost_usd": cfg.max_cost_usd}
+            "batch": cfg.batch is not None, "cost_usd_est": round(prices.cost(price, p_tok, c_tok) * factor, 6),
+            "max_cost_usd": cfg.max_cost_usd}
