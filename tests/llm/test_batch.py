@@ -146,9 +146,9 @@ generate(datasets.Dataset.from_list(rows), "qa", json.loads(sys.argv[2]))
 """
 
 
-def test_kill_9_while_polling_then_rerun_submits_nothing_new(ds, fake, llm, tmp_path, online):
-    fake.reset(batch_polls=10 ** 9)  # the job never finishes while the first process lives
-    cfg = batched(llm, tmp_path)
+def _killed_while_polling(ds, fake, cfg, tmp_path):
+    """A build killed with SIGKILL while it polls a job the server will not finish."""
+    fake.reset(batch_polls=10 ** 9)
     (tmp_path / "rows.json").write_text(json.dumps(ds.to_list()))
     p = subprocess.Popen([sys.executable, "-c", KILL_SCRIPT, str(tmp_path / "rows.json"), json.dumps(cfg)],
                          env=dict(os.environ, PYTHONPATH=os.getcwd()), stdout=subprocess.DEVNULL,
@@ -160,11 +160,36 @@ def test_kill_9_while_polling_then_rerun_submits_nothing_new(ds, fake, llm, tmp_
     p.wait()
     jobs = sqlite3.connect(cfg["cache"]).execute("SELECT batch_id, collected FROM batches").fetchall()
     assert jobs == [("batch_000001", 0)] and fake.stats()["batches"] == 1
+
+
+def test_kill_9_while_polling_then_rerun_submits_nothing_new(ds, fake, llm, tmp_path, online):
+    cfg = batched(llm, tmp_path)
+    _killed_while_polling(ds, fake, cfg, tmp_path)
     fake.configure(batch_polls=2)  # now it finishes; the server keeps its files and jobs
     out, st = run(ds, cfg)
     s = fake.stats()
     assert s["batches"] == 1 and s["files"] == 1 and s["chat"] == 0  # one upload, one job, nothing online
     assert rows_of(out) == online[0] and st.batch["jobs"] == 1 and st.cost_usd == pytest.approx(online[1] / 2)
+
+
+def test_llm_batches_cli_lists_and_cancels_then_a_rerun_resubmits(ds, fake, llm, tmp_path, online, capsys):
+    import argparse
+
+    from wiki_qa.llm import cli
+
+    cfg = batched(llm, tmp_path)
+    _killed_while_polling(ds, fake, cfg, tmp_path)
+    ap = argparse.ArgumentParser()
+    cli.register(ap.add_subparsers())
+    for argv in (["llm-batches", "--cache", cfg["cache"]], ["llm-batches", "--cache", cfg["cache"], "--cancel"]):
+        args = ap.parse_args(argv)
+        assert args.func(args) == 0
+    shown = capsys.readouterr().out
+    assert "batch_000001  in_progress live" in shown and "batch_000001: cancelling" in shown
+    assert fake.stats()["batch_cancels"] == 1
+    fake.configure(batch_polls=2)
+    out, st = run(ds, cfg)  # the cancelled job answered nothing: its requests go into a new one
+    assert fake.stats()["batches"] == 2 and rows_of(out) == online[0] and st.batch["jobs"] == 2
 
 
 def test_ray_executor_one_submitter_same_rows(ds, fake, llm, tmp_path, online):

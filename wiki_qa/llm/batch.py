@@ -245,3 +245,32 @@ class Submitter:
                 await asyncio.sleep(min(60.0, T.retry_after(getattr(e, "headers", None)) or delay))
                 delay *= 2
 
+
+def jobs(cache_path: str) -> list[dict]:
+    """Every Batch API job recorded in a cache database, newest first."""
+    from wiki_qa.llm.cache import Cache
+
+    cols = ("id", "endpoint", "batch_id", "status", "n", "collected", "ok", "failed", "cost", "run")
+    return [dict(zip(cols, r)) for r in Cache(cache_path).db.execute(
+        f"SELECT {', '.join(cols)} FROM batches ORDER BY id DESC")]
+
+
+def cancel(cache_path: str, api_key: str | None) -> list[str]:
+    """Ask the provider to cancel every job not yet collected. The next build collects what they finished
+    and submits the rest again."""
+    live = [j for j in jobs(cache_path) if not j["collected"] and j["batch_id"]]
+
+    async def go():
+        out = []
+        for j in live:
+            t = T.Transport(j["endpoint"], api_key, 60.0, 1)
+            try:
+                b, _ = await t.post(f"/batches/{j['batch_id']}/cancel", {})
+                out.append(f"{j['batch_id']}: {b.get('status')}")
+            except (T.HTTPError, T.TransportError) as e:
+                out.append(f"{j['batch_id']}: not cancelled ({e})")
+            finally:
+                await t.close()
+        return out
+    return asyncio.run(go())
+
