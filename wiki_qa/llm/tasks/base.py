@@ -175,14 +175,17 @@ class Task:
         """Items with a prompt-like and a completion-like field: length bounds, grounding in the chunk
         (when asked), no repeated prompt."""
         v = self.cfg.validate_
+        chunk_words = []  # the chunk's word set, built once for all items
 
         def check(it):
             q, a = P.as_str(it.get(prompt_key)), P.as_str(it.get(completion_key))
             reason = P.check_text(q, labels[0], v.min_chars, v.max_question_chars) or \
                 P.check_text(a, labels[1], 1, v.max_answer_chars)
-            if not reason and grounded and v.grounding_threshold and \
-                    P.grounding(a, row["text"]) < v.grounding_threshold:
-                reason = "ungrounded_answer"
+            if not reason and grounded and v.grounding_threshold:
+                if not chunk_words:
+                    chunk_words.append(set(P.words(row["text"])))
+                if P.grounding(a, chunk_words[0]) < v.grounding_threshold:
+                    reason = "ungrounded_answer"
             return reason, q, {"prompt": self.with_context(row, q), "completion": self.completion(a)}
 
         return self.parse_items(response, check)
