@@ -48,6 +48,12 @@ def cpu() -> float:
     return t.user + t.system  # this process, all threads (the map runs here with num_proc=None)
 
 
+def proc_cpu(pid: int) -> float:
+    """Another process's user+sys CPU seconds (the fake server's), from /proc."""
+    f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run_generate(base_url: str, n: int, concurrency: int, extra: dict | None = None) -> dict:
     from wiki_qa.llm import LLMStats, generate
 
@@ -192,19 +198,23 @@ def main():
     import wiki_qa
     print(f"wiki_qa from {Path(wiki_qa.__file__).parent}")
 
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (other processes share them)")
     print("1) generate() vs the ideal concurrency/latency, fault-free fake server on this machine")
     for c, lat, note in SCENARIOS:
         proc, url = start_fake({"latency": lat})
         try:
             n = max(c * 2, int(secs * c / lat))
+            s0 = proc_cpu(proc.pid)
             r = run_generate(url, n, c)
+            server_ms = 1000 * (proc_cpu(proc.pid) - s0) / n
         finally:
             proc.kill()
         ratio = r["rps"] / (c / lat)
         key = f"c{c}_l{lat:g}"
         results[f"ratio_{key}"], results[f"cpu_ms_{key}"] = ratio, r["cpu_ms"]
         print(f"   concurrency {c:>3}, latency {lat:.1f} s, {n:>5} requests: {r['rps']:7.1f} req/s  ideal "
-              f"{c / lat:6.1f}  ratio {ratio:.2f}  client CPU {r['cpu_ms']:.2f} ms/request  {note}")
+              f"{c / lat:6.1f}  ratio {ratio:.2f}  client CPU {r['cpu_ms']:.2f} ms/request (server "
+              f"{server_ms:.2f})  {note}")
 
     if not a.no_transports:
         c, lat = 64, 0.2
@@ -245,6 +255,7 @@ def main():
         results["vs_gemma_saturated"] = eng / raw
         print(f"4) local Gemma 3 270M (4 slots, <= {mt} tokens/request): server saturated {raw:.1f} completion "
               f"tok/s ({raw1:.1f}, {raw2:.1f}), engine {eng:.1f} tok/s, ratio {eng / raw:.2f}  (target >= 0.9)")
+    print(f"load average {os.getloadavg()[0]:.1f} at the end")
     print(json.dumps({k: round(v, 3) for k, v in results.items()}))
 
 

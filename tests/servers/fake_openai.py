@@ -198,19 +198,9 @@ async def _chat(request, body):
         if wait is not None:
             return _err(429, "Rate limit reached for tokens per min", "rate_limit_exceeded", "429_budget",
                         {"Retry-After": f"{wait:.3f}", **_limit_headers()})
-    key = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
-    attempt = SEEN[key] = SEEN.get(key, -1) + 1
     fault = None
-    if attempt == 0 and FIRST[0] < len(CFG["fault_first"]):
-        fault = CFG["fault_first"][FIRST[0]]
-        FIRST[0] += 1
-    elif attempt < CFG["fault_attempts"]:
-        r, acc = _h(CFG["seed"], key, attempt), 0.0
-        for kind, rate in CFG["faults"].items():
-            acc += rate
-            if r < acc:
-                fault = kind
-                break
+    if CFG["faults"] or CFG["fault_first"]:  # fault-free runs (the benchmark) skip the bookkeeping
+        fault = _pick_fault(body)
     lat = CFG["latency"]
     if CFG["latency_dist"] == "lognormal" and lat:
         lat = random.lognormvariate(0, CFG["sigma"]) * lat  # median = latency
@@ -239,6 +229,23 @@ async def _chat(request, body):
     return web.json_response(reply, status=code, headers=headers)
 
 
+def _pick_fault(body: dict) -> str | None:
+    """The fault for this send of this request body: fault_first in order, then by a hash of (seed, body,
+    attempt), so every run with the same config sees the same faults."""
+    key = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+    attempt = SEEN[key] = SEEN.get(key, -1) + 1
+    if attempt == 0 and FIRST[0] < len(CFG["fault_first"]):
+        FIRST[0] += 1
+        return CFG["fault_first"][FIRST[0] - 1]
+    if attempt < CFG["fault_attempts"]:
+        r, acc = _h(CFG["seed"], key, attempt), 0.0
+        for kind, rate in CFG["faults"].items():
+            acc += rate
+            if r < acc:
+                return kind
+    return None
+
+
 def completion(body: dict, fault: str | None = None) -> tuple[int, dict]:
     """(status, JSON body) of a chat request once it is past faults and limits: the part online and batch
     requests share, so both modes give the same answers."""
@@ -259,9 +266,8 @@ def completion(body: dict, fault: str | None = None) -> tuple[int, dict]:
     if not rf and finish == "stop" and content.startswith("{"):
         content = f"Here you go:\n```json\n{content}\n```"  # plain-text mode: exercise tolerant parsing
     pt, ct = len(json.dumps(msgs)) // 4, max(1, len(content) // 4)
-    key = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
     return 200, {
-        "id": f"chatcmpl-{key[:12]}", "object": "chat.completion", "created": int(time.time()),
+        "id": "chatcmpl-%012d" % int(_h(user) * 1e12), "object": "chat.completion", "created": int(time.time()),
         "model": body["model"],
         "choices": [{"index": 0, "finish_reason": finish, "message": {"role": "assistant", "content": content}}],
         "usage": {"prompt_tokens": pt, "completion_tokens": ct, "total_tokens": pt + ct}}

@@ -12,6 +12,7 @@ import time
 import uuid
 
 import datasets
+import pyarrow as pa
 
 from wiki_qa import tokens
 from wiki_qa.errors import UserError
@@ -44,18 +45,18 @@ def open_engine(task: Task, llm: LLMConfig, *, refresh: bool = False, num_proc: 
         yield engine
 
 
-async def _map_fn(batch: dict, engine: Engine, keep: list[str], columns: list[str]) -> dict:
+async def _map_fn(batch: dict, engine: Engine, keep: list[str], schema: pa.Schema) -> pa.Table:
     # All rows of the batch run at once, and datasets runs many batches at once: the engine's gates (not
-    # the batch shape) decide how many requests are in flight. Batches of several rows keep datasets'
-    # per-call work (formatting, Arrow writes) off the per-request CPU budget.
+    # the batch shape) decide how many requests are in flight. Batches of many rows, returned as an Arrow
+    # table, keep datasets' per-call work (formatting, type inference, casts) off the per-request budget.
     rows = [dict(zip(batch, vals)) for vals in zip(*batch.values())]
     results = await asyncio.gather(*(engine.run_row(row) for row in rows))
-    out = {c: [] for c in columns}
+    out = {c: [] for c in schema.names}
     for row, (examples, _) in zip(rows, results):
         for ex in engine.task.output_rows(row, examples, keep):
             for c, v in ex.items():
                 out[c].append(v)
-    return out
+    return pa.Table.from_pydict(out, schema=schema)
 
 
 def iter_rows(dataset: datasets.Dataset, size: int = 1000):
@@ -95,7 +96,7 @@ def map_rows(dataset: datasets.Dataset, task: Task, llm: LLMConfig, *, num_proc:
 
             batch.run(engine, lambda: iter_rows(dataset))
         kwargs = dict(batched=True, batch_size=map_batch_size(engine.per_loop_concurrency),
-                      fn_kwargs={"engine": engine, "keep": keep, "columns": list(feats)},
+                      fn_kwargs={"engine": engine, "keep": keep, "schema": feats.arrow_schema},
                       remove_columns=dataset.column_names, features=feats,
                       num_proc=num_proc, load_from_cache_file=False,  # our sqlite cache decides reuse
                       new_fingerprint=datasets.fingerprint.Hasher.hash(
