@@ -175,7 +175,7 @@ def test_kill_9_while_polling_then_rerun_submits_nothing_new(ds, fake, llm, tmp_
 def test_llm_batches_cli_lists_and_cancels_then_a_rerun_resubmits(ds, fake, llm, tmp_path, online, capsys):
     import argparse
 
-    from wiki_qa.llm import cli
+    from wiki_qa.cli import llm as cli
 
     cfg = batched(llm, tmp_path)
     _killed_while_polling(ds, fake, cfg, tmp_path)
