@@ -9,7 +9,7 @@ other nodes) while the line is drawn by the driver:
   pages to a *board* at most once a second;
 - driver side: `Line` polls the board and draws the line (tqdm, so it redraws in place).
 A board has `post(key, state)` and `snapshot() -> {key: state}`: `FileBoard` (a folder, for local
-processes) or a Ray actor (executor/ray.py).
+processes) or a Ray actor (executor/ray.py). A shard's last post (done) has arrived when `post` returns.
 
 Bars are drawn only when the CLI asks (`enable()`) and stderr is a TTY; otherwise nothing is posted.
 """
@@ -23,7 +23,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from tqdm.auto import tqdm
 
@@ -159,7 +159,7 @@ def _gb(n: int | None) -> str:
 
 
 def _duration(s: float) -> str:
-    s = int(round(s))
+    s = round(s)
     h, rem = divmod(s, 3600)
     m, sec = divmod(rem, 60)
     return f"{h}h{m:02d}m" if h else f"{m}m{sec:02d}s"
@@ -188,7 +188,7 @@ class Line:
         if not self.bar.disable:
             self.bar.set_description_str(render(self.label, self.figures()), refresh=True)
 
-    def start(self, every_s: float = 1.0) -> "Line":
+    def start(self, every_s: float = 1.0) -> Line:
         def loop():
             while not self._stop.wait(every_s):
                 self.refresh()
@@ -201,4 +201,5 @@ class Line:
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
+        self.refresh()  # the final figures, once every shard has posted its last state
         self.bar.close()

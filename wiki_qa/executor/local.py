@@ -66,18 +66,20 @@ class StagesBuilder(EmptySplitsOK, datasets.GeneratorBasedBuilder):
 
     def _split_generators(self, dl_manager):
         shards = make_source(self.config.build.source).shards(parallel=getattr(self, "_num_proc", None) or 1)
-        return [datasets.SplitGenerator(name=STAGES, gen_kwargs={"shards": shards})]
+        # datasets hands each num_proc job a consecutive slice of both lists
+        return [datasets.SplitGenerator(name=STAGES, gen_kwargs={"shards": shards,
+                                                                  "positions": list(range(len(shards)))})]
 
-    def _generate_examples(self, shards):
+    def _generate_examples(self, shards, positions):
         board = getattr(self, "_board", None)  # set by stages() when a progress line is shown
-        for shard in shards:
+        for shard, position in zip(shards, positions):
             stats = StageStats()
             with progress.shard_meter(board, shard, lambda: stats.source.pages_seen):
                 for row in stage_rows(self.config.build, shard, stats):
                     yield row["id"], row
             folder = os.path.join(self._output_dir, STATS_DIR)
             os.makedirs(folder, exist_ok=True)
-            name = fingerprint.of(shard)
+            name = f"{position:05d}-{fingerprint.of(shard)}"  # sorted by name = input order
             with open(os.path.join(folder, f"{name}.json"), "w") as f:
                 json.dump({"shard": shard, **stats.to_json()}, f)
 

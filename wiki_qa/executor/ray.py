@@ -126,7 +126,11 @@ class RayBoard:
         self.actor = actor
 
     def post(self, key, state):
-        self.actor.post.remote(key, state)  # fire and forget: progress never slows a shard down
+        ref = self.actor.post.remote(key, state)  # fire and forget: progress never slows a shard down,
+        if state["done"]:  # but a shard's last state is in before its task returns
+            import ray
+
+            ray.get(ref)
 
     def snapshot(self):
         import ray
