@@ -22,8 +22,8 @@ import os
 import sys
 import threading
 import time
-from pathlib import Path
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 from tqdm.auto import tqdm
 

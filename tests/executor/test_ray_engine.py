@@ -4,8 +4,6 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
-import pytest
-
 from wiki_qa.config import from_dict, load_config
 from wiki_qa.orchestrator import dataset_dict
 from wiki_qa.rows import SPLITS
