@@ -4,6 +4,8 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
+import pytest
+
 from wiki_qa.config import from_dict, load_config
 from wiki_qa.orchestrator import dataset_dict
 from wiki_qa.rows import SPLITS
@@ -138,3 +140,13 @@ def test_ray_resumes_finished_shards_and_keeps_rows(ray_local, tmp_path):
     assert redone and not set(redone) & set(before)  # a new attempt for the lost one; the old files dropped
     same(first, again)
     same_report(r1, r2)
+
+
+def test_ray_user_error_in_a_shard_is_one_line(ray_local, tmp_path):
+    from wiki_qa.errors import UserError
+
+    cfg = from_dict({"name": "bad-ns", "source": {"type": "mediawiki", "path": str(SIMPLEWIKI), "namespaces": ["Nope"]},
+                     "engine": "ray"})
+    with pytest.raises(UserError, match=r"simplewiki-7pages.xml: source.namespaces: 'Nope' is not a namespace") as e:
+        build(cfg, "ray", tmp_path)
+    assert "\n" not in str(e.value)

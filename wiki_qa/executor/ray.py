@@ -250,7 +250,7 @@ def _raise_user_error(e: BaseException):
         if x is None or id(x) in seen:
             continue
         seen.add(id(x))
-        if isinstance(x, UserError):
+        if isinstance(x, UserError) and not hasattr(x, "cause"):  # RayTaskError(UserError): text + traceback
             raise UserError(str(x)) from None
         stack += [x.__cause__, x.__context__, getattr(x, "cause", None)]
     msg = str(e)
