@@ -13,14 +13,16 @@ import logging
 import time
 from pathlib import Path
 
-import datasets
-
 from wiki_qa import executor
+from wiki_qa.errors import UserError
 from wiki_qa.orchestrator.plan import Context, plan
 from wiki_qa.orchestrator.report import new_report
 from wiki_qa.orchestrator.save import save_atomically
-from wiki_qa.errors import UserError
+from wiki_qa.publish import publish as do_publish
+from wiki_qa.publish import validate_destinations
+from wiki_qa.publish.card import write_card
 from wiki_qa.rows import SPLITS
+from wiki_qa.viz import write_report
 
 log = logging.getLogger("wiki_qa")
 
@@ -48,8 +50,6 @@ def run(cfg, *, output: str | None = None, num_proc: int | None = None, refresh:
     t0 = time.perf_counter()
     out = Path(output or cfg.out_dir)
     if publish and (cfg.output.push_to_hub or cfg.output.s3):
-        from wiki_qa.publish import validate_destinations
-
         validate_destinations(cfg.output)  # before any work: an hours-long run must not die on a typo
     dsd, report = dataset_dict(cfg, num_proc=num_proc, refresh=refresh, with_report=True)
     if sum(report["splits"].values()) == 0:
@@ -64,8 +64,6 @@ def run(cfg, *, output: str | None = None, num_proc: int | None = None, refresh:
 
     save_atomically(dsd, out, finish)
     if publish and (cfg.output.push_to_hub or cfg.output.s3):
-        from wiki_qa.publish import publish as do_publish
-
         report["published"] = do_publish(str(out), cfg.output, config_name=None)
         (out / "build_report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
     return report
@@ -81,9 +79,6 @@ def _why_empty(report: dict) -> str:
 
 def _write_extras(folder: Path, report: dict, cfg) -> None:
     """build_report.json, the HTML report, then the card (which embeds the report's main plot)."""
-    from wiki_qa.publish.card import write_card
-    from wiki_qa.viz import write_report
-
     (folder / "build_report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
     write_report(folder, update_card=False)
     write_card(str(folder), report, cfg.echo_yaml())
