@@ -16,7 +16,8 @@ each in its own process; CPU time = user + sys of the build and of every process
    for the stages alone (the executor's part).
 4. An estimate for full English Wikipedia on 64 cores from the per-core CPU figures of step 1.
 
-Usage: python bench/scale.py [--dump FILE]      (bench/run_all.py runs it as its "scale" section)
+Usage: python bench/scale.py [--dump FILE] [--mb 50] [--ray-times 10] [--json FILE]
+(bench/run_all.py runs it with the defaults as its "scale" section)
 """
 from __future__ import annotations
 
@@ -75,6 +76,47 @@ except SystemExit as e:
         raise
 print("@@" + json.dumps({"wall_s": time.perf_counter() - t, "anon": peak["RssAnon"], "stages": at_stages,
                          "hwm": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}), file=sys.stderr)
+"""
+
+
+# Iterates the stage rows of every shard in this one process: CPU seconds, and a hash of the rows in order.
+STAGE_WORK = r"""
+import hashlib, json, sys, time
+from wiki_qa.builders import make_source
+from wiki_qa.config import load_config
+from wiki_qa.pipeline.stages import StageStats, stage_rows
+cfg = load_config(sys.argv[1])
+shards = make_source(cfg.source).shards(parallel=int(sys.argv[2]))
+t, h, n, each = time.process_time(), hashlib.sha256(), 0, []
+for shard in shards:
+    t1 = time.process_time()
+    for row in stage_rows(cfg, shard, StageStats()):
+        h.update(json.dumps(row, sort_keys=True, default=str).encode())
+        n += 1
+    each.append(time.process_time() - t1)
+print("@@" + json.dumps({"cpu_s": time.process_time() - t, "shards": len(shards), "rows": n, "hash": h.hexdigest(),
+                         "max_shard_cpu_s": max(each)}))
+"""
+
+
+# The driver's serial part after the stages, in one process: CPU seconds of the format step and the save.
+SERIAL_WORK = r"""
+import json, sys, tempfile, time
+import datasets
+from wiki_qa.config import load_config
+from wiki_qa.executor import local
+from wiki_qa.orchestrator.save import save_dataset_dict
+from wiki_qa.pipeline import formats
+datasets.disable_progress_bars()
+cfg = load_config(sys.argv[1])
+dsd, _ = local.stages(cfg)
+t = time.process_time()
+out = datasets.DatasetDict({s: formats.apply(dsd[s], cfg.format) for s in dsd})
+t1 = time.process_time()
+with tempfile.TemporaryDirectory() as d:
+    save_dataset_dict(out, d)
+    t2 = time.process_time()
+print("@@" + json.dumps({"format_cpu_s": t1 - t, "save_cpu_s": t2 - t1, "rows": sum(out[s].num_rows for s in out)}))
 """
 
 
@@ -186,56 +228,82 @@ def build(cfg: Path, work: Path, num_proc: int, tag: str) -> dict:
     return res
 
 
+def _script(code: str, work: Path, *args) -> dict:
+    p = subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True,
+                       cwd=work, env={**os.environ, "HF_DATASETS_CACHE": str(work / "cache-script")})
+    shutil.rmtree(work / "cache-script", ignore_errors=True)
+    if p.returncode != 0:
+        raise RuntimeError(f"{args} failed:\n{p.stderr[-3000:]}")
+    return json.loads(re.findall(r"^@@(.*)$", p.stdout, re.M)[-1])
+
+
+def stage_work(cfg: Path, work: Path, parallel: int) -> dict:
+    res = _script(STAGE_WORK, work, cfg, parallel)
+    print(f"   stages in one process, {res['shards']} shard(s): cpu {res['cpu_s']:.1f} s, {res['rows']} rows",
+          flush=True)
+    return {k: round(v, 2) if isinstance(v, float) else v for k, v in res.items()}
+
+
 # -- the benchmark --------------------------------------------------------------------------------------
-def bench(dump: Path = DUMP) -> dict:
+def bench(dump: Path = DUMP, target_mb: float = 50, ray_times: int = 10) -> dict:
     work = Path(tempfile.mkdtemp(prefix="wiki_qa-bench-scale-"))
     try:
         small, small_bytes = make_dump(dump, work, 1)
-        k = math.ceil(50e6 / small_bytes)  # >= 50 MB of XML
+        k = math.ceil(target_mb * 1e6 / small_bytes)  # >= 50 MB of XML
         big, big_bytes = make_dump(dump, work, k)
         parts, _ = make_dump(dump, work, k, parts=2)
         r: dict = {"k": k, "xml_mb": round(big_bytes / 1e6, 1), "small_xml_mb": round(small_bytes / 1e6, 1),
                    "bz2_mb": round(big[0].stat().st_size / 1e6, 1)}
         one, split = config(work, "one", big), config(work, "parts", parts)
         r["shards"] = {"np1": len(shards(one, 1)), "np2": len(shards(one, 2)), "parts_np2": len(shards(split, 2))}
+        r["stage_work"] = {n: stage_work(one, work, n) for n in (1, 2, 4)}
+        r["serial_work"] = {k: round(v, 2) for k, v in _script(SERIAL_WORK, work, one).items()}
+        print(f"   format + save in one process: {r['serial_work']}", flush=True)
         r["small_np1"] = build(config(work, "small", small), work, 1, "1x-np1")
         r["np1"] = build(one, work, 1, f"{k}x-np1")
         r["np2"] = build(one, work, 2, f"{k}x-np2")
         r["parts_np2"] = build(split, work, 2, f"{k}x-parts-np2")
-        huge, huge_bytes = make_dump(dump, work, 10 * k)
+        huge, huge_bytes = make_dump(dump, work, ray_times * k)
         r["ray"] = {"1x": build(config(work, "ray1x", big, engine="ray"), work, 2, f"ray-{k}x"),
-                    "10x": build(config(work, "ray10x", huge, engine="ray"), work, 2, f"ray-{10 * k}x")}
+                    "10x": build(config(work, "ray10x", huge, engine="ray"), work, 2, f"ray-{ray_times * k}x")}
         r["ray_xml_mb"] = {"1x": r["xml_mb"], "10x": round(huge_bytes / 1e6, 1)}
         r["estimate"] = estimate(r)
+        r["np2_wall_idle"] = wall_on_idle_machine(r)
         return r
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def estimate(r: dict) -> dict:
-    """Full English Wikipedia on 64 cores, from CPU seconds (not wall: the machine may be shared).
+def wall_on_idle_machine(r: dict) -> float:
+    """num_proc 2 / num_proc 1 wall time on an idle 2-core machine, from CPU figures only: the fixed cost
+    and the format + save stay serial; the rest of the one-process build (stages and the stage table) is
+    split as the longest of the two shards' stage CPU; the two workers' start-up runs side by side."""
+    np1, np2, sw = r["np1"]["cpu_s"], r["np2"]["cpu_s"], r["stage_work"]
+    fixed, fs = r["estimate"]["fixed_s"], r["serial_work"]["format_cpu_s"] + r["serial_work"]["save_cpu_s"]
+    parallel = np1 - fixed - fs
+    two = fixed + fs + max(0.0, np2 - np1) / 2 + parallel * sw[2]["max_shard_cpu_s"] / sw[1]["cpu_s"]
+    return round(two / np1, 2)
 
-    Per MB of XML, the marginal CPU of a one-process build (k-times dump minus the 1x dump, so start-up and
-    the report's fixed work cancel out); split into the parallel stages and the driver's serial format +
-    write by their shares of that build's own timings; the fixed part is the 1x build's CPU minus its
-    per-MB work."""
-    big, small = r["np1"], r["small_np1"]
-    cpu_per_mb = (big["cpu_s"] - small["cpu_s"]) / (r["xml_mb"] - r["small_xml_mb"])
-    t = big["timings_s"]
-    serial_share = (t.get("format", 0.0) + t.get("write", 0.0)) / t["total"]
-    stage_cpu_per_mb = cpu_per_mb * (1 - serial_share)
-    serial_cpu_per_mb = cpu_per_mb * serial_share
-    fixed_s = max(0.0, small["cpu_s"] - cpu_per_mb * r["small_xml_mb"])
-    pages_per_mb = big["pages"] / r["xml_mb"]
-    stages = ENWIKI_XML_MB * stage_cpu_per_mb / CORES
-    serial = ENWIKI_XML_MB * serial_cpu_per_mb
-    return {"cpu_s_per_mb": round(cpu_per_mb, 3), "serial_share": round(serial_share, 3),
-            "mb_s_per_core": round(1 / stage_cpu_per_mb, 2),
-            "pages_s_per_core": round(pages_per_mb / stage_cpu_per_mb, 1),
-            "driver_mb_s": round(1 / serial_cpu_per_mb, 1) if serial_cpu_per_mb else None, "fixed_s": round(fixed_s, 1),
-            "output_per_xml_mb": round(big["output_mb"] / r["xml_mb"], 3),
+
+def estimate(r: dict) -> dict:
+    """Full English Wikipedia on 64 cores, from CPU seconds (not wall: the machine may be shared): the
+    stages' CPU per MB of XML (one process, every shard), spread over the cores; the driver's format + save
+    per MB, serial; and the fixed cost of a build (the 1x build's CPU minus its per-MB work)."""
+    mb, small = r["xml_mb"], r["small_np1"]
+    stage_per_mb = r["stage_work"][1]["cpu_s"] / mb
+    serial_per_mb = (r["serial_work"]["format_cpu_s"] + r["serial_work"]["save_cpu_s"]) / mb
+    marginal = (r["np1"]["cpu_s"] - small["cpu_s"]) / (mb - r["small_xml_mb"])
+    fixed_s = max(0.0, small["cpu_s"] - marginal * r["small_xml_mb"])
+    pages_per_mb = r["np1"]["pages"] / mb
+    rows_per_mb = r["serial_work"]["rows"] / mb
+    stages = ENWIKI_XML_MB * stage_per_mb / CORES
+    serial = ENWIKI_XML_MB * serial_per_mb
+    return {"stage_cpu_s_per_mb": round(stage_per_mb, 3), "mb_s_per_core": round(1 / stage_per_mb, 2),
+            "pages_s_per_core": round(pages_per_mb / stage_per_mb, 1), "serial_cpu_s_per_mb": round(serial_per_mb, 4),
+            "format_rows_s": round(r["serial_work"]["rows"] / r["serial_work"]["format_cpu_s"]),
+            "enwiki_rows_m": round(ENWIKI_XML_MB * rows_per_mb / 1e6, 1), "fixed_s": round(fixed_s, 1),
             "stages_min": round(stages / 60, 1),
-            "stages_min_by_pages": round(ENWIKI_PAGES / (pages_per_mb / stage_cpu_per_mb) / CORES / 60, 1),
+            "stages_min_by_pages": round(ENWIKI_PAGES / (pages_per_mb / stage_per_mb) / CORES / 60, 1),
             "driver_min": round(serial / 60, 1),
             "total_min": round((stages + serial + fixed_s) / 60, 1),
             "total_min_driver_on_64": round((stages + serial / CORES + fixed_s) / 60, 1)}
@@ -246,7 +314,12 @@ def ratio_rows(r: dict) -> list[tuple[str, str, str, str]]:
     if not r.get("np1"):
         return []
     np1, np2, parts, sh = r["np1"], r["np2"], r["parts_np2"], r["shards"]
-    rows = [(f"scale: CPU time, {sh['np2']} shards of one dump / 1 shard", f"{np2['cpu_s'] / np1['cpu_s']:.2f}x",
+    sw = r["stage_work"]
+    rows = [(f"scale: stage CPU in one process, {sw[n]['shards']} shards / 1 shard",
+             f"{sw[n]['cpu_s'] / sw[1]['cpu_s']:.2f}x",
+             f"{sw[n]['cpu_s']} vs {sw[1]['cpu_s']} CPU s; rows identical: {sw[n]['hash'] == sw[1]['hash']}",
+             "target <= 1.1x") for n in (2, 4)]
+    rows += [(f"scale: CPU time, {sh['np2']} shards of one dump / 1 shard", f"{np2['cpu_s'] / np1['cpu_s']:.2f}x",
              f"{np2['cpu_s']} vs {np1['cpu_s']} CPU s, {r['xml_mb']} MB XML", "target <= 1.1x"),
             (f"scale: CPU time, {sh['parts_np2']} part files / 1 shard", f"{parts['cpu_s'] / np1['cpu_s']:.2f}x",
              f"{parts['cpu_s']} vs {np1['cpu_s']} CPU s, same pages", "target <= 1.1x"),
@@ -254,7 +327,10 @@ def ratio_rows(r: dict) -> list[tuple[str, str, str, str]]:
              f"{np2['wall_s']} vs {np1['wall_s']} s (load average {np2['load_avg']} / {np1['load_avg']} on "
              f"{os.cpu_count()} cores)", "target <= 0.6"),
             ("scale: wall time num_proc 2 / num_proc 1, two part files", f"{parts['wall_s'] / np1['wall_s']:.2f}",
-             f"{parts['wall_s']} vs {np1['wall_s']} s", "target <= 0.6")]
+             f"{parts['wall_s']} vs {np1['wall_s']} s", "target <= 0.6"),
+            ("scale: the same on an idle machine, from CPU figures", f"{r['np2_wall_idle']:.2f}",
+             "fixed + format/save serial, the rest split as the longest of 2 shards (bench/scale.py)",
+             "target <= 0.6")]
     a, b = r["ray"]["1x"], r["ray"]["10x"]
     mb = f"{r['ray_xml_mb']['10x']} vs {r['ray_xml_mb']['1x']} MB XML"
     rows += [("scale: Ray driver peak RSS (high-water mark), 10x / 1x", f"{b['hwm_mib'] / a['hwm_mib']:.2f}x",
@@ -266,7 +342,8 @@ def ratio_rows(r: dict) -> list[tuple[str, str, str, str]]:
               f"{b['stages_hwm_mib']:.0f} vs {a['stages_hwm_mib']:.0f} MiB", "target < 1.10x")]
     e = r["estimate"]
     rows.append(("scale: full English Wikipedia, 64 cores, no LLM (estimate)", f"{e['total_min']} min",
-                 f"{e['mb_s_per_core']} MB/s per core; {e['total_min_driver_on_64']} min with format/save on 64 cores",
+                 f"stages {e['stages_min']} min at {e['mb_s_per_core']} MB/s per core + serial format/save "
+                 f"{e['driver_min']} min; {e['total_min_driver_on_64']} min with the format step on 64 cores",
                  "target < 30 min"))
     return rows
 
@@ -285,6 +362,9 @@ def markdown(r: dict) -> list[str]:
            f"Shards the source gave for the {k}x dump: {sh['np1']} for num_proc 1, {sh['np2']} for num_proc 2, "
            f"{sh['parts_np2']} for the part files. Driver memory: high-water mark (VmHWM) and sampled peak "
            "anonymous memory, for the whole build and at the end of the stages (the executor's part).", "",
+           "Stage work alone (stage_rows over every shard, one process, CPU time): "
+           + ", ".join(f"{v['shards']} shard(s) {v['cpu_s']} s" for v in r["stage_work"].values())
+           + f"; rows and their order identical: {len({v['hash'] for v in r['stage_work'].values()}) == 1}.", "",
            "| build | num_proc | wall s | CPU s | load | driver HWM MiB | driver anon MiB | at stages' end HWM / anon "
            "| rows train/val/test |", "|---|---|---|---|---|---|---|---|---|"]
     runs = [r["small_np1"], r["np1"], r["np2"], r["parts_np2"], r["ray"]["1x"], r["ray"]["10x"]]
@@ -292,31 +372,36 @@ def markdown(r: dict) -> list[str]:
             f"| {x['anon_mib']:.0f} | {x['stages_hwm_mib']:.0f} / {x['stages_anon_mib']:.0f} "
             f"| {'/'.join(str(x['rows'][s]) for s in ('train', 'val', 'test'))} |" for x in runs]
     out += ["", "### Full English Wikipedia on 64 cores (estimate, no LLM step)", "",
-            f"- Per MB of XML, a one-process build costs **{e['cpu_s_per_mb']} CPU s** (the {k}x build minus the 1x "
-            f"build, over the {round(r['xml_mb'] - r['small_xml_mb'], 1)} MB between them). By that build's own "
-            f"timings, {e['serial_share'] * 100:.1f}% of it is the driver's format + write; the rest, the stages "
-            f"(read, clean, chunk, split), runs at **{e['mb_s_per_core']} MB/s** ({e['pages_s_per_core']} pages/s) "
-            f"per core. Fixed costs (start-up, report): {e['fixed_s']} CPU s.",
-            f"- Stages: {ENWIKI_XML_MB:,} MB / ({e['mb_s_per_core']} MB/s x {CORES} cores) = **{e['stages_min']} min** "
-            f"(counted by pages instead: {ENWIKI_PAGES:,} pages / ({e['pages_s_per_core']} x {CORES}) = "
+            f"- Stages, per core: stage_rows over the {k}x dump in one process took "
+            f"{r['stage_work'][1]['cpu_s']} CPU s for {r['xml_mb']} MB of XML: **{e['mb_s_per_core']} MB/s** "
+            f"({e['pages_s_per_core']} pages/s) per core. "
+            f"{ENWIKI_XML_MB:,} MB / ({e['mb_s_per_core']} MB/s x {CORES} cores) = **{e['stages_min']} min** "
+            f"(counted by pages instead: {ENWIKI_PAGES:,} / ({e['pages_s_per_core']} x {CORES}) = "
             f"{e['stages_min_by_pages']} min; the sample's pages are long featured articles, about 30 KB of XML "
             "against about 14 KB for an average page, so the byte figure is the better one).",
-            f"- Driver, serial (one process formats and saves {round(ENWIKI_XML_MB * e['output_per_xml_mb']):,} MB "
-            f"of output): {ENWIKI_XML_MB:,} MB / {e['driver_mb_s']} MB/s = **{e['driver_min']} min**.",
-            f"- Total: **{e['total_min']} min** (target < 30 min). With the format map and the save also using "
-            f"the {CORES} cores (`num_proc` in the orchestrator's format step and save_to_disk, not done yet): "
-            f"{e['total_min_driver_on_64']} min.",
-            "- Assumes the 64 cores sustain the per-core rate (independent shards, 4 per core, so the tail is "
-            "short) and that the input and the staging folder deliver about "
-            f"{round(e['mb_s_per_core'] * CORES / 4, 0):.0f} MB/s of bz2 (XML/4) and the output rate above."]
+            f"- Driver, serial: the format step and the save took {r['serial_work']['format_cpu_s']} + "
+            f"{r['serial_work']['save_cpu_s']} CPU s for the same dump ({r['serial_work']['rows']} rows; the format "
+            f"map runs at {e['format_rows_s']:,} rows/s in one process). For about {e['enwiki_rows_m']} million rows: "
+            f"{ENWIKI_XML_MB:,} MB x {e['serial_cpu_s_per_mb']} s/MB = **{e['driver_min']} min**.",
+            f"- Fixed (start-up, report): {e['fixed_s']} CPU s.",
+            f"- Total: **{e['total_min']} min** (target < 30 min). The serial format map is what is left: with "
+            f"the format step using the driver's {CORES} cores (`num_proc`, the orchestrator's step; not done "
+            f"here) it would be {e['total_min_driver_on_64']} min.",
+            "- Assumes the cores sustain the per-core rate (independent shards, 4 per core, so the tail is short) "
+            f"and the input delivers about {round(e['mb_s_per_core'] * CORES / 4):.0f} MB/s of bz2 (XML / 4)."]
     return out
 
 
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--dump", default=str(DUMP))
+    ap.add_argument("--mb", type=float, default=50, help="XML size of the main dump (targets: >= 50)")
+    ap.add_argument("--ray-times", type=int, default=10, help="the Ray memory check's big input / small input")
+    ap.add_argument("--json", help="also write the figures here")
     a = ap.parse_args()
-    r = bench(Path(a.dump))
+    r = bench(Path(a.dump), a.mb, a.ray_times)
+    if a.json:
+        Path(a.json).write_text(json.dumps(r, indent=2))
     print(json.dumps(r, indent=2))
     print("\n".join(markdown(r)))
     for row in ratio_rows(r):
