@@ -112,3 +112,44 @@ def test_generate_two_endpoints_one_failing_and_resume_across_engines(ray_local,
     out, rep = build(base_cfg, "ray", tmp_path / "resume", refresh=False)
     assert good.stats()["chat"] == 0 and rep["llm"]["requests"] == 0 and rep["llm"]["cache_hits"] == n_chunks
     same(base, out)
+
+
+def test_ray_resumes_finished_shards_and_keeps_rows(ray_local, tmp_path, mediawiki_dir):
+    """Each shard's record is written after its files: a second run reads only the shards without one."""
+    from wiki_qa.executor.ray import staging_folder
+
+    paths = [str(mediawiki_dir / n) for n in ("simplewiki-7pages.xml", "enwiki-pear.xml", "ltgwiki-tiny-edgecases.xml")]
+    cfg = from_dict({"name": "resume", "source": {"type": "mediawiki", "path": paths}, "format": "text",
+                     "chunk": {"max_tokens": 128}, "engine": "ray"})
+    first, r1 = build(cfg, "ray", tmp_path)
+    folder, _ = staging_folder(cfg, str(tmp_path / "ray"))
+
+    def files():
+        return sorted(p.rsplit("/", 1)[-1] for p in folder.fs.ls(folder.path("files"), detail=False)
+                      if p.endswith((".train.arrow", ".val.arrow", ".test.arrow")))
+
+    before = files()
+    records = {n.rsplit("/", 1)[-1]: folder.read_json(f"done/{n.rsplit('/', 1)[-1]}")
+               for n in folder.fs.ls(folder.path("done"), detail=False)}
+    assert len(records) == 3
+    # a run that died before the second shard's record was written
+    lost_name, lost = sorted(records.items())[1]
+    folder.fs.rm(folder.path("done", lost_name))
+    again, r2 = build(cfg, "ray", tmp_path, refresh=False)
+    after = files()
+    kept = [f for f in before if not f.startswith(lost["unit"])]
+    assert set(kept) <= set(after)  # the other shards were not read again
+    redone = [f for f in after if f.startswith(lost["unit"])]
+    assert redone and not set(redone) & set(before)  # a new attempt for the lost one; the old files dropped
+    same(first, again)
+    same_report(r1, r2)
+
+
+def test_ray_user_error_in_a_shard_is_one_line(ray_local, tmp_path, simplewiki):
+    from wiki_qa.errors import UserError
+
+    cfg = from_dict({"name": "bad-ns", "source": {"type": "mediawiki", "path": str(simplewiki), "namespaces": ["Nope"]},
+                     "engine": "ray"})
+    with pytest.raises(UserError, match=r"simplewiki-7pages.xml: source.namespaces: 'Nope' is not a namespace") as e:
+        build(cfg, "ray", tmp_path)
+    assert "\n" not in str(e.value)
