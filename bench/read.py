@@ -5,7 +5,8 @@
 2. The same from the .bz2 dump on disk (decompression included): what a build sees.
 3. Shards: one multistream .bz2 made from the dump (100 pages per stream, as Wikimedia's) read whole vs in
    N byte-range shards one after another: total CPU time of the N shards over one (no repeated work), and
-   the documents compared.
+   the documents compared; then wall time of 2 processes reading 2 shards vs 1 process reading it whole
+   (on a 2-core machine shared with other work this is only indicative).
 
 Usage: python bench/read.py [DUMP.xml.bz2] [--times 5] [--repeat 3] [--shards 4]
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import bz2
 import io
+import multiprocessing
 import os
 import platform
 import re
@@ -118,6 +120,31 @@ def shards_cpu(path: Path, parts: int, repeat: int) -> None:
     print(f"  1 shard               {t1:7.2f} s CPU")
     print(f"  {len(cut)} byte-range shards  {tn:7.2f} s CPU (sum over shards, read one after another)")
     print(f"  ratio N shards / 1: {tn / t1:.2f}x CPU (target <= 1.1x); documents identical: True")
+    two = MediaWikiSource(MediaWikiConfig(path=str(path), min_shard_bytes=1)).shards(parallel=2)
+    w1 = w2 = float("inf")
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(2) as pool:
+        pool.map(_count_docs, two)  # warm up the workers (imports)
+        for _ in range(repeat):
+            t = time.perf_counter()
+            n1 = pool.apply(_count_docs, (str(path),))
+            w1 = min(w1, time.perf_counter() - t)
+            t = time.perf_counter()
+            n2 = sum(pool.map(_count_docs, two))
+            w2 = min(w2, time.perf_counter() - t)
+    assert n1 == n2
+    print(f"  wall: 1 process whole {w1:.2f} s, 2 processes x 1 shard {w2:.2f} s: {w2 / w1:.2f}x "
+          f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+
+
+def _count_docs(shard: str) -> int:
+    from wiki_qa.builders.base import SourceStats
+    from wiki_qa.builders.mediawiki.config import MediaWikiConfig
+    from wiki_qa.builders.mediawiki.shards import parse
+    from wiki_qa.builders.mediawiki.source import MediaWikiSource
+
+    src = MediaWikiSource(MediaWikiConfig(path=parse(shard).path))
+    return sum(1 for _ in src.read(shard, SourceStats()))
 
 
 def main() -> None:
@@ -127,8 +154,9 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--shards", type=int, default=4)
     args = ap.parse_args()
-    if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+    cores = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    if cores:
+        os.sched_setaffinity(0, {min(cores)})
     raw = args.dump.read_bytes()
     xml = k_times(bz2.decompress(raw) if args.dump.suffix == ".bz2" else raw, args.times)
     mb = len(xml) / 1e6
@@ -143,6 +171,8 @@ def main() -> None:
         side_by_side(f"2. .bz2 on disk ({bz.stat().st_size / 1e6:.1f} MB) -> decompress -> pages",
                      lambda: bz2.open(bz, "rb"), mb, args.repeat)
         print()
+        if cores:
+            os.sched_setaffinity(0, cores)  # the 2-process wall time needs both cores
         shards_cpu(bz, args.shards, args.repeat)
 
 

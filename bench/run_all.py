@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
 DUMP = ROOT.parent / "shared" / "data" / "mediawiki" / "enwiki-206pages.xml.bz2"
-SECTIONS = ("parse", "llm", "memory", "e2e", "ray")
+SECTIONS = ("parse", "fidelity", "llm", "memory", "e2e", "ray")
 
 
 def _load(name: str, path: Path):
@@ -62,6 +62,11 @@ def bench_parse(dump: Path) -> dict:
     m = re.search(r"input: .*?, ([\d.]+) MB XML", out)
     r["mb"] = float(m.group(1)) if m else None
     return r
+
+
+def bench_fidelity() -> dict:
+    out = _run([sys.executable, str(BENCH / "fidelity.py")])
+    return {"raw": out.strip()}
 
 
 # ---- 2. llm ------------------------------------------------------------------------------------------
@@ -327,7 +332,8 @@ def markdown(r: dict, rows) -> str:
         out += ["```json", json.dumps(ray.get("result"), indent=2, default=str), "```"]
     else:
         out += [f"ray engine: not available ({ray.get('why', 'not run')})."]
-    for key, title in (("parse", "bench/parse.py output"), ("llm", "bench/llm_throughput.py output")):
+    for key, title in (("parse", "bench/parse.py output"), ("fidelity", "bench/fidelity.py output"),
+                       ("llm", "bench/llm_throughput.py output")):
         if (r.get(key) or {}).get("raw"):
             out += ["", f"## {title}", "", "```", r[key]["raw"], "```"]
     if r.get("errors"):
@@ -347,7 +353,7 @@ def main() -> int:
     os.environ.setdefault("OPENAI_API_KEY", "bench")
     r: dict = {"machine": machine(), "errors": {}}
     t0 = time.perf_counter()
-    steps = {"parse": lambda: bench_parse(dump), "llm": lambda: bench_llm(a.quick),
+    steps = {"parse": lambda: bench_parse(dump), "fidelity": bench_fidelity, "llm": lambda: bench_llm(a.quick),
              "memory": lambda: bench_memory(dump, [1, 2, 5] if a.quick else [1, 2, 5, 10]),
              "e2e": bench_e2e, "ray": bench_ray}
     for name in SECTIONS:

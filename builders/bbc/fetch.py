@@ -136,7 +136,7 @@ class Fetcher:
     def _get_once(self, url: str, budget: float) -> str | tuple[int, str, bytes]:
         """One request: the redirect target, or (status, content type, body)."""
         if budget <= 0:
-            raise FetchError(f"deadline exceeded ({self.cfg.deadline_s:g} s for the whole fetch)")
+            raise self._deadline_error()
         timeout = min(self.cfg.timeout_s, budget)
         self.requests += 1
         self.deadline.arm(budget)
@@ -153,13 +153,16 @@ class Fetcher:
             raise FetchError(str(e)) from None
         except (requests.RequestException, OSError) as e:
             if self.deadline.expired:
-                raise FetchError(f"deadline exceeded ({self.cfg.deadline_s:g} s for the whole fetch)") from None
+                raise self._deadline_error() from None
             raise FetchError(f"network: {type(e).__name__}") from None
         finally:
             expired = self.deadline.expired
             self.deadline.disarm()
             if expired:  # a cut-off read may look like a short but complete body
-                raise FetchError(f"deadline exceeded ({self.cfg.deadline_s:g} s for the whole fetch)")
+                raise self._deadline_error()
+
+    def _deadline_error(self) -> FetchError:
+        return FetchError(f"deadline exceeded ({self.cfg.deadline_s:g} s for the whole fetch)")
 
     def _read_body(self, r: requests.Response) -> bytes:
         limit = self.cfg.max_body_bytes
@@ -167,7 +170,7 @@ class Fetcher:
         if declared.isdigit() and int(declared) > limit:
             raise FetchError(f"body larger than max_body_bytes ({limit}): Content-Length {declared}")
         encoding = r.headers.get("content-encoding", "").strip().lower()
-        if encoding in ("identity",):
+        if encoding == "identity":
             encoding = ""
         if encoding not in ("", "gzip", "x-gzip", "deflate"):
             raise FetchError(f"unsupported Content-Encoding {encoding!r}")

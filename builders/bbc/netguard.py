@@ -63,6 +63,17 @@ def _authority(url: str) -> str:
     return rest
 
 
+def _ascii_host(host: str) -> str:
+    """The host as requests sends it: internationalized names in IDNA (punycode) form."""
+    host = host.lower().rstrip(".")
+    if host.isascii():
+        return host
+    try:
+        return requests.models.PreparedRequest._get_idna_encoded_host(host)
+    except (requests.RequestException, UnicodeError, ValueError):
+        return host
+
+
 def check_url(url: str) -> tuple[str, int]:
     """(host, port) as the HTTP client will connect to them; raises BlockedURL for URLs that are not plain
     http(s) URLs or that two parsers would read differently."""
@@ -79,7 +90,7 @@ def check_url(url: str) -> tuple[str, int]:
     except (requests.RequestException, ValueError) as e:  # bad port, bad IDNA, ...
         raise BlockedURL(f"malformed URL: {type(e).__name__}") from None
     host = (target.host or "").strip("[]").lower().rstrip(".")
-    if not host or host != (split_host or "").lower().rstrip("."):
+    if not host or host != _ascii_host(split_host or ""):
         raise BlockedURL("the URL's host is ambiguous (parsers disagree)")
     return host, target.port or (443 if target.scheme == "https" else 80)
 

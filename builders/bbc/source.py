@@ -20,6 +20,7 @@ from datetime import date
 from urllib.parse import urlsplit
 
 from wiki_qa.builders.base import License, Source, SourceStats, register
+
 from wiki_qa.errors import UserError
 
 from . import sitemaps

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import bz2
 import dataclasses
+import functools
 import itertools
 import logging
 import math
@@ -29,7 +30,7 @@ import re
 
 import fsspec
 
-from wiki_qa.io import MAGIC, can_seek, open_raw
+from wiki_qa.io import MAGIC, can_seek, identity, open_raw
 
 log = logging.getLogger("wiki_qa")
 
@@ -72,13 +73,24 @@ def plan(paths: list[str], parallel: int, min_bytes: int) -> list[str]:
     out: list[str] = []
     for p in paths:
         pieces = min(math.ceil(sizes[p] * parallel / total), sizes[p] // max(1, min_bytes))
-        starts = cut_points(p, sizes[p], pieces) if pieces > 1 else []
+        starts = _cached_cuts(p, sizes[p], _mtime(p), pieces) if pieces > 1 else []
         if not starts:
             out.append(p)
             continue
         bounds = [0, *starts, sizes[p]]
         out += [str(Shard(p, a, b)) for a, b in itertools.pairwise(bounds)]
     return out
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_cuts(path: str, size: int, mtime: str | None, pieces: int) -> tuple[int, ...]:
+    """cut_points, once per file version: the executors may ask for the plan more than once."""
+    return tuple(cut_points(path, size, pieces))
+
+
+def _mtime(path: str) -> str | None:
+    ident = identity(path)
+    return ident.get("mtime") or ident.get("etag") or ident.get("lastmodified")
 
 
 def first_page_id(path: str, offset: int) -> int | None:
@@ -170,6 +182,14 @@ def index_name(path: str) -> str | None:
     files X-multistream1.xml-p1p41242.bz2 -> X-multistream-index1.txt-p1p41242.bz2."""
     m = re.match(r"^(?P<stem>.*-multistream)(?P<n>\d*)\.xml(?P<part>-p\d+p\d+)?\.bz2$", path)
     return f"{m['stem']}-index{m['n']}.txt{m['part'] or ''}.bz2" if m else None
+
+
+_INDEX = re.compile(r"-multistream-index\d*\.txt(-p\d+p\d+)?\.bz2$")
+
+
+def is_index(path: str) -> bool:
+    """A multistream index file (which a glob like *multistream*.bz2 also matches), not a dump."""
+    return bool(_INDEX.search(path))
 
 
 def _index_of(path: str) -> str | None:

@@ -43,10 +43,15 @@ class MediaWikiSource(Source):
 
     def shards(self, parallel: int = 1) -> list[str]:
         """Files, or byte ranges of big files when several workers want work (see shards.py)."""
-        return shard_plan.plan(expand(self.config.path), parallel, self.config.min_shard_bytes)
+        return shard_plan.plan(self.input_files(), parallel, self.config.min_shard_bytes)
 
     def input_files(self) -> list[str]:
-        return expand(self.config.path)
+        paths = expand(self.config.path)
+        dumps = [p for p in paths if not shard_plan.is_index(p)]  # a glob may catch the index files too
+        if not dumps:
+            raise UserError(f"{paths[0]}: is a multistream index (where the dump's streams start), not a dump; "
+                            "give the ...-multistream.xml.bz2 file beside it")
+        return dumps
 
     def read(self, shard: str, stats: SourceStats, limit: int | None = None) -> Iterator[dict]:
         cfg = self.config
@@ -164,7 +169,9 @@ class MediaWikiSource(Source):
     def to_text(self, doc: dict, stats: SourceStats) -> str:
         if self.clean.keep_wikitext:
             return doc["text"]
-        return wikitext_to_text(doc["text"], self._syntax, self._options)
+        # Ages ("aged 41") are computed at the revision's date: what the page showed, and repeatable.
+        return wikitext_to_text(doc["text"], self._syntax, self._options, stats,
+                                today=(doc.get("meta") or {}).get("timestamp"))
 
 
 class _DocIds:

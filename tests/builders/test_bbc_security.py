@@ -19,7 +19,7 @@ from wiki_qa.builders.bbc.config import BBCConfig
 from wiki_qa.builders.bbc.crawl import PageCache, PoliteFetcher
 from wiki_qa.builders.bbc.extract import extract
 from wiki_qa.builders.bbc.fetch import Fetcher, FetchError
-from wiki_qa.builders.bbc.netguard import BlockedURL, check_resolved
+from wiki_qa.builders.bbc.netguard import BlockedURL, check_resolved, check_url
 from wiki_qa.builders.bbc.source import BBCSource
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "servers"))
@@ -250,10 +250,13 @@ def test_an_ordinary_gzip_page_still_arrives_whole(article, tmp_path):
         assert Fetcher(cfg).fetch(site.url("/zhongwen/simp/a.shtml")).body == article
 
 
+def test_internationalized_hosts_are_not_mistaken_for_ambiguous_ones():
+    assert check_url("https://bücher.example/news/x") == ("xn--bcher-kva.example", 443)
+    assert check_url("http://www.BBC.co.uk./news/x") == ("www.bbc.co.uk", 80)
+
+
 def test_blocked_url_messages_never_carry_the_credentials():
     with pytest.raises(BlockedURL) as e:
-        from wiki_qa.builders.bbc.netguard import check_url
-
         check_url("http://admin:s3cret@bbc.com/news")
     assert "s3cret" not in str(e.value)
 

@@ -214,3 +214,66 @@ def test_repeated_page_ids_across_shards_are_flagged(tmp_path, mediawiki_dir):
     docs, stats, _ = read_all(src, src.shards(parallel=3))
     assert len(docs) == whole(str(path))[1][1]
     assert any("min_shard_bytes" in w for w in stats.warnings)
+
+
+def test_globs_skip_the_index_files_and_an_index_alone_is_a_clear_error(tmp_path, mediawiki_dir):
+    from wiki_qa.errors import UserError
+
+    write_multistream(xml_of(mediawiki_dir / "simplewiki-7pages.xml"), tmp_path / "w-multistream.xml.bz2")
+    assert source(tmp_path / "w-multistream*.bz2").shards() == [str(tmp_path / "w-multistream.xml.bz2")]
+    with pytest.raises(UserError, match="is a multistream index"):
+        source(tmp_path / "w-multistream-index.txt.bz2").shards()
+
+
+def test_s3_dump_is_cut_by_range_requests(tmp_path, mediawiki_dir, monkeypatch):
+    """Object stores serve byte ranges: a multistream dump on (moto) S3 is cut like a local one."""
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    import s3fs
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    s3fs.S3FileSystem.clear_instance_cache()  # a cached client may point at another test's endpoint
+    try:
+        host, port = server.get_host_and_port()
+        for var, value in {"AWS_ENDPOINT_URL": f"http://{host}:{port}", "AWS_ACCESS_KEY_ID": "testing",
+                           "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
+                           "AWS_EC2_METADATA_DISABLED": "true"}.items():
+            monkeypatch.setenv(var, value)
+        local = tmp_path / "yo-multistream.xml.bz2"
+        write_multistream(xml_of(mediawiki_dir / "enwiki-206pages.xml.bz2"), local, per=10)
+        s3 = boto3.client("s3")
+        s3.create_bucket(Bucket="dumps")
+        for f in tmp_path.iterdir():
+            s3.upload_file(str(f), "dumps", f.name)
+        url = "s3://dumps/yo-multistream.xml.bz2"
+        src = source(url)
+        shards = src.shards(parallel=3)
+        assert len(shards) == 3 and all(s.startswith(url + "#bytes=") for s in shards)
+        docs, stats, _ = read_all(src, shards)
+        assert docs == whole(str(local))[0]
+    finally:
+        s3fs.S3FileSystem.clear_instance_cache()
+        server.stop()
+
+
+@pytest.mark.parametrize("kind", ["multistream", "xml"])
+def test_build_with_num_proc_2_on_byte_ranges_gives_the_rows_of_one_process(tmp_path, mediawiki_dir, kind):
+    """End to end: the executor asks for shards(parallel=num_proc); the rows and source counts are those of
+    a build that reads the file whole."""
+    from .helpers import all_rows, build
+
+    xml = xml_of(mediawiki_dir / "enwiki-206pages.xml.bz2")
+    if kind == "xml":
+        path = tmp_path / "en.xml"
+        path.write_bytes(xml)
+    else:
+        path = tmp_path / "en-multistream.xml.bz2"
+        write_multistream(xml, path, per=20)
+    one, r1 = build(tmp_path, path, name="one")
+    two, r2 = build(tmp_path, path, name="two", num_proc=2, source={"min_shard_bytes": 1})
+    assert sorted(map(repr, all_rows(two))) == sorted(map(repr, all_rows(one)))
+    for key in ("pages_seen", "documents", "skipped", "truncated"):
+        assert r2["source"][key] == r1["source"][key], key
+    assert sorted(f["path"] for f in r2["source"]["files"]) == sorted(source(path).shards(parallel=2))
