@@ -31,6 +31,7 @@ def wikiextractor_text(path, tmp_path) -> str:
     return re.sub(r"</?doc[^>]*>", "", out.stdout)
 
 
+@pytest.mark.slow  # make test-fast leaves it out
 def test_fewer_markup_remnants_than_wikiextractor_on_every_real_dump(tmp_path, mediawiki_dir):
     ours_total = theirs_total = 0
     lines = []

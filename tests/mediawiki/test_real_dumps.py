@@ -26,6 +26,7 @@ EXPECTED = {
 }
 
 
+@pytest.mark.slow  # make test-fast leaves it out
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_real_dump_builds(tmp_path, mediawiki_dir, name):
     pages, redirects, documents = EXPECTED[name]
