@@ -13,6 +13,7 @@ def compare_engines(config_path, *, num_proc: int | None = 2, overrides=None) ->
     import tempfile
 
     from wiki_qa.config import load_config
+    from wiki_qa.llm.config import LLMConfig
     from wiki_qa.orchestrator import dataset_dict
     from wiki_qa.executor.ray import init
 
@@ -23,7 +24,7 @@ def compare_engines(config_path, *, num_proc: int | None = 2, overrides=None) ->
         for engine in ("local", "ray"):
             cfg = base.model_copy(update={"engine": engine})
             if cfg.generate is not None:
-                cfg.generate = cfg.generate.model_copy(update={"cache": os.path.join(tmp, f"{engine}.sqlite")})
+                cfg.llm = (cfg.llm or LLMConfig()).model_copy(update={"cache": os.path.join(tmp, f"{engine}.sqlite")})
             if engine == "ray":
                 t = time.perf_counter()
                 init(cfg, num_proc)

@@ -90,11 +90,12 @@ async def saturate(base_url: str, model: str, n: int, conc: int, max_tokens: int
 
 
 async def engine_on(base_url: str, model: str, n: int, conc: int, max_tokens: int, cache: str, tag: str) -> float:
-    from wiki_qa.llm.config import GenerateConfig
+    from wiki_qa.llm.config import resolve
+    from wiki_qa.llm.endpoints import Endpoint
     from wiki_qa.llm.engine import Counters, Engine
-    cfg = GenerateConfig(model=model, concurrency=conc, max_tokens=max_tokens, response_format="text", cache=cache,
-                         temperature=0.2)
-    eng = Engine(cfg, base_url=base_url, api_key="x", cache_path=cache, run="bench")
+    task, cfg = resolve("qa", dict(model=model, concurrency=conc, max_tokens=max_tokens, response_format="text",
+                                   cache=cache, temperature=0.2))
+    eng = Engine(cfg, task, endpoints=[Endpoint(base_url, "x", conc)], run="bench")
     c = Counters()
     t = time.monotonic()
     await asyncio.gather(*[eng.complete(_story(tag, i), {}, c) for i in range(n)])

@@ -131,13 +131,12 @@ def bench_e2e() -> dict:
 
         # Baseline: the same requests (the chunks' qa prompts and schemas, same max_tokens), sent raw with
         # the server's slot count in flight at all times.
-        from wiki_qa.llm.config import GenerateConfig
-        from wiki_qa.llm.tasks import qa
+        from wiki_qa.llm.config import resolve
 
         dsd, _ = stages(cfg)  # the build's own chunk rows (a datasets cache hit now)
         chunks = [r for s in ("train", "val", "test") for r in dsd[s]]
-        gcfg = GenerateConfig(**{k: v for k, v in E2E_GENERATE.items() if k != "validate"})
-        reqs = [(qa.prompt(r, gcfg), qa.schema(r, gcfg)) for r in chunks]
+        qa, gcfg = resolve(None, E2E_GENERATE)
+        reqs = [(qa.prompt(r), qa.schema(r)) for r in chunks]
         with local_server.serve() as url:
             asyncio.run(_raw(url, reqs[:4], 4, 16))  # warm-up
             raw_tok_s, raw_req_s, raw_n = asyncio.run(_raw(url, reqs, 4, gcfg.max_tokens))

@@ -14,7 +14,7 @@ import importlib.resources
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Any, Literal
 
 import yaml
 from pydantic import Field, PrivateAttr, ValidationError, field_validator
@@ -23,7 +23,7 @@ from wiki_qa.builders import SOURCE_MODELS, SourceConfig
 from wiki_qa.builders.mediawiki.clean import CleanConfig
 from wiki_qa.configbase import StrictModel
 from wiki_qa.errors import UserError
-from wiki_qa.llm.config import GenerateConfig
+from wiki_qa.llm.config import GenerateConfig, LLMConfig, migrate_legacy
 from wiki_qa.pipeline.chunk import ChunkConfig
 from wiki_qa.pipeline.formats import FormatConfig
 from wiki_qa.pipeline.split import SplitConfig
@@ -40,6 +40,7 @@ class BuildConfig(StrictModel):
     clean: CleanConfig = CleanConfig()
     chunk: ChunkConfig = ChunkConfig()
     generate: GenerateConfig | None = None
+    llm: LLMConfig | None = None
     format: FormatConfig = FormatConfig()
     split: SplitConfig = SplitConfig()
     dedup: DedupConfig = DedupConfig()
@@ -255,6 +256,7 @@ def _override_items(overrides, tree):
 
 def from_dict(tree: dict, path: Path | str = "<config>") -> BuildConfig:
     path = Path(path)
+    migrate_legacy(tree)  # engine keys under generate: -> llm: (before the raw copy the echo masks with)
     secrets: set[str] = set()
     raw = copy.deepcopy(tree)
     tree = _interpolate(tree, str(path), secrets)

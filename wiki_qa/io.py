@@ -14,7 +14,7 @@ import lzma
 import os
 import shutil
 import tempfile
-from typing import Iterator
+from collections.abc import Iterator
 
 import fsspec
 
@@ -61,16 +61,17 @@ def identity(path: str) -> dict:
 
 
 class _Tap(io.RawIOBase):
-    """Passes raw bytes through while hashing and counting them."""
+    """Passes raw bytes through while hashing and counting them; with `limit`, stops after that many."""
 
-    def __init__(self, f, on_bytes=None):
-        self.f, self.sha, self.n, self.on_bytes = f, hashlib.sha256(), 0, on_bytes
+    def __init__(self, f, on_bytes=None, limit: int | None = None):
+        self.f, self.sha, self.n, self.on_bytes, self.limit = f, hashlib.sha256(), 0, on_bytes, limit
 
     def readable(self):
         return True
 
     def readinto(self, b):
-        data = self.f.read(len(b))
+        want = len(b) if self.limit is None else min(len(b), self.limit - self.n)
+        data = self.f.read(want) if want > 0 else b""
         n = len(data)
         b[:n] = data
         self.sha.update(data)
@@ -112,19 +113,39 @@ def _sniff(path: str, head: bytes) -> str | None:
     return found
 
 
-@contextlib.contextmanager
-def open_input(path: str, on_bytes=None) -> Iterator[Input]:
-    """Open `path` for streaming, decompressing by the file's magic bytes (checked against its name)."""
+def open_raw(path: str):
+    """(file object, size) of the raw bytes, for seeking and probing; UserError when it cannot be opened."""
     fs, root = fsspec.core.url_to_fs(path)
     try:
-        size = fs.size(root)
-        raw = fs.open(root, "rb")
+        return fs.open(root, "rb"), fs.size(root)
     except FileNotFoundError:
         raise UserError(f"{path}: no such file") from None
     except (IsADirectoryError, PermissionError) as e:
         raise UserError(f"{path}: cannot be read: {e.strerror or e}") from None
-    tap = _Tap(raw, on_bytes)
-    buffered = io.BufferedReader(tap, 1 << 20)
+
+
+def can_seek(path: str) -> bool:
+    """Whether byte ranges of `path` can be read without fetching what comes before them: local files and
+    object stores. Plain http(s) servers may not honour range requests, so they are read whole."""
+    protocol = fsspec.core.split_protocol(path)[0] or "file"
+    return protocol in ("file", "local", "s3", "s3a", "gs", "gcs", "abfs", "az", "memory")
+
+
+@contextlib.contextmanager
+def open_input(path: str, on_bytes=None, start: int = 0, end: int | None = None,
+               buffer_size: int = 1 << 20) -> Iterator[Input]:
+    """Open `path` for streaming, decompressing by the file's magic bytes (checked against its name).
+
+    With `start`/`end`, only raw bytes [start, end) are read (a byte-range shard: it must begin where a
+    compressed stream, or the XML of a <page>, begins); `sha256` then covers that range. A small
+    `buffer_size` keeps a look at a file's head from decompressing more than it needs."""
+    raw, size = open_raw(path)
+    if start or end is not None:
+        raw.seek(start)
+        end = size if end is None else min(end, size)
+        size = end - start
+    tap = _Tap(raw, on_bytes, limit=None if end is None else size)
+    buffered = io.BufferedReader(tap, buffer_size)
     compression = _sniff(path, buffered.peek(8)[:8])
     tmpdir = None
     try:
@@ -139,10 +160,10 @@ def open_input(path: str, on_bytes=None) -> Iterator[Input]:
             tmpdir = tempfile.mkdtemp(prefix="wiki_qa-7z-")
             while buffered.read(1 << 20):  # hash (and count) the archive; py7zr needs to seek
                 pass
-            stream = _open_7z(path, fs.open(root, "rb"), tmpdir)
+            stream = _open_7z(path, open_raw(path)[0], tmpdir)
         else:
             stream = buffered
-        yield Input(path, io.BufferedReader(stream, 1 << 20) if compression else stream, tap, compression, size)
+        yield Input(path, io.BufferedReader(stream, buffer_size) if compression else stream, tap, compression, size)
     finally:
         with contextlib.suppress(Exception):
             buffered.close()

@@ -1,8 +1,10 @@
-"""A small polite crawler: robots.txt, named User-Agent, rate limit, allowed domains, URL dedup, disk cache.
+"""A small polite crawler: robots.txt, named User-Agent, rate limit, allowed domains, URL dedup, disk cache,
+and an archive mode that seeds from sitemaps for a date range.
 
-The disk cache is what makes a crawl resumable: every fetched response (also 404s) is written to
-`cache_dir/<sha1(url)>.json.gz` before it is used, and a later run reads it from there instead of asking
-the server again. Only fresh fetches count against the rate limit.
+Every network request goes through fetch.Fetcher (URL/host/IP checks, redirects checked hop by hop, size
+limits, a deadline per fetch). The disk cache is what makes a crawl resumable: every fetched response (also
+404s) is written to `cache_dir/<sha1(url)>.json.gz` before it is used, and a later run reads it from there
+instead of asking the server again. Only fresh fetches count against the rate limit.
 """
 from __future__ import annotations
 
@@ -14,22 +16,22 @@ import os
 import re
 import time
 import urllib.robotparser
+import zlib
 from collections import deque
-from typing import Iterator
+from collections.abc import Iterator
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
-import requests
-
+from . import sitemaps
 from .extract import Article, extract
+from .fetch import Fetcher, FetchError, domain_allowed
 
-_LOC = re.compile(r"<loc>\s*([^<\s]+)\s*</loc>", re.I)
-_SKIP_EXT = re.compile(r"\.(jpe?g|png|gif|svg|webp|mp[34]|m3u8|pdf|css|js|ico|woff2?|xml\.gz|zip)$", re.I)
-# Article URLs: /news/world-us-canada-33646704, /yoruba/media-42985961, /news/articles/c4gl..., /igbo/23183190
-ARTICLE_URL = re.compile(r"/(articles/[a-z0-9]{8,}|[a-z0-9_-]*-\d{6,}|\d{6,})(\.json)?$")
-
-
-class FetchError(Exception):
-    """A per-URL problem (refused by robots, off-domain redirect, network error): reported, not fatal."""
+_SKIP_EXT = re.compile(r"\.(jpe?g|png|gif|svg|webp|mp[34]|m3u8|pdf|css|js|ico|woff2?|xml\.gz|zip)$", re.IGNORECASE)
+# Article-looking URLs are fetched first so that max_articles is reached with few index fetches. This only
+# orders the queue: whether a page is an article is decided by its own markup (layouts.py).
+# /news/world-us-canada-33646704, /yoruba/media-42985961, /news/articles/c4gl..., /igbo/23183190,
+# /zhongwen/simp/chinese_news/2012/12/121210_hongkong_politics.shtml
+LIKELY_ARTICLE = re.compile(r"/(articles/[a-z0-9]{8,}|[a-z0-9_-]*-\d{6,}|\d{6,}|\d{6}_[\w-]+\.shtml)(\.json)?$")
+ROBOTS_MAX_BYTES = 512 * 1024  # RFC 9309 asks crawlers to read at least 500 KiB
 
 
 @dataclasses.dataclass
@@ -51,11 +53,6 @@ def norm_url(url: str) -> str:
     return urlunsplit(("", host, parts.path.rstrip("/") or "/", "", ""))
 
 
-def domain_allowed(url: str, allowed: list[str]) -> bool:
-    host = (urlsplit(url).hostname or "").lower()
-    return any(host == d or host.endswith("." + d) for d in allowed)
-
-
 class PageCache:
     def __init__(self, root: str):
         self.root = root
@@ -71,7 +68,7 @@ class PageCache:
         try:
             with gzip.open(path, "rt", encoding="utf-8") as f:
                 d = json.load(f)
-        except (OSError, json.JSONDecodeError):  # a torn write from a killed run: fetch again
+        except (OSError, EOFError, json.JSONDecodeError):  # a torn write from a killed run: fetch again
             return None
         return Page(d["url"], d["final_url"], d["status"], d["content_type"], d["body"], from_cache=True)
 
@@ -84,15 +81,37 @@ class PageCache:
         os.replace(tmp, path)  # atomic: a crash never leaves a half page that a resume would trust
 
 
-class Fetcher:
+def _charset(content_type: str) -> str:
+    m = re.search(r"charset=[\"']?([\w.:-]+)", content_type, re.IGNORECASE)
+    return m.group(1) if m else "utf-8"
+
+
+def decode_body(body: bytes, content_type: str, limit: int) -> str:
+    """Text of a body. A gzip file served as such (sitemap.xml.gz) is unpacked, up to `limit` bytes."""
+    if body[:2] == b"\x1f\x8b":
+        d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        body = d.decompress(body, limit + 1)
+        if len(body) > limit:
+            raise FetchError(f"gzip file larger than max_decompressed_bytes ({limit}) unpacked")
+    try:
+        return body.decode(_charset(content_type), "replace")
+    except LookupError:  # an unknown charset name
+        return body.decode("utf-8", "replace")
+
+
+class PoliteFetcher:
+    """robots.txt + rate limit + disk cache around the checked Fetcher."""
+
     def __init__(self, cfg, cache: PageCache):
         self.cfg = cfg
         self.cache = cache
-        self.session = requests.Session()
-        self.session.headers["User-Agent"] = cfg.user_agent
+        self.net = Fetcher(cfg)
         self.robots: dict[str, urllib.robotparser.RobotFileParser] = {}
         self.next_time: dict[str, float] = {}
-        self.requests = 0  # network requests made (robots.txt included)
+
+    @property
+    def requests(self) -> int:
+        return self.net.requests
 
     def _wait(self, host: str, delay: float) -> None:
         now = time.monotonic()
@@ -113,70 +132,55 @@ class Fetcher:
         if host not in self.robots:
             rp = urllib.robotparser.RobotFileParser()
             robots_url = f"{parts.scheme}://{host}/robots.txt"
-            self._wait(host, 1.0 / self.cfg.requests_per_second)
-            self.requests += 1
+            # robots.txt goes through the same checks as every page, redirects included (hop by hop)
+            pace = lambda hop: self._wait(urlsplit(hop).netloc, 1.0 / self.cfg.requests_per_second)
             try:
-                r = self.session.get(robots_url, timeout=self.cfg.timeout_s)
-                if r.status_code in (401, 403):
+                r = self.net.fetch(robots_url, before_hop=pace)
+                if r.status in (401, 403):
                     rp.disallow_all = True  # same rule as urllib.robotparser.read()
-                elif r.status_code >= 400:
+                elif r.status >= 400:
                     rp.allow_all = True  # no robots.txt: everything allowed
                 else:
-                    rp.parse(r.text.splitlines())
-            except requests.RequestException:
-                rp.disallow_all = True  # cannot read the rules: do not guess
+                    rp.parse(decode_body(r.body, r.content_type, ROBOTS_MAX_BYTES)[:ROBOTS_MAX_BYTES].splitlines())
+            except FetchError:
+                rp.disallow_all = True  # cannot read the rules (or refused to follow them somewhere): do not guess
             self.robots[host] = rp
         return self.robots[host]
 
-    def check(self, url: str) -> None:
-        if not domain_allowed(url, self.cfg.allowed_domains):
-            raise FetchError("domain not allowed")
+    def _before_hop(self, url: str) -> None:
         if not self._robots(url).can_fetch(self.cfg.user_agent, url):
             raise FetchError("disallowed by robots.txt")
+        host = urlsplit(url).netloc
+        self._wait(host, self._delay(host))
 
     def get(self, url: str) -> Page:
+        self.net.check(url)  # even a cached page must be one we may fetch now
         cached = self.cache.get(url)
         if cached is not None:
             return cached
-        current = url
-        for _ in range(6):
-            self.check(current)
-            host = urlsplit(current).netloc
-            self._wait(host, self._delay(host))
-            self.requests += 1
-            try:
-                r = self.session.get(current, timeout=self.cfg.timeout_s, allow_redirects=False)
-            except requests.RequestException as e:
-                raise FetchError(f"network: {type(e).__name__}") from None
-            if r.is_redirect and "location" in r.headers:
-                current = urljoin(current, r.headers["location"])  # checked against domain + robots above
-                continue
-            r.encoding = r.encoding if "charset" in r.headers.get("content-type", "") else "utf-8"
-            page = Page(url, current, r.status_code, r.headers.get("content-type", ""), r.text)
-            self.cache.put(page)
-            return page
-        raise FetchError("too many redirects")
-
-
-def sitemap_urls(text: str) -> list[str]:
-    return _LOC.findall(text)
+        r = self.net.fetch(url, before_hop=self._before_hop)
+        body = decode_body(r.body, r.content_type, self.cfg.max_decompressed_bytes)
+        page = Page(url, r.final_url, r.status, r.content_type, body)
+        self.cache.put(page)
+        return page
 
 
 class Crawler:
-    """Breadth-first over allowed links; article URLs are fetched before index pages so that
+    """Breadth-first over allowed links; article-looking URLs are fetched before others so that
     `max_articles` is reached with few front-page fetches."""
 
-    def __init__(self, cfg, start_urls: list[str], follow_prefixes: list[str]):
+    def __init__(self, cfg, start_urls: list[str], follow_prefixes: list[str], seed_sitemaps: list[str]):
         self.cfg = cfg
-        self.fetcher = Fetcher(cfg, PageCache(os.path.abspath(os.path.expanduser(cfg.cache_dir))))
+        self.fetcher = PoliteFetcher(cfg, PageCache(os.path.abspath(os.path.expanduser(cfg.cache_dir))))
         self.start_urls = start_urls
         self.follow_prefixes = follow_prefixes
+        self.seed_sitemaps = seed_sitemaps
 
     def _follow(self, url: str) -> bool:
         parts = urlsplit(url)
         return (
             parts.scheme in ("http", "https")
-            and domain_allowed(url, self.cfg.allowed_domains)
+            and domain_allowed(parts.hostname or "", self.cfg.allowed_domains)
             and any(parts.path.startswith(p) for p in self.follow_prefixes)
             and not _SKIP_EXT.search(parts.path)
         )
@@ -185,7 +189,7 @@ class Crawler:
         """Yield (page, article) for every page fetched (articles and index pages alike).
         `report(url, reason)` is called for pages that could not be fetched."""
         seen: set[str] = set()
-        articles: deque[tuple[str, int]] = deque()
+        likely: deque[tuple[str, int]] = deque()
         others: deque[tuple[str, int]] = deque()
 
         def push(url: str, depth: int) -> None:
@@ -193,17 +197,17 @@ class Crawler:
             if key in seen or depth > self.cfg.max_depth:
                 return
             seen.add(key)
-            (articles if ARTICLE_URL.search(urlsplit(url).path) else others).append((url, depth))
+            (likely if LIKELY_ARTICLE.search(urlsplit(url).path) else others).append((url, depth))
 
-        for sm in self.cfg.sitemaps:
+        for sm in self.seed_sitemaps:
             for url in self._sitemap(sm, report):
                 if self._follow(url):
                     push(url, 1)
         for url in self.start_urls:
             push(url, 0)
         fetched = 0
-        while (articles or others) and fetched < self.cfg.max_pages:
-            url, depth = (articles or others).popleft()
+        while (likely or others) and fetched < self.cfg.max_pages:
+            url, depth = (likely or others).popleft()
             try:
                 page = self.fetcher.get(url)
             except FetchError as e:
@@ -225,6 +229,8 @@ class Crawler:
             yield page, art
 
     def _sitemap(self, url: str, report, depth: int = 0) -> list[str]:
+        """Page URLs listed by a sitemap (or, recursively, a sitemap index) within the archive date range."""
+        start, end = self.cfg.archive_from, self.cfg.archive_to
         try:
             page = self.fetcher.get(url)
         except FetchError as e:
@@ -233,7 +239,10 @@ class Crawler:
         if page.status >= 400:
             report(url, f"HTTP {page.status}")
             return []
-        locs = sitemap_urls(page.body)
-        if "<sitemapindex" in page.body and depth < 2:
-            return [u for sm in locs for u in self._sitemap(sm, report, depth + 1)]
-        return locs
+        is_index, entries = sitemaps.parse(page.body)
+        if is_index:
+            if depth >= 2:
+                return []
+            return [u for e in entries if sitemaps.child_may_hold(e.day, start)
+                    for u in self._sitemap(e.loc, report, depth + 1)]
+        return [e.loc for e in entries if sitemaps.in_range(e.day, start, end)]

@@ -4,7 +4,9 @@ Order, best data first:
 1. Structured article data: Next.js `__NEXT_DATA__` (today's bbc.com and World Service pages), Simorgh's
    `window.SIMORGH_DATA`, or a bare World Service JSON document (the data behind the pages, 2019 onwards).
    Its blocks hold exactly headline + paragraphs, so nothing else can leak in.
-2. Older HTML (2015-2020): trafilatura for the body (precision mode), JSON-LD / OpenGraph for the metadata.
+2. HTML (old World Service .shtml, CPS story pages 2014-2020, server-rendered pages): trafilatura for the
+   body (precision mode); JSON-LD / OpenGraph / Dublin Core meta tags for the metadata. layouts.py names
+   the layout and tells articles from index pages by the page's own markup.
 Only headline + body paragraphs are kept: images, captions, media, related links and promos are dropped.
 """
 from __future__ import annotations
@@ -18,28 +20,21 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urljoin
 
+from .htmlview import HtmlView
+from .layouts import html_layout
+
 # trafilatura logs ERROR/WARNING for every page it finds no text in; we count and report those pages
 # ourselves (stats.errors), so its log lines would only be duplicate noise in the build output.
 logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
 
-_TAG = re.compile(r"<[^>]+>")
-_NEXT_DATA = re.compile(r'<script[^>]*id="__NEXT_DATA__"[^>]*>(.*?)</script>', re.S)
-_SIMORGH = re.compile(r"window\.SIMORGH_DATA\s*=\s*(\{.*?\})\s*</script>", re.S)
-_JSON_LD = re.compile(r'<script[^>]*type="application/ld\+json"[^>]*>(.*?)</script>', re.S)
-_HREF = re.compile(r'<a\s[^>]*?href\s*=\s*["\']([^"\'#]+)', re.I)
-_META = re.compile(r"<meta\s[^>]*>", re.I)
-_ATTR = re.compile(r'([\w:-]+)\s*=\s*"([^"]*)"')
-_HTML_LANG = re.compile(r"<html[^>]*\slang=\"([^\"]+)\"", re.I)
-_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.S | re.I)
-_CANONICAL = re.compile(r'<link[^>]*rel="canonical"[^>]*href="([^"]+)"', re.I)
-_H1 = re.compile(r"<h1[^>]*>(.*?)</h1>", re.S | re.I)
+_TAG = re.compile(r"<[^<>]*>")  # [^<>]: one scan, also over "<<<<" with no ">"
 # Lines trafilatura keeps from older pages that are promos, not article text.
 _BOILERPLATE = re.compile(
     r"^(Follow (Newsbeat|BBC|us) on |Listen to Newsbeat live|Share this with|Related Topics|"
     r"Media playback is unsupported|Image copyright|Getty Images$|Image caption|Read more:|"
     r"Find out more|Why you can trust BBC News|Copyright 20\d\d BBC|"
     r"- [A-Z0-9][A-Z0-9 &'-]{2,}: )",  # "- A SIMPLE GUIDE: How do I protect myself?" promo link lists
-    re.I,
+    re.IGNORECASE,
 )
 # Block types that carry body text; everything else (image, media, byline, links, promos...) is skipped.
 _TEXT_BLOCKS = {"text", "paragraph", "subheadline", "crosshead", "list", "listItem", "unorderedList", "orderedList"}
@@ -59,12 +54,25 @@ class Article:
     topic: str | None = None
     is_article: bool = True  # False for front pages / topic indexes: they yield links, not documents
     method: str = ""  # which extractor produced it: next_data | simorgh | ws_json | trafilatura | json_ld
+    layout: str = "generic"  # which page layout it came from (layouts.LAYOUTS)
     links: list[str] = dataclasses.field(default_factory=list)
     canonical: str | None = None  # the page's own idea of its URL (link rel=canonical, og:url, assetUri)
 
     @property
     def text(self) -> str:
         return "\n\n".join(self.paragraphs)
+
+
+# Scripts written without spaces between words: each character counts as a word for length checks.
+_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
+def word_count(text: str) -> int:
+    """Whitespace words, with Chinese/Japanese characters counted one by one (they use no spaces)."""
+    unspaced = len(_UNSPACED.findall(text))
+    if not unspaced:
+        return len(text.split())
+    return len(_UNSPACED.sub(" ", text).split()) + unspaced
 
 
 def clean_text(s: str) -> str:
@@ -148,13 +156,14 @@ def from_ws_json(data: dict, url: str) -> Article:
     metadata = data.get("metadata") or {}
     content = data.get("content") or {}
     promo = data.get("promo") or {}
-    art = Article(url=url, method="ws_json", lang=metadata.get("language") or (metadata.get("passport") or {}).get("language"))
+    art = Article(url=url, method="ws_json", layout="ws_json",
+                  lang=metadata.get("language") or (metadata.get("passport") or {}).get("language"))
     art.published = iso_time(metadata.get("firstPublished"))
     art.modified = iso_time(metadata.get("lastPublished") or metadata.get("lastUpdated"))
     uri = (metadata.get("locators") or {}).get("assetUri")
     art.canonical = urljoin("https://www.bbc.com", uri) if uri else None
     art.topic = _topic_from_tags(metadata) or ((metadata.get("passport") or {}).get("category") or {}).get("categoryName")
-    if "groups" in content and not ("blocks" in content or "model" in content):
+    if "groups" in content and not ("blocks" in content or "model" in content):  # a front/index page
         art.is_article = False
         for group in content.get("groups") or []:
             for item in group.get("items") or []:
@@ -195,7 +204,7 @@ def from_next_data(data: dict, url: str) -> Article | None:
     ws = _find(data, lambda d: isinstance(d.get("metadata"), dict) and isinstance(d.get("content"), dict))
     if ws is not None:
         art = from_ws_json(ws, url)
-        art.method = "next_data"
+        art.method = art.layout = "next_data"
         return art
     page = _find(data, lambda d: isinstance(d.get("contents"), list) and any(
         isinstance(b, dict) and b.get("type") in ("headline", "text") for b in d["contents"]))
@@ -207,36 +216,11 @@ def from_next_data(data: dict, url: str) -> Article | None:
     topic = ", ".join(t.get("title") or t.get("name", "") for t in topics if isinstance(t, dict)) or None
     return Article(url=url, headline=headline or meta.get("seoHeadline", ""), paragraphs=paras,
                    published=iso_time(meta.get("firstPublished")), modified=iso_time(meta.get("lastUpdated")),
-                   lang=meta.get("language"), topic=topic or meta.get("section"), method="next_data")
+                   lang=meta.get("language"), topic=topic or meta.get("section"), method="next_data",
+                   layout="next_data")
 
 
 # ---------------------------------------------------------------- HTML
-
-
-def _meta_tags(html: str) -> dict[str, str]:
-    out = {}
-    for tag in _META.findall(html):
-        attrs = dict(_ATTR.findall(tag))
-        key = attrs.get("property") or attrs.get("name")
-        if key and "content" in attrs:
-            out.setdefault(key, html_lib.unescape(attrs["content"]))
-    return out
-
-
-def _json_ld(html: str) -> dict:
-    for raw in _JSON_LD.findall(html):
-        try:
-            data = json.loads(raw)
-        except json.JSONDecodeError:
-            continue
-        for d in data if isinstance(data, list) else data.get("@graph", [data]):
-            if isinstance(d, dict) and "Article" in str(d.get("@type", "")):
-                return d
-    return {}
-
-
-def links_of(html: str, base: str) -> list[str]:
-    return [urljoin(base, html_lib.unescape(h)) for h in _HREF.findall(html)]
 
 
 def _strip_title(paras: list[str], headline: str) -> list[str]:
@@ -246,54 +230,51 @@ def _strip_title(paras: list[str], headline: str) -> list[str]:
 
 
 def from_html(html: str, url: str) -> Article:
-    links = links_of(html, url)
-    m = _NEXT_DATA.search(html)
-    if m:
+    page = HtmlView(html)
+    links = page.links(url)
+    for raw in page.scripts(id="__NEXT_DATA__"):
         try:
-            art = from_next_data(json.loads(m.group(1)), url)
-        except json.JSONDecodeError:
+            art = from_next_data(json.loads(raw), url)
+        except (ValueError, RecursionError):  # broken or absurdly nested: the HTML is still there
             art = None
         if art is not None:
             art.links = links + art.links
             return art
-    m = _SIMORGH.search(html)
-    if m:
-        try:
-            data = json.loads(m.group(1))
-            ws = _find(data, lambda d: isinstance(d.get("metadata"), dict) and isinstance(d.get("content"), dict))
-            if ws is not None:
-                art = from_ws_json(ws, url)
-                art.method, art.links = "simorgh", links + art.links
-                return art
-        except json.JSONDecodeError:
-            pass
-    return _from_plain_html(html, url, links)
+    data = page.assignment("window.SIMORGH_DATA")
+    ws = _find(data, lambda d: isinstance(d.get("metadata"), dict) and isinstance(d.get("content"), dict))
+    if ws is not None:
+        art = from_ws_json(ws, url)
+        art.method, art.layout, art.links = "simorgh", "simorgh", links + art.links
+        return art
+    return _from_plain_html(page, url, links)
 
 
-def _from_plain_html(html: str, url: str, links: list[str]) -> Article:
+def _from_plain_html(page: HtmlView, url: str, links: list[str]) -> Article:
     import trafilatura
 
-    meta, ld = _meta_tags(html), _json_ld(html)
-    title_tag = _TITLE.search(html)
-    headline = ld.get("headline") or meta.get("og:title") or (clean_text(title_tag.group(1)) if title_tag else "")
-    headline = re.sub(r"\s+-\s+BBC (News|Sport)$", "", clean_text(headline))
-    h1 = _H1.search(html)
-    if h1 and clean_text(h1.group(1)):  # the displayed headline; JSON-LD often holds a shorter SEO one
-        headline = clean_text(h1.group(1))
-    lang = _HTML_LANG.search(html)
-    is_article = bool(ld) or meta.get("og:type") == "article"
-    art = Article(url=url, headline=headline, lang=lang.group(1) if lang else None, links=links, is_article=is_article,
-                  published=ld.get("datePublished") or meta.get("article:published_time"),
-                  modified=ld.get("dateModified") or meta.get("article:modified_time"),
-                  topic=meta.get("article:section") or meta.get("og:article:section"), method="trafilatura")
-    body = trafilatura.extract(html, url=url, favor_precision=True, include_comments=False, include_tables=False,
+    meta, ld = page.meta, page.article_ld
+    headline = clean_text(str(ld.get("headline") or meta.get("og:title") or page.title))
+    headline = re.sub(r"\s+-\s+BBC (News|Sport)$", "", headline)
+    if page.h1:  # the displayed headline; JSON-LD often holds a shorter SEO one
+        headline = page.h1
+    layout, is_article = html_layout(page)
+    art = Article(url=url, headline=headline, lang=page.lang, links=links, is_article=is_article,
+                  published=ld.get("datePublished") or meta.get("article:published_time") or meta.get("dcterms.created")
+                  or meta.get("OriginalPublicationDate"),
+                  modified=ld.get("dateModified") or meta.get("article:modified_time") or meta.get("dcterms.modified"),
+                  topic=meta.get("article:section") or meta.get("og:article:section"), method="trafilatura",
+                  layout=layout)
+    # dc.identifier: the old World Service pages name their own URL only there
+    art.canonical = page.canonical or meta.get("og:url") or meta.get("dc.identifier")
+    if not is_article:  # an index page gives links only; no need to run the article extractor on it
+        return art
+    body = trafilatura.extract(page.html, url=url, favor_precision=True, include_comments=False, include_tables=False,
                                include_images=False, include_links=False, deduplicate=False) or ""
     # trafilatura puts the h1 first when it is inside the story body; the title is a separate field here.
-    canonical = _CANONICAL.search(html)
-    art.canonical = html_lib.unescape(canonical.group(1)) if canonical else meta.get("og:url")
     art.paragraphs = _strip_title([" ".join(p.split()) for p in body.split("\n") if p.strip()], headline)
-    if not art.paragraphs and len(ld.get("articleBody", "")) > 200:
-        art.paragraphs, art.method = [p for p in ld["articleBody"].split("\n") if p.strip()], "json_ld"
+    article_body = ld.get("articleBody")
+    if not art.paragraphs and isinstance(article_body, str) and len(article_body) > 200:
+        art.paragraphs, art.method = [p for p in article_body.split("\n") if p.strip()], "json_ld"
     return art
 
 
@@ -303,7 +284,9 @@ def extract(body: bytes | str, url: str, content_type: str = "") -> Article:
     head = text.lstrip()[:1]
     if "json" in content_type or head in ("{", "["):
         data = json.loads(text)
-        if isinstance(data, dict) and "props" in data:  # a saved __NEXT_DATA__ payload
-            return from_next_data(data, url) or Article(url=url, is_article=False, method="next_data")
+        if not isinstance(data, dict):
+            raise ValueError("JSON document is not an object")
+        if "props" in data:  # a saved __NEXT_DATA__ payload
+            return from_next_data(data, url) or Article(url=url, is_article=False, method="next_data", layout="next_data")
         return from_ws_json(data, url)
     return from_html(text, url)

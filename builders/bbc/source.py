@@ -5,22 +5,28 @@ Two modes:
   on disk, so a rerun resumes without refetching. Stops after `max_articles` articles.
 - offline (`html_dir:`): one shard per saved page (.html, .htm, .html.gz, .json, .json.gz).
 
-Front/topic pages are counted as skipped["index_page"] (they only give links). An article page that yields
-no body, or too short a body, is counted and reported in stats.errors with its URL and the reason.
+Front/topic pages are counted as skipped["index_page"] (they only give links); whether a page is one is
+read from its own markup (layouts.py), never from its URL. An article page that yields no body, or too short
+a body, is counted and reported in stats.errors with its URL and the reason. Per layout, the tallies
+`bbc_layout_read`, `bbc_layout_skipped` and `bbc_layout_failed` count what became a document, what was
+skipped (index pages, duplicates, out of the archive date range) and what failed (no body, unparseable).
 """
 from __future__ import annotations
 
 import gzip
 import os
-from typing import Iterator
+from collections.abc import Iterator
+from datetime import date
 from urllib.parse import urlsplit
 
 from wiki_qa.builders.base import License, Source, SourceStats, register
+
 from wiki_qa.errors import UserError
 
-from .config import SERVICES, BBCConfig
-from .crawl import ARTICLE_URL, Crawler
-from .extract import Article, extract
+from . import sitemaps
+from .config import ARCHIVE_INDEX, SERVICES, BBCConfig
+from .crawl import Crawler
+from .extract import Article, extract, word_count
 
 SAVED_EXTS = (".html", ".htm", ".html.gz", ".htm.gz", ".json", ".json.gz")
 CRAWL_PREFIX = "crawl:"
@@ -51,7 +57,7 @@ class BBCSource(Source):
             if not files:
                 raise UserError("no saved pages (.html, .html.gz, .json) in html_dir", path=self.config.html_dir)
             return files
-        if not self._start_urls() and not self.config.sitemaps:
+        if not self._start_urls() and not self._seed_sitemaps():
             raise UserError("source.start_urls: nothing to crawl (no service front page, start_urls or sitemaps)")
         return [CRAWL_PREFIX + (self.config.service or "custom")]
 
@@ -60,7 +66,18 @@ class BBCSource(Source):
             return [{"path": p, "size": (st := os.stat(p)).st_size, "mtime": st.st_mtime} for p in self._saved_files()]
         # A live crawl has no cheap identity: the site changes. The parameters are the best we have;
         # the page cache keeps reruns cheap anyway.
-        return [{"path": u, "max_articles": self.config.max_articles} for u in self._start_urls() + self.config.sitemaps]
+        extra = {"max_articles": self.config.max_articles, "archive_from": str(self.config.archive_from),
+                 "archive_to": str(self.config.archive_to)}
+        return [{"path": u, **extra} for u in self._start_urls() + self._seed_sitemaps()]
+
+    def _seed_sitemaps(self) -> list[str]:
+        seeds = list(self.config.sitemaps)
+        if self.config.archive:
+            if self.config.archive_sitemaps is not None:
+                seeds += self.config.archive_sitemaps
+            elif self.config.service in SERVICES:
+                seeds += [ARCHIVE_INDEX, SERVICES[self.config.service][1].rstrip("/") + "/sitemap.xml"]
+        return list(dict.fromkeys(seeds))
 
     def _start_urls(self) -> list[str]:
         if self.config.start_urls:
@@ -100,10 +117,15 @@ class BBCSource(Source):
 
     def _accept(self, art: Article, url: str, stats: SourceStats, file: str | None = None) -> bool:
         """Decide whether an extracted page becomes a document; count and report the rest."""
-        if not art.is_article and not ARTICLE_URL.search(urlsplit(art.canonical or url).path):
+        if not art.is_article:
             stats.skip("index_page")  # front/topic pages: they give links, not text
+            stats.tally("bbc_layout_skipped", art.layout)
             return False
-        words = len(art.text.split())
+        if self.config.archive and not self._in_archive_range(art, url):
+            stats.skip("out_of_date_range")
+            stats.tally("bbc_layout_skipped", art.layout)
+            return False
+        words = word_count(art.text)
         reason = None
         if not art.headline:
             reason = "no headline found"
@@ -113,9 +135,25 @@ class BBCSource(Source):
             reason = f"article body too short: {words} words < min_words {self.config.min_words}"
         if reason:
             stats.skip("no_body" if words == 0 or not art.headline else "short_body")
-            stats.errors.append({"file": file, "url": url, "reason": reason})
+            stats.errors.append({"file": file, "url": url, "reason": reason, "layout": art.layout})
+            stats.tally("bbc_layout_failed", art.layout)
             return False
         return True
+
+    def _in_archive_range(self, art: Article, url: str) -> bool:
+        """The page's own publication date, else the date in its URL; undated pages are kept."""
+        day = sitemaps.url_day(art.canonical or url)
+        if art.published:
+            try:
+                day = date.fromisoformat(art.published[:10])
+            except ValueError:
+                pass
+        return sitemaps.in_range(day, self.config.archive_from, self.config.archive_to)
+
+    def _emit(self, art: Article, url: str, stats: SourceStats) -> dict:
+        stats.documents += 1
+        stats.tally("bbc_layout_read", art.layout)
+        return self._row(art, url)
 
     def read(self, shard: str, stats: SourceStats, limit: int | None = None) -> Iterator[dict]:
         cap = min(x for x in (limit, self.config.max_articles if shard.startswith(CRAWL_PREFIX) else None, 10**12) if x is not None)
@@ -136,23 +174,25 @@ class BBCSource(Source):
         url = "file://" + os.path.abspath(path)
         try:
             art = extract(raw, url, "application/json" if path.lower().endswith((".json", ".json.gz")) else "text/html")
-        except ValueError as e:
+        except (ValueError, RecursionError) as e:
             stats.skip("unparseable")
             stats.errors.append({"file": path, "url": url, "reason": f"unparseable page: {e}"[:200]})
+            stats.tally("bbc_layout_failed", "unparseable")
             return
         if not art.canonical:  # no URL in the page: the path under html_dir stands in for it
             art.canonical = "file:///" + os.path.relpath(path, self.config.html_dir).replace(os.sep, "/")
         if self._accept(art, art.canonical or url, stats, file=path):
-            stats.documents += 1
-            yield self._row(art, art.canonical or url)
+            yield self._emit(art, art.canonical or url, stats)
 
     def _read_crawl(self, stats: SourceStats, cap: int) -> Iterator[dict]:
-        crawler = Crawler(self.config, self._start_urls(), self._follow_prefixes())
+        start_urls = [] if self.config.archive and not self.config.start_urls else self._start_urls()
+        crawler = Crawler(self.config, start_urls, self._follow_prefixes(), self._seed_sitemaps())
         seen_docs: set[str] = set()
 
         def report(url: str, reason: str) -> None:
             stats.skip("fetch_failed")
             stats.errors.append({"file": None, "url": url, "reason": reason})
+            stats.tally("bbc_layout_failed", "fetch_failed")
 
         n = 0
         for page, art in crawler.run(report):
@@ -162,11 +202,11 @@ class BBCSource(Source):
             row = self._row(art, page.final_url)
             if row["doc_id"] in seen_docs:  # same article under two URLs (canonical dedup)
                 stats.skip("duplicate")
+                stats.tally("bbc_layout_skipped", art.layout)
                 continue
             seen_docs.add(row["doc_id"])
             n += 1
-            stats.documents += 1
-            yield row
+            yield self._emit(art, page.final_url, stats)
             if n >= cap:
                 stats.truncated = True
                 break

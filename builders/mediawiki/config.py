@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 
 from wiki_qa.configbase import StrictModel
 
@@ -21,6 +21,17 @@ class MediaWikiConfig(StrictModel):
     lang: str | None = None
     # Which revision of a full-history export becomes the document.
     revision: Literal["latest", "first"] = "latest"
+    # A parse error before the end of a file (invalid UTF-8, a NUL, an undefined entity): `error` stops
+    # the build (exit 2, naming the file, byte offset and page); `skip` skips that page, counts it in the
+    # report (skipped.bad_xml, errors) and reads on from the next <page>. A file cut off at its end is
+    # not an error either way: its complete pages are kept and the report says "truncated".
+    on_error: Literal["error", "skip"] = "error"
+    # A page whose text is bigger than this (UTF-8 bytes) is skipped (skipped.too_large) without being
+    # held in memory. Capped at 1 GiB: Arrow cannot hold one string of 2 GB.
+    max_page_bytes: int = Field(20 * 2**20, ge=1, le=2**30)
+    # With num_proc/Ray workers, big dumps are cut into byte ranges of at least this many raw bytes
+    # (multistream .bz2 and uncompressed XML; see builders/mediawiki/shards.py).
+    min_shard_bytes: int = Field(64 * 2**20, ge=1)
 
     @field_validator("path")
     @classmethod

@@ -38,25 +38,32 @@ class SiteInfo:
     generator: str | None
     encoding: str | None
     namespaces: dict[int, list[str]]  # id -> names (first = the dump's own name), "" for main
+    has_siteinfo: bool = True  # False: an export without <siteinfo> (canonical English names only)
 
     @classmethod
-    def from_mwxml(cls, site, header: dict) -> "SiteInfo":
+    def from_fields(cls, site: dict, header: dict) -> SiteInfo:
+        """From the <siteinfo> fields the page reader collected (`{}` for an export without <siteinfo>:
+        then the canonical English namespace names, which every MediaWiki accepts, stand in)."""
         names: dict[int, list[str]] = {}
-        for ns in site.namespaces or []:
-            names.setdefault(ns.id, []).append(ns.name or "")
+        for key, _case, name in site.get("namespaces") or []:
+            if key is not None:
+                names.setdefault(key, []).append(name or "")
+        if not site:
+            names = {0: [""], **{key: [] for key in CANONICAL}}
         for key, canon in CANONICAL.items():
             if key in names:
                 names[key] += [c for c in canon if c not in names[key]]
+        dbname = site.get("dbname")
         lang = header.get("lang")
-        if not lang and site.dbname:
+        if not lang and dbname:
             # Old exports have no xml:lang; the dbname (viwiki, yowiktionary) names the content language.
             m = re.match(r"^([a-z][a-z_-]*?)(wiki|wiktionary|wikivoyage|wikibooks|wikisource|wikiquote|wikinews)$",
-                         site.dbname)
+                         dbname)
             if m:
                 lang = {"simple": "en"}.get(m.group(1), m.group(1).replace("_", "-"))
-        return cls(dbname=site.dbname, sitename=site.name, base=site.base, lang=lang,
-                   schema_version=header.get("version"), generator=site.generator,
-                   encoding=header.get("encoding"), namespaces=names)
+        return cls(dbname=dbname, sitename=site.get("sitename"), base=site.get("base"), lang=lang,
+                   schema_version=header.get("version"), generator=site.get("generator"),
+                   encoding=header.get("encoding"), namespaces=names, has_siteinfo=bool(site))
 
     @property
     def site_key(self) -> str:

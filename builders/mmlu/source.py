@@ -3,7 +3,7 @@
 prompt (template: plain):     "{question}\nA. {a}\nB. {b}\nC. {c}\nD. {d}\n"
 prompt (template: standard):  "The following are multiple choice questions (with answers) about {subject}.\n\n"
                               + k dev examples "{question}\nA. ..\nD. ..\nAnswer: {X}\n\n" + the question + "Answer:"
-completion: the correct choice's text (default, as the seed project did) or its letter; with the standard
+completion: the correct choice's text (default) or its letter; with the standard
 template it starts with a space, because the prompt ends in "Answer:" exactly as in the MMLU eval harness.
 Input split -> output `split` column via `splits:` (auxiliary_train->train, val->val, test->test).
 """

@@ -6,21 +6,21 @@ import difflib
 import gzip
 import html
 import json
+import pathlib
 import re
 import sys
-import pathlib
 
 import pytest
-
 from wiki_qa.builders.bbc.config import BBCConfig
 from wiki_qa.builders.bbc.extract import extract
 from wiki_qa.builders.bbc.source import BBCSource
+
 from wiki_qa.errors import UserError
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "servers"))
-from bbc_site import BBCSite  # noqa: E402
+from bbc_site import BBCSite
 
-BOILERPLATE = re.compile(r"Share this with|Related Topics|Image copyright|Follow Newsbeat|Media playback|cookies", re.I)
+BOILERPLATE = re.compile(r"Share this with|Related Topics|Image copyright|Follow Newsbeat|Media playback|cookies", re.IGNORECASE)
 UA = "wiki_qa-test-crawler/1.0"
 
 
@@ -136,7 +136,7 @@ def test_offline_html_dir_reports_short_and_index_pages(data_dir):
 
 
 def test_offline_gz_and_missing_dir(data_dir, read_all, tmp_path):
-    rows, stats = read_all(BBCSource(BBCConfig(html_dir=str(data_dir / "bbc/english-2019-aeb"))))
+    rows, _ = read_all(BBCSource(BBCConfig(html_dir=str(data_dir / "bbc/english-2019-aeb"))))
     assert sorted(r["doc_id"] for r in rows) == ["bbc:/news/newsbeat-50470672", "bbc:/news/world-europe-50473792"]
     assert all(r["text"] and r["meta"]["published"] for r in rows)
     with pytest.raises(UserError, match="no saved pages"):
@@ -154,8 +154,8 @@ def _site(pages) -> BBCSite:
     front = "".join(f'<a href="{u}">story</a>' for u in news_links)
     routes = {
         "/news": (html_ct, f"<html><body><h1>News</h1>{front}<a href='/news/topics'>topics</a></body></html>".encode()),
-        "/news/topics": (html_ct, b"<html><body><a href='/news/world-us-canada-52241221'>x</a>"
-                                  b"<a href='/pidgin/tori-49450859'>pidgin</a></body></html>"),
+        "/news/topics": (html_ct, (b"<html><body><a href='/news/world-us-canada-52241221'>x</a>"
+                                   b"<a href='/pidgin/tori-49450859'>pidgin</a></body></html>")),
         "/news/world-us-canada-33646704": (html_ct, pages["2015"]),
         "/news/newsbeat-50470672": (html_ct, pages["2019a"]),
         "/news/world-europe-50473792": (html_ct, pages["2019b"]),
@@ -168,9 +168,9 @@ def _site(pages) -> BBCSite:
 
 
 def _crawl_cfg(site, tmp_path, **kw):
-    base = dict(service=None, lang="en", start_urls=[site.url("/news")], allowed_domains=["127.0.0.1"],
-                follow_prefixes=["/news", "/pidgin/", "/private/"], requests_per_second=200,
-                user_agent=UA, cache_dir=str(tmp_path / "cache"), max_articles=50)
+    base = {"service": None, "lang": "en", "start_urls": [site.url("/news")], "allowed_domains": ["127.0.0.1"],
+            "follow_prefixes": ["/news", "/pidgin/", "/private/"], "requests_per_second": 200, "user_agent": UA,
+            "cache_dir": str(tmp_path / "cache"), "max_articles": 50, "allow_private_hosts": True}
     base.update(kw)
     return BBCConfig(**base)
 

@@ -49,7 +49,7 @@ def test_configs_run_on_real_data_with_path_override(data_dir, read_all):
 
 
 def test_full_build_config_when_registered(data_dir):
-    """Through wiki_qa.config once builders/__init__.py lists these sources (the lead wires the registry)."""
+    """Through wiki_qa.config and the source registry."""
     import wiki_qa.builders as registry
 
     if not set(SOURCES) <= set(getattr(registry, "SOURCE_MODELS", {})):

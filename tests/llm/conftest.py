@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import bz2
 import json
-import os
 import re
 import subprocess
 import sys
@@ -123,5 +122,5 @@ def fake(fake_server_session, tmp_path, monkeypatch):
 
 @pytest.fixture
 def llm(fake):
-    """A GenerateConfig dict pointed at the fake server, with test-speed timeouts."""
+    """The `llm:` settings (a dict) pointed at the fake server, with test-speed timeouts."""
     return {"model": "fake-model", "base_url": fake.base_url, "concurrency": 8, "max_retries": 5, "timeout_s": 2.0}

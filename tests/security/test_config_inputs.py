@@ -47,7 +47,7 @@ def test_a_dotenv_two_folders_up_is_not_loaded(tmp_path):
         (tmp_path / ".env").write_text(f"OPENAI_BASE_URL={attacker.base_url}\n")
         work = tmp_path / "a" / "b"
         work.mkdir(parents=True)
-        cfg = config(tmp_path / "project", generate={"task": "qa", "model": "fake-model"})
+        cfg = config(tmp_path / "project", generate={"task": "qa"}, llm={"model": "fake-model"})
         (cfg.parent / ".env").write_text(f"OPENAI_BASE_URL={intended.base_url}\n")
         p = cli("build", cfg, "--output", "out", cwd=work)
         assert not attacker.requests  # neither the key nor a prompt went there
@@ -134,8 +134,8 @@ def home(tmp_path):
 def test_prompt_file_outside_the_config_folder_is_never_sent(tmp_path, home, monkeypatch):
     proj = tmp_path / "proj"
     with OpenAIStub(status=200) as server:
-        gen = {"task": "qa", "model": "fake-model", "base_url": server.base_url}
-        cfg = config(proj, generate={**gen, "prompt_file": "~/.ssh/id_ed25519"})
+        gen, llm = {"task": "qa"}, {"model": "fake-model", "base_url": server.base_url}
+        cfg = config(proj, generate={**gen, "prompt_file": "~/.ssh/id_ed25519"}, llm=llm)
         p = cli("build", cfg, "--output", "out", cwd=proj, env={"HOME": str(home)})
         assert p.returncode == 2 and p.stderr.count("\n") == 1, p.stderr
         assert "outside the config's folder" in p.stderr and "allow_any_prompt_file" in p.stderr
@@ -147,10 +147,11 @@ def test_prompt_file_outside_the_config_folder_is_never_sent(tmp_path, home, mon
         (proj / "innocent.txt").symlink_to(home / ".ssh" / "id_ed25519")
         for target in (str(home / ".ssh" / "id_ed25519"), "../home/.ssh/id_ed25519", "innocent.txt"):
             with pytest.raises(UserError, match="outside the config's folder"):
-                load_config(config(proj, generate={**gen, "prompt_file": target}))
+                load_config(config(proj, generate={**gen, "prompt_file": target}, llm=llm))
 
         # The escape hatch exists, and it is what the check stood between: the file is then sent.
-        cfg = config(proj, "allowed", allow_any_prompt_file=True, generate={**gen, "prompt_file": "~/.ssh/id_ed25519"})
+        cfg = config(proj, "allowed", allow_any_prompt_file=True, generate={**gen, "prompt_file": "~/.ssh/id_ed25519"},
+                     llm=llm)
         cli("build", cfg, "--output", "out", cwd=proj, env={"HOME": str(home)})
         assert server.received("b3BlbnNzaC1rZXktdjEAAAA-FAKE-FOR-TESTS")
 
@@ -161,9 +162,9 @@ def test_prompt_file_tilde_relative_and_missing(tmp_path, home, monkeypatch):
     (proj / "prompts").mkdir(parents=True)
     (proj / "prompts" / "qa.txt").write_text("Ask about {title}: {text}")
     for given in ("~/proj/prompts/qa.txt", "prompts/qa.txt"):
-        cfg = load_config(config(proj, generate={"model": "m", "prompt_file": given}))
+        cfg = load_config(config(proj, generate={"task": "qa", "prompt_file": given}))
         assert cfg.generate.prompt_file == str(proj / "prompts" / "qa.txt")
-    p = cli("build", config(proj, generate={"model": "m", "prompt_file": "prompts/nope.txt"}), cwd=proj)
+    p = cli("build", config(proj, generate={"task": "qa", "prompt_file": "prompts/nope.txt"}), cwd=proj)
     assert p.returncode == 2 and p.stderr.count("\n") == 1 and "no such file 'prompts/nope.txt'" in p.stderr
     assert "Traceback" not in p.stderr
 
@@ -184,7 +185,7 @@ def test_damaged_cache_is_named_and_refresh_or_repair_moves_it_aside(tmp_path, f
     cache = tmp_path / "cache"
     db = cache / "llm.sqlite"
     env = {"WIKI_QA_CACHE": str(cache)}
-    cfg = config(tmp_path / "proj", generate={"task": "qa", "model": "fake-model", "base_url": fake_llm.base_url},
+    cfg = config(tmp_path / "proj", generate={"task": "qa"}, llm={"model": "fake-model", "base_url": fake_llm.base_url},
                  limit=8)
     filled = Cache(str(db))  # a cache with many pages, as after a long run, then cut in the middle
     for i in range(300):

@@ -56,7 +56,7 @@ def site(tmp_path):
 def test_llm_base_url_credentials_and_env_key_stay_out_of_errors_and_debug_logs(tmp_path):
     with OpenAIStub(status=401) as stub:
         url = f"http://alice:hunter2-pass@127.0.0.1:{stub.port}/v1?api_key=sk-query-SECRET-77"
-        cfg = write_config(tmp_path, generate={"task": "qa", "model": "fake-model", "base_url": url})
+        cfg = write_config(tmp_path, generate={"task": "qa"}, llm={"model": "fake-model", "base_url": url})
         env = {"OPENAI_API_KEY": "sk-env-SECRET-99"}
         plain = cli("build", cfg, "--output", tmp_path / "o1", cwd=tmp_path, env=env)
         debug = cli("--debug", "build", cfg, "--output", tmp_path / "o2", cwd=tmp_path, env=env)
@@ -72,8 +72,8 @@ def test_llm_base_url_credentials_and_env_key_stay_out_of_errors_and_debug_logs(
 def test_unreachable_endpoint_warning_is_redacted(tmp_path):
     with OpenAIStub(status=200) as good:
         bad = "http://bob:warn-pass-55@127.0.0.1:9/v1"  # nothing listens on port 9
-        cfg = write_config(tmp_path, generate={"task": "qa", "model": "fake-model",
-                                               "endpoints": [{"base_url": good.base_url}, {"base_url": bad}]})
+        cfg = write_config(tmp_path, generate={"task": "qa"}, llm={
+            "model": "fake-model", "endpoints": [{"base_url": good.base_url}, {"base_url": bad}]})
         p = cli("build", cfg, "--output", tmp_path / "o", cwd=tmp_path, env={"OPENAI_API_KEY": "sk-x-123456"})
     warning = [line for line in p.stderr.splitlines() if "starting without it" in line]
     assert warning and f"http://{MASK}@127.0.0.1:9/v1" in warning[0]
@@ -156,7 +156,7 @@ def test_redact_known_values(monkeypatch, tmp_path):
     assert redact("got custom-key-value-2") == "got custom-key-value-2"
     from wiki_qa.config import load_config
 
-    cfg = write_config(tmp_path, generate={"model": "m", "api_key_env": "CUSTOM_LLM_CREDS"})
+    cfg = write_config(tmp_path, generate={"task": "qa"}, llm={"model": "m", "api_key_env": "CUSTOM_LLM_CREDS"})
     load_config(cfg)  # api_key_env names the variable: its value is a secret from now on
     assert redact("got custom-key-value-2") == f"got {MASK}"
     register_secret("short")  # under 6 characters: would mask ordinary words

@@ -37,8 +37,8 @@ def register(sub) -> None:
 
 def _build(args) -> int:
     from wiki_qa import progress
-    from wiki_qa.orchestrator import run
     from wiki_qa.config import load_config
+    from wiki_qa.orchestrator import run
 
     overrides = list(args.set or [])
     if args.limit is not None:

@@ -8,7 +8,6 @@ from pathlib import Path
 
 from wiki_qa.errors import UserError
 
-
 # OutputConfig field -> the flag the user typed, for one-line errors
 _FLAGS = {"push_to_hub": "--hub", "hub_config_name": "--config-name", "s3": "--s3",
           "s3_endpoint_url": "--endpoint-url", "s3_region": "--region"}

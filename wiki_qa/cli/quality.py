@@ -5,7 +5,6 @@ UserError, which the main CLI turns into one line + exit 2.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -94,7 +93,12 @@ def check_command(args) -> int:
     target = Path(args.target)
     if target.suffix.lower() in (".yaml", ".yml"):
         return _check_build_config(args, target)
-    from wiki_qa.quality.check import check_splits, config_from_report, format_report, load_splits
+    from wiki_qa.quality.check import (
+        check_splits,
+        config_from_report,
+        format_report,
+        load_splits,
+    )
 
     splits, build_report = load_splits(target)   # UserError (exit 2) for a missing/invalid DIR
     # Thresholds: --config YAML's check section, else the one the build echoed into build_report.json.

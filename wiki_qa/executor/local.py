@@ -111,8 +111,26 @@ def _rows(rows: datasets.Dataset, positions: list[int], split: str) -> datasets.
     return ds.remove_columns("split")
 
 
-def generate(dsd, cfg, *, num_proc=None, refresh=False, stats=None):
-    from wiki_qa.llm import generate as llm_generate
+def generate(dsd, task_cfg, llm_cfg, *, num_proc=None, refresh=False, stats=None):
+    """All splits in one map (one engine, one local server): concatenated with a split index, mapped,
+    then cut back into splits. Each split's rows are contiguous and in input order, so the cuts are
+    zero-copy slices and the rows equal one map per split."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
-    return datasets.DatasetDict({s: llm_generate(dsd[s], llm=cfg.generate, num_proc=num_proc, refresh=refresh,
-                                                 stats=stats) for s in SPLITS})
+    from wiki_qa.llm.config import resolve
+    from wiki_qa.llm.step import map_rows
+
+    task, llm = resolve(task_cfg, llm_cfg)
+    parts = [dsd[s].add_column("_split", pa.repeat(pa.scalar(i, pa.int8()), dsd[s].num_rows))
+             for i, s in enumerate(SPLITS)]
+    out = map_rows(datasets.concatenate_datasets(parts), task, llm, num_proc=num_proc, refresh=refresh,
+                   stats=stats)
+    counts = pc.value_counts(out.data.column("_split")).to_pylist() if out.num_rows else []
+    n = {c["values"]: c["counts"] for c in counts}
+    res, start = {}, 0
+    for i, s in enumerate(SPLITS):
+        k = n.get(i, 0)
+        res[s] = (out.select(range(start, start + k)) if k else out.select([])).remove_columns("_split")
+        start += k
+    return datasets.DatasetDict(res)

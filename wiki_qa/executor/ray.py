@@ -16,12 +16,10 @@ joins an existing cluster, whose workers must have wiki_qa installed and see the
 from __future__ import annotations
 
 import asyncio
-import importlib
 import json
 import logging
 import os
 import time
-import uuid
 
 import datasets
 import pyarrow as pa
@@ -179,46 +177,40 @@ class _LLMWorker:
         self.engine, self.keep = engine, keep
 
     async def __call__(self, batch: pa.Table) -> pa.Table:
-        from wiki_qa.llm.generate import example_rows
-
         rows = batch.to_pylist()
         helpers = [{k: r.pop(k) for k in ("_split", "_row")} for r in rows]
-        results = await asyncio.gather(*(self.engine.run_chunk(r) for r in rows))
+        results = await asyncio.gather(*(self.engine.run_row(r) for r in rows))
         out = []
         for row, h, (examples, _) in zip(rows, helpers, results):
-            for k, ex in example_rows(row, examples, self.engine.cfg.task, self.keep):
+            for k, ex in enumerate(self.engine.task.output_rows(row, examples, self.keep)):
                 out.append({**ex, "_split": h["_split"], "_row": h["_row"], "_k": k})
         cols = ["prompt", "completion", *self.keep, "_split", "_row", "_k"]
         return pa.Table.from_pylist(out) if out else pa.table({c: pa.array([], pa.null()) for c in cols})
 
 
-def generate(dsd, cfg, *, num_proc=None, refresh=False, stats=None):
+def generate(dsd, task_cfg, llm_cfg, *, num_proc=None, refresh=False, stats=None):
     from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-    G = importlib.import_module("wiki_qa.llm.generate")  # the package exports a function of that name
-    from wiki_qa.llm.engine import Engine
+    from wiki_qa.llm.cache import Cache
+    from wiki_qa.llm.config import resolve
     from wiki_qa.llm.stats import LLMStats
+    from wiki_qa.llm.step import check_columns, open_engine
 
-    gcfg = G.config(None, cfg.generate)
+    task, llm = resolve(task_cfg, llm_cfg)
     stats = stats if stats is not None else LLMStats()
     first = dsd[SPLITS[0]]
-    G.check_columns(first.column_names)
-    keep = G.output_columns(first.column_names)
-    feats = G.output_features(first.features, keep)
-    ray = init(cfg, num_proc)
+    check_columns(first.column_names)
+    keep = task.output_columns(first.column_names)
+    feats = task.output_features(first.features, keep)
+    ray = init(None, num_proc)  # a no-op in a build: the stages phase started (or joined) Ray already
     tables = []
     for s in SPLITS:
         t = dsd[s].with_format("arrow")[:] if dsd[s].num_rows else None
         if t is not None:
             tables.append(t.append_column("_split", pa.array([s] * t.num_rows))
                            .append_column("_row", pa.array(range(t.num_rows), pa.int64())))
-    out_tables = {}
-    with G.endpoints_for(gcfg) as eps:
-        run = uuid.uuid4().hex
-        actors = gcfg.ray_actors or max(1, min(8, _cpus(ray) // 2))
-        engine = Engine(gcfg, endpoints=eps, cache_path=gcfg.cache_path(), run=run, refresh=refresh,
-                        num_proc=actors)
-        engine.cache.db  # create the file (WAL, tables) before the actor opens it
+    actors = llm.ray_actors or max(1, min(8, _cpus(ray) // 2))
+    with open_engine(task, llm, refresh=refresh, num_proc=actors) as engine:
         cache_actor = ray.remote(num_cpus=0)(_CacheActor).options(
             scheduling_strategy=NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=False)
         ).remote(engine.cache.path)
@@ -241,10 +233,9 @@ def generate(dsd, cfg, *, num_proc=None, refresh=False, stats=None):
             else:
                 res = None
         finally:
-            from wiki_qa.llm.cache import Cache
-
-            stats.add_run(Cache(engine.cache.path), run, time.monotonic() - t0)
+            stats.add_run(Cache(engine.cache.path), engine.run, time.monotonic() - t0)
             ray.kill(cache_actor)
+    out_tables = {}
     for s in SPLITS:
         if res is None or res.num_rows == 0:
             out_tables[s] = feats.arrow_schema.empty_table()

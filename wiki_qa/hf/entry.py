@@ -11,11 +11,11 @@ import datasets
 import pyarrow as pa
 
 from wiki_qa import fingerprint
-from wiki_qa.orchestrator import dataset_dict
-from wiki_qa.orchestrator.plan import needs_whole_dataset
 from wiki_qa.builders import make_source
 from wiki_qa.config import load_config
 from wiki_qa.executor.local import EmptySplitsOK, KeyedConfig
+from wiki_qa.orchestrator import dataset_dict
+from wiki_qa.orchestrator.plan import needs_whole_dataset
 from wiki_qa.pipeline import formats
 from wiki_qa.pipeline.stages import StageStats, stage_rows
 from wiki_qa.rows import SPLITS

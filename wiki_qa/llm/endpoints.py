@@ -15,6 +15,8 @@ import random
 import time
 from dataclasses import dataclass
 
+import openai
+
 from wiki_qa.errors import UserError
 
 log = logging.getLogger("wiki_qa")
@@ -35,7 +37,7 @@ class Endpoint:
 
 
 def resolve(cfg) -> list[Endpoint]:
-    """generate.endpoints (or the single base_url / $OPENAI_BASE_URL) with keys read from the environment."""
+    """llm.endpoints (or the single base_url / $OPENAI_BASE_URL) with keys read from the environment."""
     if cfg.endpoints:
         out = []
         for e in cfg.endpoints:
@@ -50,13 +52,41 @@ class Unreachable(UserError):
     """The preflight could not connect: with other endpoints left, the build goes on without this one."""
 
 
-def preflight_all(cfg, endpoints: list[Endpoint], check) -> list[Endpoint]:
+def preflight(cfg, base_url, api_key, timeout_s: float = 10.0) -> None:
+    """Fail in seconds, with one line, on a bad key / base_url / model, before any chunk is sent."""
+    where = base_url or "api.openai.com"
+    if not api_key and not base_url:
+        raise UserError(f"no API key: set ${cfg.api_key_env} (or llm.base_url for a local server)")
+    client = openai.OpenAI(base_url=base_url, api_key=api_key or "none", max_retries=1, timeout=timeout_s)
+    try:
+        try:
+            ids = {m.id for m in client.models.list()}
+        except openai.NotFoundError:
+            ids = set()  # some servers have no /models; the 1-token call below decides
+        if cfg.model not in ids:
+            client.chat.completions.create(model=cfg.model, max_tokens=1,
+                                           messages=[{"role": "user", "content": "ping"}])
+    except (openai.AuthenticationError, openai.PermissionDeniedError) as e:
+        raise UserError(f"LLM server {where} refused the credentials ({e.status_code}); check ${cfg.api_key_env}") from None
+    except openai.NotFoundError:
+        raise UserError(f"LLM server {where} has no model {cfg.model!r}") from None
+    except openai.APIConnectionError:
+        raise Unreachable(f"cannot reach LLM server at {where}: check llm.base_url") from None
+    except openai.APIStatusError as e:
+        if e.status_code >= 500 or e.status_code == 429:
+            return  # a busy/flaky server is the engine's job, not a config error
+        raise UserError(f"LLM server {where} rejected a test request ({e.status_code})") from None
+    finally:
+        client.close()
+
+
+def preflight_all(cfg, endpoints: list[Endpoint]) -> list[Endpoint]:
     """Preflight every endpoint. Credentials/model errors stop the build; an unreachable endpoint among
     several starts out of rotation (the breaker probes it later). All unreachable: the first error."""
     errors = []
     for ep in endpoints:
         try:
-            check(cfg, ep.base_url, ep.api_key)
+            preflight(cfg, ep.base_url, ep.api_key)
         except Unreachable as e:
             if len(endpoints) == 1:
                 raise

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import email.utils
-import os
 import random
 import time
 from dataclasses import asdict, dataclass, field
@@ -17,19 +16,11 @@ import openai
 
 from wiki_qa.errors import BuildAborted, UserError
 from wiki_qa.llm import cache as C
-from wiki_qa.llm import parsing, prices, tasks
+from wiki_qa.llm import parsing, prices
 from wiki_qa.llm.endpoints import Endpoint, Router, Slot, resolve
 
 _OVERFLOW_MARKERS = ("context length", "context_length", "maximum context", "context window",
                      "exceeds the available context", "too many tokens", "prompt is too long")
-
-
-class Transient(Exception):
-    """Retries exhausted on a retryable error: the chunk fails with `reason`, the build goes on."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
 
 
 class AIMD:
@@ -116,21 +107,19 @@ async def _close_all(clients):
 
 
 class Engine:
-    """Picklable: per-process/per-loop state (clients, gates, sqlite) is rebuilt lazily after a fork/pickle.
+    """Sends one task's requests for one run. Picklable: per-process/per-loop state (clients, gates,
+    sqlite) is rebuilt lazily after a fork/pickle.
 
-    `endpoints` (see wiki_qa.llm.endpoints) default to the single `base_url`/`api_key` given, or to
-    cfg.endpoints. `num_proc` processes (or Ray actors) share each endpoint's concurrency and rate limit."""
+    `cfg` is the `llm:` section (LLMConfig); `task` a wiki_qa.llm.tasks.Task. `endpoints` (see
+    wiki_qa.llm.endpoints) default to cfg's. `num_proc` processes (or Ray actors) share each endpoint's
+    concurrency and rate limit."""
 
-    def __init__(self, cfg, *, base_url: str | None = None, api_key: str | None = None, cache_path: str,
-                 run: str, refresh: bool = False, num_proc: int = 1, endpoints: list[Endpoint] | None = None):
-        if endpoints is None:
-            endpoints = resolve(cfg) if cfg.endpoints and not base_url else [
-                Endpoint(base_url, api_key, cfg.concurrency, cfg.rate_limit, cfg.api_key_env)]
-        self.cfg, self.endpoints = cfg, endpoints
-        self.base_url = endpoints[0].base_url
-        self.cache = C.Cache(cache_path)
+    def __init__(self, cfg, task, *, run: str, cache_path: str | None = None, refresh: bool = False,
+                 num_proc: int = 1, endpoints: list[Endpoint] | None = None):
+        self.cfg, self.task = cfg, task
+        self.endpoints = endpoints if endpoints is not None else resolve(cfg)
+        self.cache = C.Cache(cache_path or cfg.cache_path())
         self.run, self.refresh = run, refresh
-        self.task = tasks.get(cfg.task)
         self.price = prices.price_for(cfg)
         self.num_proc = max(1, num_proc)
         self.per_loop_concurrency = sum(self._share(ep.concurrency) for ep in endpoints)
@@ -150,12 +139,10 @@ class Engine:
         self._cost_checked = 0.0
 
     def __getstate__(self):
-        d = {k: v for k, v in self.__dict__.items() if k not in ("_loops", "task")}
-        return d
+        return {k: v for k, v in self.__dict__.items() if k != "_loops"}
 
     def __setstate__(self, d):
         self.__dict__.update(d)
-        self.task = tasks.get(self.cfg.task)
         self._init_local()
 
     def state(self) -> Router:
@@ -205,7 +192,7 @@ class Engine:
     # -- one request --------------------------------------------------------------------------------
     def _response_format(self, schema):
         if self.mode == "json_schema":
-            return {"type": "json_schema", "json_schema": {"name": f"wiki_qa_{self.cfg.task}", "schema": schema}}
+            return {"type": "json_schema", "json_schema": {"name": f"wiki_qa_{self.task.name}", "schema": schema}}
         if self.mode == "json_object":
             return {"type": "json_object"}
         return None
@@ -219,7 +206,7 @@ class Engine:
             rf = self._response_format(schema)
             params = {"model": cfg.model, "temperature": cfg.temperature, "max_tokens": cfg.max_tokens,
                       "seed": cfg.seed}
-            k = C.key(messages=messages, rf=rf, params=params, task=cfg.task, v=self.task.VERSION)
+            k = C.key(messages=messages, rf=rf, params=params, task=self.task.name, v=self.task.VERSION)
             if not self.refresh:
                 hit = await self.cache.aget(k)
                 if hit is not None:
@@ -308,11 +295,11 @@ class Engine:
         return {"error": last, "cacheable": False}
 
     # -- one chunk --------------------------------------------------------------------------------
-    async def run_chunk(self, row: dict) -> tuple[list[dict], dict]:
-        """Examples for one chunk + its log record. Every chunk ends ok, partial or failed, with a reason."""
+    async def run_row(self, row: dict) -> tuple[list[dict], dict]:
+        """Examples for one row (a chunk) + its log record. Every row ends ok, partial or failed, with a reason."""
         n = Counters()
-        messages = self.task.prompt(row, self.cfg)
-        schema = self.task.schema(row, self.cfg)
+        messages = self.task.prompt(row)
+        schema = self.task.schema(row)
         examples, dropped, reason = [], [], None
         for attempt in range(self.cfg.max_retries + 1):
             body = await self.complete(messages, schema, n)
@@ -324,7 +311,7 @@ class Engine:
                 reason, err = "truncated", "the reply was cut off at the token limit; write fewer or shorter items"
             else:
                 try:
-                    examples, dropped = self.task.parse(row, content, self.cfg)
+                    examples, dropped = self.task.parse(row, content)
                 except parsing.ParseError as e:
                     reason, err = "invalid_json", str(e)
                 else:

@@ -12,7 +12,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
 
 MODEL_ALIAS = "gemma-3-270m"
 READY = "WIKI_QA_LLM_LISTENING "

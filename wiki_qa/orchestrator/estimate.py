@@ -6,6 +6,7 @@ room's estimator, which counts prompt tokens with tiktoken and prices them from 
 from __future__ import annotations
 
 from wiki_qa import executor
+from wiki_qa.llm import estimate
 from wiki_qa.orchestrator.report import new_report
 from wiki_qa.rows import SPLITS
 
@@ -17,7 +18,5 @@ def dry_run(cfg, num_proc: int | None = None) -> dict:
            "pages_seen": report["source"]["pages_seen"], "skipped": report["source"]["skipped"],
            "chunks": {s: dsd[s].num_rows for s in SPLITS}, "llm": None}
     if cfg.generate:
-        from wiki_qa.llm import estimate
-
-        out["llm"] = estimate((row for s in SPLITS for row in dsd[s]), cfg.generate)
+        out["llm"] = estimate((row for s in SPLITS for row in dsd[s]), cfg.llm, cfg.generate)
     return out

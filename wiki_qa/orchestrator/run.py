@@ -13,14 +13,16 @@ import logging
 import time
 from pathlib import Path
 
-import datasets
-
 from wiki_qa import executor
+from wiki_qa.errors import UserError
 from wiki_qa.orchestrator.plan import Context, plan
 from wiki_qa.orchestrator.report import new_report
 from wiki_qa.orchestrator.save import claim_output_dir, save_atomically
-from wiki_qa.errors import UserError
+from wiki_qa.publish import publish as do_publish
+from wiki_qa.publish import validate_destinations
+from wiki_qa.publish.card import write_card
 from wiki_qa.rows import SPLITS
+from wiki_qa.viz import write_report
 
 log = logging.getLogger("wiki_qa")
 
@@ -51,8 +53,6 @@ def run(cfg, *, output: str | None = None, num_proc: int | None = None, refresh:
     if refresh:
         _repair_llm_cache(cfg)
     if publish and (cfg.output.push_to_hub or cfg.output.s3):
-        from wiki_qa.publish import validate_destinations
-
         # before any work: an hours-long run must not die on a typo, a public repo or another build's config
         validate_destinations(cfg.output, build={"name": cfg.name, "format": cfg.format.type})
     dsd, report = dataset_dict(cfg, num_proc=num_proc, refresh=refresh, with_report=True)
@@ -68,8 +68,6 @@ def run(cfg, *, output: str | None = None, num_proc: int | None = None, refresh:
 
     save_atomically(dsd, out, finish)
     if publish and (cfg.output.push_to_hub or cfg.output.s3):
-        from wiki_qa.publish import publish as do_publish
-
         report["published"] = do_publish(str(out), cfg.output, config_name=None)
         (out / "build_report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
     return report
@@ -79,11 +77,9 @@ def _repair_llm_cache(cfg) -> None:
     """--refresh moves a damaged LLM response cache aside (else the build stops on it with one line)."""
     from wiki_qa.llm.cache_check import repair
 
-    for section in ("llm", "generate"):  # wherever the llm room keeps its engine settings
-        path = getattr(getattr(cfg, section, None), "cache_path", lambda: None)()
-        if path and (aside := repair(path)):
-            log.warning("%s: the LLM response cache was damaged; moved aside to %s", path, aside)
-            return
+    path = cfg.llm.cache_path() if cfg.llm is not None else None
+    if path and (aside := repair(path)):
+        log.warning("%s: the LLM response cache was damaged; moved aside to %s", path, aside)
 
 
 def _why_empty(report: dict) -> str:
@@ -96,9 +92,6 @@ def _why_empty(report: dict) -> str:
 
 def _write_extras(folder: Path, report: dict, cfg) -> None:
     """build_report.json, the HTML report, then the card (which embeds the report's main plot)."""
-    from wiki_qa.publish.card import write_card
-    from wiki_qa.viz import write_report
-
     (folder / "build_report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
     write_report(folder, update_card=False)
     write_card(str(folder), report, cfg.echo_yaml())

@@ -7,7 +7,9 @@ from __future__ import annotations
 import datasets
 
 from wiki_qa.errors import UserError
+from wiki_qa.llm.stats import LLMStats
 from wiki_qa.pipeline import formats
+from wiki_qa.quality import decontaminate, dedup
 from wiki_qa.rows import SPLITS
 
 
@@ -37,8 +39,6 @@ class Dedup(Step):
         return cfg.dedup.enabled and (not self.after_generate or cfg.generate is not None)
 
     def __call__(self, dsd, ctx):
-        from wiki_qa.quality import dedup
-
         if self.after_generate and _is_chunks(dsd):
             return dsd, None  # the source gave examples: nothing was generated
         return dedup(dsd, ctx.cfg.dedup, column="text" if _is_chunks(dsd) else "prompt")
@@ -53,12 +53,11 @@ class Generate(Step):
         return cfg.generate is not None
 
     def __call__(self, dsd, ctx):
-        from wiki_qa.llm.stats import LLMStats
-
         if not _is_chunks(dsd):
             return dsd, None
         stats = LLMStats()
-        dsd = ctx.executor.generate(dsd, ctx.cfg, num_proc=ctx.num_proc, refresh=ctx.refresh, stats=stats)
+        dsd = ctx.executor.generate(dsd, ctx.cfg.generate, ctx.cfg.llm, num_proc=ctx.num_proc, refresh=ctx.refresh,
+                                    stats=stats)
         return dsd, stats.to_json()
 
 
@@ -69,8 +68,6 @@ class Decontaminate(Step):
         return cfg.decontaminate.enabled and bool(cfg.decontaminate.evals)
 
     def __call__(self, dsd, ctx):
-        from wiki_qa.quality import decontaminate
-
         return decontaminate(dsd, ctx.cfg.decontaminate)
 
 

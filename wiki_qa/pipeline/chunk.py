@@ -27,7 +27,7 @@ class ChunkConfig(StrictModel):
 
     @model_validator(mode="after")
     def _by_what_was_set(self):
-        # `max_chars: 5000` alone means "chunk by characters", as in the DESIGN sketch.
+        # `max_chars: 5000` alone means "chunk by characters".
         if "max_chars" in self.model_fields_set and "max_tokens" not in self.model_fields_set \
                 and "by" not in self.model_fields_set:
             object.__setattr__(self, "by", "chars")

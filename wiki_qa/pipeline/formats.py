@@ -13,7 +13,6 @@ from wiki_qa.configbase import StrictModel
 from wiki_qa.rows import META_COLUMNS, meta_features
 
 
-
 class FormatConfig(StrictModel):
     type: Literal["completion", "text", "messages"] = "text"
     # messages: an optional system message first.

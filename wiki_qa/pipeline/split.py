@@ -12,6 +12,7 @@ from pydantic import model_validator
 
 from wiki_qa.configbase import StrictModel
 
+
 class SplitConfig(StrictModel):
     train: float = 0.9
     val: float = 0.05

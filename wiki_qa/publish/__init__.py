@@ -3,6 +3,9 @@
 The build calls `validate_destinations(cfg.output)` before any work (a typo must not waste an LLM run)
 and `publish(out_dir, cfg.output)` after the atomic save. A failed upload never touches the local build;
 the error says which `wiki-qa push` command retries it.
+
+May import only the leaf modules (errors, configbase, paths, secrets): it works on build folders and their
+build_report.json, never on the pipeline that made them.
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`output:` section of a build config. (Owned by the publish room.)
+"""`output:` section of a build config.
 
 Credentials are deliberately NOT config keys: they come from the environment (HF_TOKEN / hf login / .env;
 S3_* or the AWS chain), so a YAML file can be shared without leaking them.

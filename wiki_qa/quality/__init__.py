@@ -1,5 +1,7 @@
 """Quality gates: dedup, decontamination against eval sets, pre-training checks, human review.
 
+May import only the leaf modules (errors, configbase, rows, tokens).
+
 Public API (imported lazily, so `wiki-qa --help` does not pay for datasets/datasketch):
     dedup(dsd, cfg, *, column="text") -> (DatasetDict, stats)
     decontaminate(dsd, cfg, *, columns=None, index=None) -> (DatasetDict, stats)

@@ -1,4 +1,4 @@
-"""`dedup:`, `decontaminate:` and `check:` sections of a build config. (Owned by the quality room.)
+"""`dedup:`, `decontaminate:` and `check:` sections of a build config.
 
 Every threshold the quality gates use lives here, so a YAML file (not code) decides how strict a build is.
 """

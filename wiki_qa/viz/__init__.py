@@ -2,6 +2,8 @@
 
 `write_report(out_dir)` is the one entry point (the CLI and the build call it). The main plot,
 `report/lengths.png` (token lengths per split and field), is what the dataset card embeds.
+
+May import the leaf modules and publish.card (the card links the main plot); it reads build folders only.
 """
 from __future__ import annotations
 

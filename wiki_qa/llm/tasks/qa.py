@@ -1,9 +1,12 @@
 """qa: N question/answer pairs per chunk, answers grounded in the chunk."""
 from __future__ import annotations
 
-from wiki_qa.llm import tasks as T
+from typing import Literal
 
-VERSION = 2
+from pydantic import Field
+
+from wiki_qa.llm.tasks.base import Task, TaskConfig, default_n, items_schema, register
+
 # The patterns rule out placeholder answers ("...", "[answer]", "<answer>") at the grammar level on servers
 # that constrain decoding (llama.cpp, vLLM), which small base models otherwise copy from the prompt.
 ITEM = {"type": "object", "properties": {
@@ -12,22 +15,26 @@ ITEM = {"type": "object", "properties": {
     "required": ["question", "answer"], "additionalProperties": False}
 
 
-def n_items(row, cfg) -> int:
-    return cfg.n or T.default_n(row)
+@register
+class QA(Task):
+    name = "qa"
+    VERSION = 2
 
+    class Config(TaskConfig):
+        task: Literal["qa"] = "qa"
+        n: int | None = Field(None, ge=1)  # default min(10, ceil(chars/500))
 
-def prompt(row, cfg) -> list[dict]:
-    return T.passage_prompt(T.template("qa", cfg), row, cfg, n_items(row, cfg))
+    def n_items(self, row) -> int:
+        return self.cfg.n or default_n(row)
 
+    def prompt(self, row) -> list[dict]:
+        return self.passage_prompt(self.template("qa"), row, self.n_items(row))
 
-def schema(row, cfg) -> dict:
-    return T.items_schema(ITEM, n_items(row, cfg))
+    def schema(self, row) -> dict:
+        return items_schema(ITEM, self.n_items(row))
 
+    def parse(self, row, response):
+        return self.parse_pairs(row, response, "question", "answer", grounded=True)
 
-def parse(row, text, cfg):
-    return T.parse_pairs(row, text, cfg, "question", "answer", grounded=True)
-
-
-def estimate_items(row, cfg) -> tuple[int, int]:
-    """(items, completion tokens per item) for --dry-run."""
-    return n_items(row, cfg), 60
+    def estimate(self, row) -> tuple[int, int]:
+        return self.n_items(row), 60
