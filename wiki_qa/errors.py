@@ -17,7 +17,8 @@ class UserError(WikiQAError):
     exit_code = 2
 
     def __init__(self, message: str, *, path: str | None = None):
-        from wiki_qa.secrets import redact  # a URL in the message may carry credentials (also outside the CLI)
+        # a URL in the message may carry credentials: redact here, for library callers as well as the CLI
+        from wiki_qa.secrets import redact
 
         self.path = path
         super().__init__(redact(f"{path}: {message}" if path else message))

@@ -1,7 +1,6 @@
 """Hub publishing against tests/servers/hub_server.py, with pushes and loads in fresh interpreters."""
 from __future__ import annotations
 
-import json
 import re
 
 import pytest

@@ -1,7 +1,7 @@
 """The security regression tests reuse the publishing fixtures: moto S3 and the test Hub on 127.0.0.1."""
-from tests.publish.conftest import build_dir, hub, moto_endpoint, s3_env  # noqa: F401 (pytest fixtures)
+import pytest
 
-import pytest  # noqa: E402
+from tests.publish.conftest import build_dir, hub, moto_endpoint, s3_env  # noqa: F401 (pytest fixtures)
 
 
 @pytest.fixture(scope="module")

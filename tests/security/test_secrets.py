@@ -156,7 +156,7 @@ def test_redact_known_values(monkeypatch, tmp_path):
     assert redact("got custom-key-value-2") == "got custom-key-value-2"
     from wiki_qa.config import load_config
 
-    cfg = write_config(tmp_path, generate={"model": "m", "api_key_env": "CUSTOM_LLM_CREDS"})
+    cfg = write_config(tmp_path, generate={"task": "qa"}, llm={"model": "m", "api_key_env": "CUSTOM_LLM_CREDS"})
     load_config(cfg)  # api_key_env names the variable: its value is a secret from now on
     assert redact("got custom-key-value-2") == f"got {MASK}"
     register_secret("short")  # under 6 characters: would mask ordinary words

@@ -12,10 +12,10 @@ def register(subparsers) -> None:
 
 
 def repair_handler(args) -> int:
+    import os
+
     from wiki_qa.llm.cache_check import repair
     from wiki_qa.paths import cache_dir
-
-    import os
 
     path = args.path or cache_dir("llm.sqlite")
     if not os.path.exists(path):

@@ -73,8 +73,11 @@ class Transport:
     """One endpoint's keep-alive session, bound to the event loop that first uses it."""
 
     def __init__(self, base_url: str | None, api_key: str | None, timeout_s: float, limit: int):
-        self.base = (base_url or DEFAULT_BASE_URL).rstrip("/")
-        self.headers = {"Authorization": f"Bearer {api_key or 'none'}", "Accept": "application/json"}
+        self.base, basic = _split_userinfo((base_url or DEFAULT_BASE_URL).rstrip("/"))
+        # aiohttp refuses a URL with credentials next to an Authorization header. Credentials in the URL
+        # (a proxy with basic auth in front of a local server) are sent as such when there is no API key.
+        auth = basic.encode() if basic and not api_key else f"Bearer {api_key or 'none'}"
+        self.headers = {"Authorization": auth, "Accept": "application/json"}
         for env, header in (("OPENAI_ORG_ID", "OpenAI-Organization"), ("OPENAI_PROJECT_ID", "OpenAI-Project")):
             if os.environ.get(env) and self.base == DEFAULT_BASE_URL:
                 self.headers[header] = os.environ[env]
@@ -130,6 +133,13 @@ class Transport:
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+def _split_userinfo(url: str) -> tuple[str, aiohttp.BasicAuth | None]:
+    u = URL(url)
+    if u.user is None and u.password is None:
+        return url, None
+    return str(u.with_user(None)), aiohttp.BasicAuth(u.user or "", u.password or "")
 
 
 def _env_proxy(base: str) -> str | None:

@@ -34,8 +34,8 @@ from pathlib import Path
 from typing import Any
 
 from wiki_qa.errors import UserError
-from wiki_qa.secrets import env_or_dotenv, redact
 from wiki_qa.publish.safe_tar import TarLimits, make_tarball, safe_extract
+from wiki_qa.secrets import env_or_dotenv, redact
 
 log = logging.getLogger(__name__)
 
