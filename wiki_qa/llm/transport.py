@@ -11,7 +11,9 @@ The preflight still uses the openai client (one call per run).
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
+import logging
 import os
 import urllib.parse
 import urllib.request
@@ -21,6 +23,8 @@ import aiohttp
 from yarl import URL
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
+log = logging.getLogger("wiki_qa.llm.http")
+_DEBUG = functools.partial(log.isEnabledFor, logging.DEBUG)
 
 
 class HTTPError(Exception):
@@ -113,6 +117,8 @@ class Transport:
         try:
             async with self._s().request(method, url, **kw) as r:
                 content = await r.read()
+                if _DEBUG():  # the CLI's log filter redacts what a URL may carry (keys in the query)
+                    log.debug('HTTP Request: %s %s "%s %s"', method, url, r.status, r.reason)
                 if r.status >= 400:
                     raise _BY_STATUS.get(r.status, HTTPError)(r.status, _message(content), r.headers)
                 if raw:
