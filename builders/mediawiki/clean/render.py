@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 
 from mwparserfromhell.parser import tokens as T
 
@@ -40,6 +41,14 @@ SISTER = frozenset("w wikipedia wikt wiktionary s wikisource b wikibooks q wikiq
 # doesn't list (an Amharic page's [[ስዕል:Berlin.jpg|thumb|…]] inside an English-site export).
 MEDIA_TARGET = re.compile(r"\.(jpe?g|png|svg|gif|tiff?|webp|xcf|bmp|ogg|ogv|oga|webm|mp3|mp4|wav|flac|mid|"
                           r"pdf|djvu|stl)\s*$", re.I)
+# File: and Category: in the languages of the seed wikis and the real dumps: a page in one language inside
+# an export whose <siteinfo> is another's (the dbpedia minidumps: Yoruba pages, English siteinfo) still
+# has its [[Ẹ̀ka:…]] category links dropped. NFC, casefolded.
+KNOWN_MEDIA_AND_CATEGORY = frozenset(unicodedata.normalize("NFC", n).casefold() for n in [
+    "file", "image", "media", "fáìlì", "picha", "delwedd", "tập tin", "hình", "plik", "datei", "fichier",
+    "archivo", "файл", "mynd", "αρχείο", "slika",
+    "category", "ẹ̀ka", "jamii", "categori", "thể loại", "kategoria", "kategorie", "catégorie", "categoría",
+    "категория", "bólkur", "κατηγορία", "kategorija", "kategori"])
 LANG_PREFIX = re.compile(r"^[a-z]{2,3}(?:-[a-z0-9]{2,8})*$|^simple$")
 # Bare sister-project links are wrapped in these private-use marks; the tidy pass drops a line made only
 # of them and unwraps the rest.
@@ -204,6 +213,9 @@ class Renderer:
         prefix = norm(head)
         if not leading_colon:
             if prefix in syn.file_prefixes or prefix in syn.category_prefixes or MEDIA_TARGET.search(target):
+                return "drop", ""
+            if prefix not in syn.namespace_prefixes and \
+                    unicodedata.normalize("NFC", prefix) in KNOWN_MEDIA_AND_CATEGORY:
                 return "drop", ""
             if prefix not in syn.namespace_prefixes and prefix not in SISTER and LANG_PREFIX.match(prefix):
                 return "drop", ""  # interlanguage link: [[fr:Paris]]

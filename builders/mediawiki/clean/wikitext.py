@@ -60,7 +60,7 @@ def is_redirect(text: str) -> bool:
     if _REDIRECT.match(text):
         return True
     # An unknown language's redirect word: "#WORD [[Target]]" and almost nothing else on the page.
-    return bool(_GENERIC_REDIRECT.match(text)) and len([l for l in text.splitlines() if l.strip()]) <= 3
+    return bool(_GENERIC_REDIRECT.match(text)) and len([ln for ln in text.splitlines() if ln.strip()]) <= 3
 
 
 def is_disambiguation(title: str, text: str) -> bool:

@@ -46,6 +46,10 @@ _IPAC_LABELS = {"lang": "English pronunciation:", "local": "local pronunciation:
                 "ipa": "", "audio": "", "i": "", "in": "", "uk,": "UK:", "us,": "US:"}
 
 
+# IPAc-en's own shorthands: ' primary stress, , secondary stress.
+_IPAC_SIGNS = {"'": "ˈ", ",": "ˌ"}
+
+
 def language(code: str) -> str:
     code = code.strip().lower()
     return LANGUAGES.get(code) or LANGUAGES.get(code.split("-")[0], "")
@@ -110,10 +114,10 @@ def _in_lang(c: Call) -> str:
     return f"(in {' and '.join(names)})" if names else ""
 
 
-def _bracket(ipa: str, default: str = "[]") -> str:
+def _bracket(ipa: str) -> str:
     if not ipa or ipa[0] in "/[⟨(" or ipa[-1] in "/]⟩":
         return ipa
-    return f"{default[0]}{ipa}{default[1]}"
+    return f"[{ipa}]"
 
 
 @renders("ipa", "ipa2")
@@ -122,7 +126,7 @@ def _ipa(c: Call) -> str:
     if len(pos) >= 2 and language(pos[0]) and pos[1]:
         # the current form: {{IPA|fr|ʁ|…}} with the language first
         return f"{language(pos[0])} pronunciation: {_bracket(pos[1])}"
-    return _bracket(c.get(1), "//") if c.get(1) else ""
+    return c.get(1)  # {{IPA|/ˈæp.əl/}}: the editor writes the slashes or brackets
 
 
 @renders_prefix("ipa-")
@@ -149,7 +153,7 @@ def _ipac(c: Call) -> str:
         label = _IPAC_LABELS[pos.pop(0).strip().lower()]
         if label:
             labels.append(label)
-    sounds = "".join(pos).replace("_", " ").strip()
+    sounds = "".join(_IPAC_SIGNS.get(p, p) for p in pos).replace("_", " ").strip()
     if not sounds:
         return " ".join(labels)
     return " ".join(labels + [f"/{sounds}/"])
