@@ -1,8 +1,10 @@
 """BuildConfig: one YAML file describes one reproducible build.
 
-Loading does, in order: read YAML -> interpolate ${ENV} (after loading .env) -> apply overrides
-(`--set a.b=c` or load_dataset keywords) -> validate with pydantic. Every failure is a UserError with one
-line naming the file and the key, with a "did you mean" for misspelt keys.
+Loading does, in order: load `.env` (the working folder's, then the config folder's; never a parent's) ->
+read YAML (aliases allowed, their expanded size capped) -> apply overrides (`--set a.b=c` or load_dataset
+keywords) -> interpolate ${ENV} -> check `prompt_file` (it is sent to the LLM server) -> validate with
+pydantic. Every failure is a UserError with one line naming the file and the key, with a "did you mean"
+for misspelt keys. A YAML is code-equivalent in trust: it chooses which files are read and where data goes.
 """
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ from wiki_qa.pipeline.formats import FormatConfig
 from wiki_qa.pipeline.split import SplitConfig
 from wiki_qa.publish.config import OutputConfig
 from wiki_qa.quality.config import CheckConfig, DecontaminateConfig, DedupConfig
-from wiki_qa.secrets import mask_secrets
+from wiki_qa.secrets import mask_secrets, read_dotenv, register_secret
 
 SOURCE_TAGS = tuple(SOURCE_MODELS)
 
@@ -49,6 +51,8 @@ class BuildConfig(StrictModel):
     ray_address: str | None = None  # with engine: ray; "auto" = an existing cluster
     limit: int | None = Field(default=None, ge=1)  # documents read per input file
     num_proc: int | None = Field(default=None, ge=1)
+    # A prompt_file outside the config's folder is refused unless this is set: the file is sent to the LLM.
+    allow_any_prompt_file: bool = False
 
     @field_validator("name")
     @classmethod
@@ -80,9 +84,17 @@ class BuildConfig(StrictModel):
         p = getattr(self.source, "path", None) or getattr(self.source, "html_dir", None) or self.name
         return p if isinstance(p, str) else ",".join(p)
 
+    def base_dir(self) -> Path:
+        """The config's folder: relative paths in the YAML start here, and published files show paths
+        relative to it."""
+        return Path(self._path).parent.resolve() if self._path else Path.cwd()
+
     def echo(self) -> dict:
-        """The resolved config as JSON for build_report.json: interpolated values and credentials masked."""
-        return mask_secrets(self.model_dump(mode="json"), self._raw)
+        """The resolved config as JSON for build_report.json and the card: interpolated values and credentials
+        masked, local paths relative to the config's folder (or file names only)."""
+        from wiki_qa.publish.public import public_paths
+
+        return public_paths(mask_secrets(self.model_dump(mode="json"), self._raw), self.base_dir())
 
     def echo_yaml(self) -> str:
         return yaml.safe_dump(self.echo(), sort_keys=False, allow_unicode=True)
@@ -132,11 +144,54 @@ def _interpolate(obj: Any, where: str, secrets: set[str]) -> Any:
     return obj
 
 
+# A YAML alias bomb (about 300 bytes, "billion laughs" with anchors) expands to billions of nodes when the
+# tree is walked. Aliases are fine (`<<: *defaults`), but the tree they expand to is capped.
+MAX_YAML_NODES = 200_000
+
+
+def _expanded_size(node: yaml.Node, memo: dict, open_: set, where: str) -> int:
+    key = id(node)
+    if key in memo:
+        return memo[key]
+    if key in open_:
+        raise UserError(f"{where}: a YAML alias refers to itself")
+    open_.add(key)
+    if isinstance(node, yaml.SequenceNode):
+        n = 1 + sum(_expanded_size(c, memo, open_, where) for c in node.value)
+    elif isinstance(node, yaml.MappingNode):
+        n = 1 + sum(_expanded_size(k, memo, open_, where) + _expanded_size(v, memo, open_, where)
+                    for k, v in node.value)
+    else:
+        n = 1
+    open_.discard(key)
+    if n > MAX_YAML_NODES:
+        raise UserError(f"{where}: the YAML expands to more than {MAX_YAML_NODES} values through its aliases "
+                        "(an alias bomb?)")
+    memo[key] = n
+    return n
+
+
+def safe_yaml(text: str, where: str) -> Any:
+    """yaml.safe_load, with the size of the tree that aliases expand to checked before it is built."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _expanded_size(node, {}, set(), where)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
 def parse_override(item: str) -> tuple[list[str], Any]:
     if "=" not in item:
         raise UserError(f"--set {item}: expected KEY=VALUE, e.g. --set chunk.max_tokens=512")
     key, raw = item.split("=", 1)
-    return key.strip().split("."), yaml.safe_load(raw) if raw.strip() else ""
+    try:
+        return key.strip().split("."), safe_yaml(raw, f"--set {key.strip()}") if raw.strip() else ""
+    except yaml.YAMLError as e:
+        raise UserError(f"--set {key.strip()}: invalid YAML value: {getattr(e, 'problem', e)}") from None
 
 
 def _set(tree: dict, path: list[str], value: Any) -> None:
@@ -163,11 +218,9 @@ def load_config(path_or_name: str | os.PathLike, overrides: list[str] | dict | N
                 dotenv: bool = True) -> BuildConfig:
     path = find_config(str(path_or_name))
     if dotenv:
-        from dotenv import find_dotenv, load_dotenv
-
-        load_dotenv(find_dotenv(usecwd=True), override=False)  # the .env where the user runs wiki-qa
+        load_env_files(path)
     try:
-        tree = yaml.safe_load(path.read_text(encoding="utf-8"))
+        tree = safe_yaml(path.read_text(encoding="utf-8"), str(path))
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
@@ -177,6 +230,20 @@ def load_config(path_or_name: str | os.PathLike, overrides: list[str] | dict | N
     for key, value in _override_items(overrides, tree):
         _set(tree, key, value)
     return from_dict(tree, path)
+
+
+def load_env_files(config_path: Path) -> list[Path]:
+    """Load `.env` from the working folder, then from the config's folder, and from nowhere else (a search
+    upwards once loaded an OPENAI_BASE_URL from two folders up). The environment wins over both files, and
+    the working folder's `.env` wins over the config folder's. Returns the files loaded."""
+    loaded = []
+    for folder in dict.fromkeys([Path.cwd().resolve(), Path(config_path).parent.resolve()]):
+        values = read_dotenv(folder / ".env")  # registers secret-looking values for redaction
+        for name, value in values.items():
+            os.environ.setdefault(name, value)
+        if values:
+            loaded.append(folder / ".env")
+    return loaded
 
 
 def _override_items(overrides, tree):
@@ -195,6 +262,8 @@ def from_dict(tree: dict, path: Path | str = "<config>") -> BuildConfig:
     tree = _interpolate(tree, str(path), secrets)
     tree.setdefault("name", path.stem)
     _resolve_relative_paths(tree, path.parent)
+    _check_prompt_files(tree, path, str(path))
+    _register_api_keys(tree)
     try:
         cfg = BuildConfig.model_validate(tree)
     except ValidationError as e:
@@ -219,6 +288,51 @@ def _resolve_relative_paths(tree: dict, base: Path) -> None:
             fixed.append(v)
         if val is not None:
             src[key] = fixed if isinstance(val, list) else fixed[0]
+
+
+def _slots(node: Any, key: str):
+    """(mapping, key) for every `key` in a nested YAML tree: the llm sections may nest tasks and endpoints."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k == key:
+                yield node, k
+            yield from _slots(v, key)
+    elif isinstance(node, list):
+        for v in node:
+            yield from _slots(v, key)
+
+
+def _check_prompt_files(tree: dict, config_path: Path, where: str) -> None:
+    """A prompt_file is read and sent to the LLM server, so a shared YAML must not be able to point it at
+    `~/.ssh/id_ed25519`: it must lie in the config's folder (or, for a shipped config or a config without a
+    file, in the working folder) unless `allow_any_prompt_file: true`. `~` is expanded; a relative path is
+    looked up in the config's folder, then the working folder."""
+    base = config_path.parent.resolve()
+    shipped = base == configs_dir().resolve() or not config_path.is_file()
+    roots = [base] + ([Path.cwd().resolve()] if shipped else [])
+    for section in ("generate", "llm"):
+        for node, key in list(_slots(tree.get(section), "prompt_file")):
+            raw = node[key]
+            if not isinstance(raw, str) or not raw:
+                continue  # None: no override; other types: pydantic says what is wrong
+            p = Path(os.path.expanduser(raw))
+            candidates = [p] if p.is_absolute() else [base / p, Path.cwd() / p]
+            found = next((c for c in candidates if c.is_file()), None)
+            if found is None:
+                raise UserError(f"{where}: {section}.prompt_file: no such file {raw!r}")
+            real = found.resolve()
+            if tree.get("allow_any_prompt_file") is not True and not any(real.is_relative_to(r) for r in roots):
+                raise UserError(f"{where}: {section}.prompt_file {raw!r} is outside the config's folder; it would "
+                                "be sent to the LLM server (set allow_any_prompt_file: true if that is intended)")
+            node[key] = str(real)
+
+
+def _register_api_keys(tree: dict) -> None:
+    """The LLM key comes from the variable named by `api_key_env`, whatever it is called: mask its value."""
+    for section in ("generate", "llm"):
+        for node, key in _slots(tree.get(section), "api_key_env"):
+            if isinstance(node[key], str):
+                register_secret(os.environ.get(node[key]))
 
 
 def _explain(err: ValidationError, tree: dict) -> str:

@@ -17,8 +17,10 @@ class UserError(WikiQAError):
     exit_code = 2
 
     def __init__(self, message: str, *, path: str | None = None):
+        from wiki_qa.secrets import redact  # a URL in the message may carry credentials (also outside the CLI)
+
         self.path = path
-        super().__init__(f"{path}: {message}" if path else message)
+        super().__init__(redact(f"{path}: {message}" if path else message))
 
 
 class BuildAborted(WikiQAError):

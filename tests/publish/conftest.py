@@ -74,10 +74,14 @@ def make_build(path: Path, name: str = "yowiki-qa", *, splits=(6, 2, 2), card: b
     """A real build folder: DatasetDict.save_to_disk + build_report.json + README.md card."""
     from datasets import Dataset, DatasetDict
 
+    from wiki_qa.orchestrator.save import save_dataset_dict
+    from wiki_qa.pipeline.formats import features
     from wiki_qa.publish.card import write_card
 
-    dd = DatasetDict({s: Dataset.from_dict(make_rows(s, n)) for s, n in zip(("train", "val", "test"), splits)})
-    dd.save_to_disk(str(path))
+    feats = features("completion")  # the format's full column set, also for an empty split
+    dd = DatasetDict({s: Dataset.from_dict(make_rows(s, n), features=feats)
+                      for s, n in zip(("train", "val", "test"), splits)})
+    save_dataset_dict(dd, str(path))
     report = make_report(name, splits=splits, **report_kw)
     (path / "build_report.json").write_text(json.dumps(report, indent=2))
     if card:

@@ -24,7 +24,7 @@ def test_card_has_metadata_provenance_generation_and_yaml(build_dir):
     assert meta["language"] == ["yo"]  # from the rows' lang column and source.lang
     assert meta["task_categories"] == ["question-answering", "text-generation"]
     assert meta["size_categories"] == ["n<1K"]
-    assert "ab" * 32 in body and "`yowiki.xml.bz2`" in body  # source file + sha256
+    assert "ab" * 32 in body and "`dumps/yowiki.xml.bz2`" in body  # source file (relative) + sha256
     assert "| train | 6 |" in body and "| total | 10 |" in body
     assert "| source: redirect | 7 |" in body and "| generation: unparseable_json | 1 |" in body
     assert "gpt-4o-mini" in body and "Write one question about:" in body and '"temperature": 0.2' in body

@@ -2,14 +2,14 @@
 
 It implements the surface that `DatasetDict.push_to_hub`, `load_dataset("ORG/NAME", ...)` (also
 streaming) and wiki_qa's destination checks use, found by probing huggingface_hub 2.4 / datasets 5.2:
-whoami, repo create / info / revision, auth-check, validate-yaml, preupload (always answers `lfs` for
+whoami, repo create / info / revision / settings (visibility), auth-check, validate-yaml, preupload (always answers `lfs` for
 non-empty files, as the real Hub does for parquet), LFS batch + PUT, NDJSON commit (with parentCommit
 412), tree listing, paths-info, and resolve with X-Repo-Commit / ETag / byte ranges (206).
 
 Clients must set HF_ENDPOINT=<url> and HF_HUB_DISABLE_XET=1 *before* importing huggingface_hub.
 
-Faults: `server.state.inject(method, path_regex, status, times)` makes the next `times` matching requests
-fail with `status` (429 carries `Retry-After: 0`), so retry/backoff can be tested.
+Faults: `server.state.inject(method, path_regex, status, times, message)` makes the next `times` matching
+requests fail with `status` and `message` (429 carries `Retry-After: 0`), so retry/backoff can be tested.
 Run standalone: `python tests/servers/hub_server.py [port]` (token `hf_test_write` for user `tester`).
 """
 from __future__ import annotations
@@ -50,19 +50,20 @@ class HubState:
         self.repos: dict[str, Repo] = {}
         self.blobs: dict[str, bytes] = {}  # sha256 hex -> content
         self.lock = threading.RLock()
-        self.faults: list[list] = []  # [method, regex, status, remaining]
+        self.faults: list[list] = []  # [method, regex, status, remaining, message]
         self.log: list[tuple[str, str, int]] = []  # (method, path, status) of every request
 
-    def inject(self, method: str, path_regex: str, status: int, times: int = 1) -> None:
+    def inject(self, method: str, path_regex: str, status: int, times: int = 1,
+               message: str = "injected fault") -> None:
         with self.lock:
-            self.faults.append([method, re.compile(path_regex), status, times])
+            self.faults.append([method, re.compile(path_regex), status, times, message])
 
-    def take_fault(self, method: str, path: str) -> int | None:
+    def take_fault(self, method: str, path: str) -> tuple[int, str] | None:
         with self.lock:
             for fault in self.faults:
                 if fault[3] > 0 and fault[0] == method and fault[1].search(path):
                     fault[3] -= 1
-                    return fault[2]
+                    return fault[2], fault[4]
         return None
 
     def user_for(self, auth_header: str | None) -> dict | None:
@@ -120,9 +121,10 @@ class Handler(BaseHTTPRequestHandler):
     def _dispatch(self):
         path = urlparse(self.path).path
         body = self._body() if self.command in ("POST", "PUT") else b""
-        status = self.state.take_fault(self.command, path)
-        if status is not None:
-            return self._error(status, "injected fault") if status != 429 else self._json(
+        fault = self.state.take_fault(self.command, path)
+        if fault is not None:
+            status, message = fault
+            return self._error(status, message) if status != 429 else self._json(
                 429, {"error": "rate limited"}, {"Retry-After": "0"})
         for method, regex, fn in ROUTES:
             if method == self.command or (method == "GET" and self.command == "HEAD"):
@@ -202,6 +204,18 @@ class Handler(BaseHTTPRequestHandler):
                          "private": repo.private, "gated": False, "disabled": False, "downloads": 0, "likes": 0,
                          "tags": [], "lastModified": "2026-01-01T00:00:00.000Z",
                          "siblings": [{"rfilename": p} for p in sorted(files)]})
+
+    def settings(self, body, repo_id):
+        """PUT /api/datasets/ORG/NAME/settings (HfApi.update_repo_settings): visibility changes."""
+        repo = self._repo(repo_id, need_write=True)
+        if repo is None:
+            return
+        payload = json.loads(body or b"{}")
+        if "visibility" in payload:
+            repo.private = payload["visibility"] == "private"
+        elif "private" in payload:
+            repo.private = bool(payload["private"])
+        self._json(200, {})
 
     def auth_check(self, body, repo_id, write):
         if self._repo(repo_id, need_write=bool(write)) is not None:
@@ -357,6 +371,7 @@ ROUTES = [
     ("POST", r"/api/repos/create", Handler.create_repo),
     ("POST", r"/api/validate-yaml", Handler.validate_yaml),
     ("GET", rf"/api/datasets/{REPO}/auth-check(/write)?", Handler.auth_check),
+    ("PUT", rf"/api/datasets/{REPO}/settings", Handler.settings),
     ("GET", rf"/api/datasets/{REPO}/tree/([^/]+)(?:/(.*))?", Handler.tree),
     ("POST", rf"/api/datasets/{REPO}/paths-info/([^/]+)", Handler.paths_info),
     ("POST", rf"/api/datasets/{REPO}/preupload/([^/]+)", Handler.preupload),

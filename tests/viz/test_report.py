@@ -127,5 +127,5 @@ def test_report_inside_a_build_temp_folder(demo_build, tmp_path):
     card_before = (tmp / "README.md").read_text()
     page = write_report(tmp, update_card=False).read_text()
     assert (tmp / "README.md").read_text() == card_before
-    assert str(tmp_path / "final") in page and ".tmp-123" not in page
+    assert "<code>final</code>" in page and ".tmp-123" not in page and str(tmp_path) not in page
     assert (tmp / MAIN_PLOT).exists()

@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 import sys
 
+from wiki_qa.secrets import redact
+
 
 def register(sub) -> None:
     b = sub.add_parser("build", help="run a build from a YAML config (or a shipped config name)")
@@ -19,6 +21,8 @@ def register(sub) -> None:
     b.add_argument("--num-proc", type=int, help="processes for parsing/cleaning (datasets num_proc)")
     b.add_argument("--refresh", action="store_true", help="ignore caches (datasets and LLM responses)")
     b.add_argument("--quiet", action="store_true", help="no progress bars")
+    b.add_argument("--force", action="store_true", help="replace output.dir even if it holds files that are not "
+                   "an earlier build (never /, the home folder or the working folder)")
     b.set_defaults(func=_build)
 
     i = sub.add_parser("inspect", help="siteinfo, namespaces, page/redirect counts, schema version of a dump")
@@ -50,7 +54,7 @@ def _build(args) -> int:
 
         print(json.dumps(dry_run(cfg, num_proc=args.num_proc), indent=2))
         return 0
-    report = run(cfg, output=args.output, num_proc=args.num_proc, refresh=args.refresh)
+    report = run(cfg, output=args.output, num_proc=args.num_proc, refresh=args.refresh, force=args.force)
     out = args.output or cfg.out_dir
     s = report["splits"]
     src = report["source"]
@@ -58,7 +62,7 @@ def _build(args) -> int:
           f"({src['documents']} documents from {src['pages_seen']} pages, {report['chunks']} chunks"
           + (", TRUNCATED input" if src["truncated"] else "") + f", {report['timings_s']['total']:.1f}s)")
     for w in src.get("warnings", [])[:5]:
-        print(f"warning: {w}", file=sys.stderr)
+        print(f"warning: {redact(w)}", file=sys.stderr)
     return 0
 
 

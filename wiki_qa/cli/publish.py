@@ -19,7 +19,12 @@ def register(subparsers) -> None:
     p.add_argument("dir", help="build folder (output.dir of a build)")
     p.add_argument("--hub", metavar="ORG/NAME", help="dataset repo on the Hugging Face Hub")
     p.add_argument("--config-name", metavar="C", help="Hub config name (default: 'default')")
-    p.add_argument("--private", action="store_true", help="create the Hub repo as private")
+    p.add_argument("--private", action="store_true", help="create the Hub repo as private (an existing public "
+                   "repo is refused unless --make-private)")
+    p.add_argument("--make-private", action="store_true", help="with --private: make an existing public repo "
+                   "private before pushing")
+    p.add_argument("--overwrite", action="store_true", help="replace a Hub config that holds another build "
+                   "(another name or format)")
     p.add_argument("--s3", metavar="URL", help="s3://BUCKET/NAME.tar.gz (tarball) or s3://BUCKET/PREFIX/ (parquet)")
     p.add_argument("--endpoint-url", help="S3-compatible endpoint (MinIO...); default $S3_ENDPOINT or AWS")
     p.add_argument("--region", help="S3 region; default $S3_REGION or the AWS chain")
@@ -30,6 +35,11 @@ def register(subparsers) -> None:
     q.add_argument("dir", help="destination folder (must not exist or be empty)")
     q.add_argument("--endpoint-url", help="S3-compatible endpoint; default $S3_ENDPOINT or AWS")
     q.add_argument("--region", help="S3 region")
+    q.add_argument("--max-members", type=int, help="refuse a tarball with more members (default 20000)")
+    q.add_argument("--max-bytes", type=int, help="refuse a download or tarball that unpacks to more bytes "
+                   "(default 256 GiB)")
+    q.add_argument("--max-ratio", type=float, help="refuse a tarball that unpacks to more than this many times "
+                   "its compressed size (default 100; checked above 64 MiB)")
     q.set_defaults(func=pull_handler)
 
 
@@ -44,13 +54,16 @@ def push_handler(args: argparse.Namespace) -> int:
         raise UserError("not a build folder (no dataset_dict.json)", path=args.dir)
     try:
         cfg = OutputConfig(dir=args.dir, push_to_hub=args.hub, hub_config_name=args.config_name,
-                           hub_private=args.private, s3=args.s3, s3_endpoint_url=args.endpoint_url,
+                           hub_private=args.private, hub_make_private=args.make_private,
+                           hub_overwrite=args.overwrite, s3=args.s3, s3_endpoint_url=args.endpoint_url,
                            s3_region=args.region)
     except ValidationError as exc:
         err = exc.errors()[0]
         flag = _FLAGS.get(str(err["loc"][0]), str(err["loc"][0]))
         raise UserError(f"{flag}: {err['msg'].removeprefix('Value error, ')}") from None
-    validate_destinations(cfg)
+    from wiki_qa.publish.hub import build_identity
+
+    validate_destinations(cfg, build=build_identity(Path(args.dir)))
     done = publish(args.dir, cfg, config_name=args.config_name)
     for dest, info in done.items():
         print(f"{dest}: {info.get('url')}" + (f" (config {info['config']})" if info.get("config") else ""))
@@ -58,13 +71,18 @@ def push_handler(args: argparse.Namespace) -> int:
 
 
 def pull_handler(args: argparse.Namespace) -> int:
+    import dataclasses
+
     from wiki_qa.publish.s3 import parse_s3_url, pull
+    from wiki_qa.publish.safe_tar import TarLimits
 
     try:
         parse_s3_url(args.url)
     except ValueError as exc:
         raise UserError(str(exc)) from None
-    dest = pull(args.url, args.dir, endpoint_url=args.endpoint_url, region=args.region)
+    given = {k: getattr(args, k) for k in ("max_members", "max_bytes", "max_ratio") if getattr(args, k)}
+    limits = dataclasses.replace(TarLimits(), **given)
+    dest = pull(args.url, args.dir, endpoint_url=args.endpoint_url, region=args.region, limits=limits)
     report = dest / "build_report.json"
     splits = json.loads(report.read_text()).get("splits") if report.exists() else None
     print(f"pulled {args.url} -> {dest}" + (f" {splits}" if splits else ""))

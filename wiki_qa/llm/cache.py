@@ -14,6 +14,8 @@ import os
 import sqlite3
 import threading
 
+from wiki_qa.llm.cache_check import check_db
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, body TEXT NOT NULL, created REAL DEFAULT (julianday('now')));
 CREATE TABLE IF NOT EXISTS chunks (run TEXT, chunk TEXT, outcome TEXT, reason TEXT, requests INT, cache_hits INT,
@@ -47,6 +49,7 @@ class Cache:
         if con is None:
             os.makedirs(os.path.dirname(self.path), exist_ok=True)
             con = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+            check_db(con, self.path)  # a damaged file: one line naming it (security helper, issue 15)
             # WAL is persistent: switch (and create tables) only on a new file. Switching takes a lock that
             # the busy timeout does not cover, so workers racing here would get "database is locked".
             if con.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":

@@ -15,9 +15,10 @@ from pathlib import Path
 
 from wiki_qa import executor
 from wiki_qa.errors import UserError
+from wiki_qa.llm.cache_check import repair as repair_cache
 from wiki_qa.orchestrator.plan import Context, plan
 from wiki_qa.orchestrator.report import new_report
-from wiki_qa.orchestrator.save import save_atomically
+from wiki_qa.orchestrator.save import claim_output_dir, save_atomically
 from wiki_qa.publish import publish as do_publish
 from wiki_qa.publish import validate_destinations
 from wiki_qa.publish.card import write_card
@@ -45,12 +46,16 @@ def dataset_dict(cfg, num_proc: int | None = None, cache_dir: str | None = None,
 
 
 def run(cfg, *, output: str | None = None, num_proc: int | None = None, refresh: bool = False,
-        publish: bool = True) -> dict:
-    """`wiki-qa build`: the DatasetDict saved atomically to output.dir, with build_report.json and card."""
+        publish: bool = True, force: bool = False) -> dict:
+    """`wiki-qa build`: the DatasetDict saved atomically to output.dir, with build_report.json and card.
+    `force` lets the build replace an output.dir that is not an earlier build (never /, ~ or the cwd)."""
     t0 = time.perf_counter()
-    out = Path(output or cfg.out_dir)
+    out = claim_output_dir(Path(output or cfg.out_dir).expanduser(), force=force)  # before any work
+    if refresh:
+        _repair_llm_cache(cfg)
     if publish and (cfg.output.push_to_hub or cfg.output.s3):
-        validate_destinations(cfg.output)  # before any work: an hours-long run must not die on a typo
+        # before any work: an hours-long run must not die on a typo, a public repo or another build's config
+        validate_destinations(cfg.output, build={"name": cfg.name, "format": cfg.format.type})
     dsd, report = dataset_dict(cfg, num_proc=num_proc, refresh=refresh, with_report=True)
     if sum(report["splits"].values()) == 0:
         raise UserError(f"{cfg.inputs_label()}: the build is empty: {_why_empty(report)}")
@@ -64,9 +69,29 @@ def run(cfg, *, output: str | None = None, num_proc: int | None = None, refresh:
 
     save_atomically(dsd, out, finish)
     if publish and (cfg.output.push_to_hub or cfg.output.s3):
-        report["published"] = do_publish(str(out), cfg.output, config_name=None)
+        partial = _partial_source(cfg, report)
+        if partial:
+            log.warning("%s: not published: %s; check the build, then `wiki-qa push %s`", out, partial, out)
+            report["published"] = {"skipped": partial}
+        else:
+            report["published"] = do_publish(str(out), cfg.output, config_name=None)
         (out / "build_report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
     return report
+
+
+def _partial_source(cfg, report: dict) -> str | None:
+    """Why this build saw only part of its input (then it is saved but never pushed automatically)."""
+    if report["source"].get("truncated"):
+        return "the input ends early (truncated)"
+    if cfg.limit:
+        return f"--limit {cfg.limit} read only part of the input"
+    return None
+
+
+def _repair_llm_cache(cfg) -> None:
+    """--refresh moves a damaged LLM response cache aside (else the build stops on it with one line)."""
+    if cfg.llm is not None and (aside := repair_cache(path := cfg.llm.cache_path())):
+        log.warning("%s: the LLM response cache was damaged; moved aside to %s", path, aside)
 
 
 def _why_empty(report: dict) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from wiki_qa.publish.public import public_path, public_paths
 from wiki_qa.secrets import mask_secrets, redact
 
 # Hub task categories of generated rows, by LLM task (the source's own categories apply otherwise).
@@ -86,7 +87,8 @@ def _table(rows: list[tuple], header: tuple) -> str:
 def render_body(report: dict, config_yaml: str, *, config_name: str | None = None, hub: str | None = None) -> str:
     """The markdown body for one build (one Hub config). Headings are level 2+ so sections can stack.
     `hub` (ORG/NAME) switches the "Load" snippet to `load_dataset(hub, config_name)`."""
-    report = mask_secrets(report)  # belt and braces: callers should already pass a masked echo
+    # belt and braces: callers pass a masked echo with public paths; an older report may lack either
+    report = public_paths(mask_secrets(report), None)
     cfg = report.get("config") or {}
     source = cfg.get("source") or {}
     stype = source.get("type", "text")
@@ -100,17 +102,27 @@ def render_body(report: dict, config_yaml: str, *, config_name: str | None = Non
 
     out += ["### Splits", "", _table([(s, n) for s, n in splits.items()] + [("total", sum(splits.values()))],
                                      ("split", "rows")), ""]
+    empty = [s for s, n in splits.items() if not n]
+    if empty and (hub or (cfg.get("output") or {}).get("push_to_hub")):
+        kept = [s for s, n in splits.items() if n]
+        out += [f"Splits without rows ({', '.join(empty)}) are left out of this config on the Hub, so "
+                f"`load_dataset` gives {', '.join(kept)} only.", ""]
 
     out += ["### Source", ""]
+    limit = cfg.get("limit")
+    if limit:
+        out += [f"**Partial build**: at most {limit} documents were read per input file (`--limit {limit}`), so "
+                "the counts below cover only what was read and the input files were not hashed.", ""]
     files = src.get("files") or []
     if files:
-        out += [_table([(f"`{os.path.basename(str(f.get('path', '')))}`", f"`{f.get('sha256', '')}`")
+        out += [_table([(f"`{public_path(str(f.get('path', '')), None)}`",
+                         f"`{f['sha256']}`" if f.get("sha256") else "not hashed (partial read)")
                         for f in files], ("file", "sha256")), ""]
     counts = [(k, src.get(k)) for k in ("pages_seen", "documents") if src.get(k) is not None]
     if report.get("chunks") is not None:
         counts.append(("chunks", report["chunks"]))
     if src.get("truncated"):
-        counts.append(("truncated (--limit)", True))
+        counts.append(("input cut off mid-page (truncated)", True))
     if counts:
         out += [_table(counts, ("count", "value")), ""]
     skipped = src.get("skipped") or {}

@@ -22,6 +22,8 @@ class OutputConfig(StrictModel):
     push_to_hub: str | None = None
     hub_config_name: str | None = None
     hub_private: bool = False
+    hub_make_private: bool = False  # hub_private on an existing public repo: make it private (else refused)
+    hub_overwrite: bool = False     # replace a config that holds another build (other name or format)
     # S3: `s3://BUCKET/NAME.tar.gz` -> tarball with folder NAME/ inside (seed layout, for load_from_disk);
     #     `s3://BUCKET/PREFIX/`     -> one set of parquet files per split (for load_dataset("parquet")).
     s3: str | None = None

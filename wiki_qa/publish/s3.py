@@ -34,7 +34,8 @@ from pathlib import Path
 from typing import Any
 
 from wiki_qa.errors import UserError
-from wiki_qa.publish.safe_tar import make_tarball, safe_extract
+from wiki_qa.secrets import env_or_dotenv, redact
+from wiki_qa.publish.safe_tar import TarLimits, make_tarball, safe_extract
 
 log = logging.getLogger(__name__)
 
@@ -66,14 +67,7 @@ def parse_s3_url(url: str) -> tuple[str, str, str]:
 
 def _env(name: str) -> str | None:
     """Environment first, then ./.env -- the seed kept its S3_* variables in .env."""
-    if os.environ.get(name):
-        return os.environ[name]
-    try:
-        from dotenv import dotenv_values
-
-        return dotenv_values(".env").get(name) or None
-    except Exception:  # no .env / unreadable: fall through to the AWS chain
-        return None
+    return env_or_dotenv(name)
 
 
 def storage_options(endpoint_url: str | None = None, region: str | None = None, **overrides: Any) -> dict:
@@ -110,11 +104,6 @@ def _client(opts: dict, attempts: int = 5):
     )
 
 
-def _describe(exc: Exception) -> str:
-    code = getattr(exc, "response", {}).get("Error", {}).get("Code") if hasattr(exc, "response") else None
-    return f"{type(exc).__name__}{f' {code}' if code else ''}: {exc}"
-
-
 # ---- validation -----------------------------------------------------------------------------------
 def validate_s3(url: str, *, endpoint_url: str | None = None, region: str | None = None) -> None:
     """Fail fast before a build: the bucket exists and we can write (and delete) an object under the key."""
@@ -126,7 +115,7 @@ def validate_s3(url: str, *, endpoint_url: str | None = None, region: str | None
         raise UserError(str(exc), path="output.s3") from None
     opts = storage_options(endpoint_url, region)
     client = _client(opts, attempts=2)  # a check, not an upload: fail fast on a dead endpoint
-    where = opts.get("endpoint_url", "AWS")
+    where = redact(opts.get("endpoint_url", "AWS"))  # an endpoint URL may carry user:pass
     try:
         client.head_bucket(Bucket=bucket)
         probe = f"{key.rsplit('/', 1)[0] + '/' if '/' in key else ''}.wiki-qa-write-probe-{uuid.uuid4().hex}"
@@ -225,8 +214,12 @@ def _claim_dest(dest: Path) -> None:
 
 
 def pull(url: str, dest_dir: str | os.PathLike, *, endpoint_url: str | None = None,
-         region: str | None = None, **overrides: Any) -> Path:
-    """Download a build to `dest_dir`, which becomes a `load_from_disk` folder (either layout)."""
+         region: str | None = None, limits: TarLimits | None = None, **overrides: Any) -> Path:
+    """Download a build to `dest_dir`, which becomes a `load_from_disk` folder (either layout).
+
+    The bucket is not trusted: a tarball is unpacked by `safe_extract` within `limits` (members, bytes,
+    compression ratio), and no download may be larger than `limits.max_bytes`."""
+    limits = limits or TarLimits()
     dest = Path(dest_dir)
     _claim_dest(dest)
     try:
@@ -240,27 +233,35 @@ def pull(url: str, dest_dir: str | os.PathLike, *, endpoint_url: str | None = No
         tmp = Path(tmp)
         if layout == "tarball":
             tarball = tmp / "download.tar.gz"
+            _check_download_size(client.head_object(Bucket=bucket, Key=key)["ContentLength"], limits, url)
             client.download_file(bucket, key, str(tarball))
-            tops = safe_extract(tarball, tmp / "x")
+            tops = safe_extract(tarball, tmp / "x", limits, source=url)
             roots = [t for t in tops if (tmp / "x" / t / "dataset_dict.json").exists()]
             if len(roots) != 1:
                 raise UserError("tarball does not hold exactly one build folder", path=url)
             staged = tmp / "x" / roots[0]
         else:
             staged = tmp / "build"
-            _pull_parquet(client, bucket, key, tmp / "parquet", staged, url)
+            _pull_parquet(client, bucket, key, tmp / "parquet", staged, url, limits)
         if dest.exists():
             dest.rmdir()  # empty (checked above)
         os.replace(staged, dest)
     return dest
 
 
-def _pull_parquet(client, bucket, prefix, dl: Path, staged: Path, url: str) -> None:
+def _check_download_size(size: int, limits: TarLimits, url: str) -> None:
+    if size > limits.max_bytes:
+        raise UserError(f"{size} bytes to download, more than the limit of {limits.max_bytes} "
+                        "(raise it with --max-bytes)", path=url)
+
+
+def _pull_parquet(client, bucket, prefix, dl: Path, staged: Path, url: str, limits: TarLimits) -> None:
     from datasets import DatasetDict, load_dataset
 
     dl.mkdir(parents=True)
     files: dict[str, list[str]] = {}
     extras = []
+    wanted = []
     for obj in _list(client, bucket, prefix):
         rel = obj["Key"][len(prefix):]
         m = _SHARD_RE.match(rel)
@@ -270,6 +271,9 @@ def _pull_parquet(client, bucket, prefix, dl: Path, staged: Path, url: str) -> N
             extras.append(rel)
         else:
             continue
+        wanted.append((obj, rel))
+    _check_download_size(sum(obj.get("Size", 0) for obj, _ in wanted), limits, url)
+    for obj, rel in wanted:
         client.download_file(bucket, obj["Key"], str(dl / rel))
     if not files:
         raise UserError("no parquet shards under this prefix", path=url)
@@ -289,13 +293,15 @@ def _cache_root(cache_dir: str | os.PathLike | None) -> Path:
     return Path(base) / "s3"
 
 
-def load_from_s3(url: str, *, cache_dir: str | os.PathLike | None = None, **storage_opts: Any):
+def load_from_s3(url: str, *, cache_dir: str | os.PathLike | None = None, limits: TarLimits | None = None,
+                 **storage_opts: Any):
     """Load a build published to S3 as a DatasetDict, in either layout.
 
     `storage_opts` are s3fs-style (`endpoint_url`, `key`, `secret`, `client_kwargs={"region_name": ...}`)
     and override S3_* variables / the AWS chain. A tarball is downloaded once per (url, ETag) into
     `cache_dir` (default ~/.cache/wiki_qa/s3 or $WIKI_QA_CACHE/s3) because `load_from_disk` memory-maps
     the files, so they must outlive this call. The parquet layout is read with `load_dataset("parquet")`.
+    A tarball is unpacked within `limits` (see `wiki_qa.publish.safe_tar.TarLimits`).
     """
     from datasets import DatasetDict, load_dataset, load_from_disk
 
@@ -308,7 +314,7 @@ def load_from_s3(url: str, *, cache_dir: str | os.PathLike | None = None, **stor
         if not (target / "dataset_dict.json").exists():
             if target.exists():
                 shutil.rmtree(target)  # a stale partial folder from an interrupted download
-            pull(url, target, **opts)
+            pull(url, target, limits=limits, **opts)
         return load_from_disk(str(target))
     splits = sorted({m["split"] for o in _list(client, bucket, key)
                      if (m := _SHARD_RE.match(o["Key"][len(key):])) and "/" not in o["Key"][len(key):]})

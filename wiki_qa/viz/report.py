@@ -211,11 +211,12 @@ def link_plot_in_card(folder: Path) -> None:
 
 
 def _shown_path(folder: Path) -> str:
-    """The folder as the user will find it: a build writes `.NAME.tmp-PID` and renames it to NAME."""
+    """The folder's name as the user will find it (a build writes `.NAME.tmp-PID` and renames it to NAME).
+    Only the name: the report is published with the build, and the full path shows the builder's home."""
     import re
 
     m = re.fullmatch(r"\.(.+)\.tmp-\d+", folder.name)
-    return str(folder.resolve().parent / m.group(1) if m else folder.resolve())
+    return m.group(1) if m else folder.resolve().name
 
 
 def _e(x: Any) -> str:
@@ -286,7 +287,10 @@ def render_html(name, folder, splits, report, lengths, sampled, counts, reasons,
            '<div class="cards">' + "".join(f'<div class="card">{_e(k)}<b>{_e(v)}</b></div>' for k, v in cards)
            + "</div>"]
     if src.get("truncated"):
-        out.append("<p><b>The input was truncated</b> (--limit or a dump cut off mid-page).</p>")
+        out.append("<p><b>The input was truncated</b> (a dump cut off mid-page).</p>")
+    limit = (report.get("config") or {}).get("limit")
+    if limit:
+        out.append(f"<p><b>Partial build</b>: at most {_e(limit)} documents were read per input file (--limit).</p>")
 
     out += ["<h2>Token lengths per split and field</h2>",
             f'<img src="{_e(images["lengths"])}" alt="token length histograms">',

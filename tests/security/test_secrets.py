@@ -1,0 +1,163 @@
+"""Issue 15, findings 5 and 6: credentials never reach stderr (errors, warnings, log lines, --debug
+tracebacks) nor published files, whatever carries them. Each case runs the real CLI in a subprocess against
+a local server: the logging OpenAI stub, a local HTTP site, moto-free S3 endpoints, the test Hub."""
+from __future__ import annotations
+
+import functools
+import json
+import os
+import subprocess
+import sys
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from tests.publish.conftest import make_build, run_py
+from tests.security.openai_stub import OpenAIStub
+from wiki_qa.secrets import MASK, redact, register_secret
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO = ROOT / "configs" / "data" / "demowiki.xml"
+
+
+def cli(*args, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    full = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "S3_", "AWS_", "HF_TOKEN"))}
+    full.update({"PYTHONPATH": str(ROOT), **(env or {})})
+    return subprocess.run([sys.executable, "-m", "wiki_qa.cli", *map(str, args)], cwd=cwd, env=full,
+                          capture_output=True, text=True, timeout=300)
+
+
+def write_config(folder: Path, **sections) -> Path:
+    import yaml
+
+    tree = {"name": "leak-test", "source": {"type": "mediawiki", "path": str(DEMO)}, "format": "text",
+            "limit": 3, **sections}
+    path = folder / "leak.yaml"
+    path.write_text(yaml.safe_dump(tree))
+    return path
+
+
+@pytest.fixture
+def site(tmp_path):
+    """A local HTTP site serving the demo wiki."""
+    folder = tmp_path / "site"
+    folder.mkdir()
+    (folder / "demowiki.xml").write_bytes(DEMO.read_bytes())
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(SimpleHTTPRequestHandler, directory=str(folder)))
+    httpd.RequestHandlerClass.log_message = lambda *a: None
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_llm_base_url_credentials_and_env_key_stay_out_of_errors_and_debug_logs(tmp_path):
+    with OpenAIStub(status=401) as stub:
+        url = f"http://alice:hunter2-pass@127.0.0.1:{stub.port}/v1?api_key=sk-query-SECRET-77"
+        cfg = write_config(tmp_path, generate={"task": "qa"}, llm={"model": "fake-model", "base_url": url})
+        env = {"OPENAI_API_KEY": "sk-env-SECRET-99"}
+        plain = cli("build", cfg, "--output", tmp_path / "o1", cwd=tmp_path, env=env)
+        debug = cli("--debug", "build", cfg, "--output", tmp_path / "o2", cwd=tmp_path, env=env)
+        assert stub.requests, "the request never reached the server: the test proves nothing"
+    assert plain.returncode == 2 and "refused the credentials" in plain.stderr
+    assert f"http://{MASK}@127.0.0.1:{stub.port}" in plain.stderr
+    assert debug.returncode == 2 and "HTTP Request:" in debug.stderr and "Traceback" in debug.stderr
+    for p in (plain, debug):
+        for secret in ("hunter2-pass", "alice", "sk-query-SECRET-77", "sk-env-SECRET-99"):
+            assert secret not in p.stderr + p.stdout, secret
+
+
+def test_unreachable_endpoint_warning_is_redacted(tmp_path):
+    with OpenAIStub(status=200) as good:
+        bad = "http://bob:warn-pass-55@127.0.0.1:9/v1"  # nothing listens on port 9
+        cfg = write_config(tmp_path, generate={"task": "qa"}, llm={
+            "model": "fake-model", "endpoints": [{"base_url": good.base_url}, {"base_url": bad}]})
+        p = cli("build", cfg, "--output", tmp_path / "o", cwd=tmp_path, env={"OPENAI_API_KEY": "sk-x-123456"})
+    warning = [line for line in p.stderr.splitlines() if "starting without it" in line]
+    assert warning and f"http://{MASK}@127.0.0.1:9/v1" in warning[0]
+    assert "warn-pass-55" not in p.stderr and "bob" not in p.stderr
+
+
+def test_dump_url_with_credentials_in_published_files_and_errors(tmp_path, site):
+    cfg = tmp_path / "url.yaml"
+    cfg.write_text('name: urltest\nsource: {type: mediawiki, path: "${DUMP_URL}"}\nformat: text\n')
+    ok = cli("build", cfg, "--output", tmp_path / "out", cwd=tmp_path,
+             env={"DUMP_URL": f"http://carol:dump-pass-31@{site}/demowiki.xml"})
+    assert ok.returncode == 0, ok.stderr
+    published = [tmp_path / "out" / f for f in ("build_report.json", "README.md", "report/index.html")]
+    for f in published:
+        text = f.read_text()
+        assert "dump-pass-31" not in text and "carol" not in text, f
+    report = json.loads(published[0].read_text())
+    assert report["config"]["source"]["path"] == MASK
+    assert report["source"]["files"][0]["path"] == f"http://{MASK}@{site}/demowiki.xml"
+
+    missing = cli("build", cfg, "--output", tmp_path / "o2", cwd=tmp_path,
+                  env={"DUMP_URL": f"http://carol:dump-pass-31@{site}/missing.xml"})
+    assert missing.returncode == 2 and "no such file" in missing.stderr
+    assert "dump-pass-31" not in missing.stderr and f"http://{MASK}@{site}/missing.xml" in missing.stderr
+
+
+def test_s3_endpoint_credentials_stay_out_of_errors(tmp_path):
+    build = make_build(tmp_path / "b")
+    env = {"S3_ENDPOINT": "http://dave:s3-pass-88@127.0.0.1:9", "S3_ACCESS_KEY_ID": "AKIAEXAMPLE0001",
+           "S3_SECRET_ACCESS_KEY": "s3-secret-key-0002", "AWS_EC2_METADATA_DISABLED": "true"}
+    p = cli("push", build, "--s3", "s3://bucket-x/b.tar.gz", cwd=tmp_path, env=env)
+    assert p.returncode == 2 and "cannot reach the S3 endpoint" in p.stderr
+    for secret in ("s3-pass-88", "dave", "AKIAEXAMPLE0001", "s3-secret-key-0002"):
+        assert secret not in p.stderr
+    p = cli("--debug", "push", build, "--s3", "s3://bucket-x/b.tar.gz", cwd=tmp_path, env=env)
+    assert p.returncode == 2 and "Traceback" in p.stderr
+    assert "s3-pass-88" not in p.stderr and "s3-secret-key-0002" not in p.stderr
+
+
+PUSH_CLI = """
+import json
+from wiki_qa.cli import main
+print(json.dumps({{"code": main(["push", {d!r}, "--hub", "org/dotenv-token", "--config-name", "c"])}}))
+"""
+
+
+def test_hub_token_from_dotenv_is_masked_like_one_from_the_environment(hub, tmp_path):
+    build = make_build(tmp_path / "b")
+    (tmp_path / ".env").write_text("HF_TOKEN=hf_test_write\n")  # run_py runs in tmp_path, no HF_TOKEN env
+    # A proxy in front of the Hub that echoes the credential it refused (the finding's push error).
+    hub.state.inject("POST", r"/api/datasets/org/dotenv-token/commit/", 422, times=50,
+                     message="token hf_test_write may not commit here")
+    try:
+        r = run_py(PUSH_CLI.format(d=str(build)), hub_url=hub.url, hf_home=tmp_path / "hf", token=None)
+    finally:
+        hub.state.faults.clear()
+    assert r["out"]["code"] == 1 and "may not commit here" in r["stderr"]
+    assert "hf_test_write" not in r["stderr"] and f"token {MASK} may not" in r["stderr"]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("http://sk-live-abcdef123@host:8000/v1", f"http://{MASK}@host:8000/v1"),            # token-only userinfo
+    ("https://u:p@ss@host/x", f"https://{MASK}@host/x"),                                # '@' in the password
+    ("http://127.0.0.1:80\\@localhost/news", f"http://{MASK}@localhost/news"),           # backslash trick
+    ("https://b.s3.amazonaws.com/k?X-Amz-Algorithm=AWS4&X-Amz-Credential=AKIA%2F20&X-Amz-Signature=ab12cd",
+     f"https://b.s3.amazonaws.com/k?X-Amz-Algorithm={MASK}&X-Amz-Credential={MASK}&X-Amz-Signature={MASK}"),
+    ("GET /v1/models?api_key=sk-1&key=k2&token=t3&sig=s4&page=2",
+     f"GET /v1/models?api_key={MASK}&key={MASK}&token={MASK}&sig={MASK}&page=2"),
+    ("Authorization: Bearer eyJhbGciOi.x.y", f"Authorization: Bearer {MASK}"),
+    ("max_tokens=512 and encoding=cl100k_base", "max_tokens=512 and encoding=cl100k_base"),
+])
+def test_redact_patterns(text, expected):
+    assert redact(text) == expected
+
+
+def test_redact_known_values(monkeypatch, tmp_path):
+    monkeypatch.setenv("MY_SERVICE_TOKEN", "value-of-a-token-1")
+    monkeypatch.setenv("CUSTOM_LLM_CREDS", "custom-key-value-2")  # a name that does not look secret
+    assert redact("got value-of-a-token-1") == f"got {MASK}"
+    assert redact("got custom-key-value-2") == "got custom-key-value-2"
+    from wiki_qa.config import load_config
+
+    cfg = write_config(tmp_path, generate={"model": "m", "api_key_env": "CUSTOM_LLM_CREDS"})
+    load_config(cfg)  # api_key_env names the variable: its value is a secret from now on
+    assert redact("got custom-key-value-2") == f"got {MASK}"
+    register_secret("short")  # under 6 characters: would mask ordinary words
+    assert redact("a short word") == "a short word"
