@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from wiki_qa.builders.mediawiki.inspect import inspect_dump
 from wiki_qa.builders.mediawiki.clean import CleanOptions, WikiSyntax, to_text
+from wiki_qa.builders.mediawiki.inspect import inspect_dump
 
 from .helpers import all_rows, build
 

@@ -29,7 +29,9 @@ EXPECTED = {
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_real_dump_builds(tmp_path, mediawiki_dir, name):
     pages, redirects, documents = EXPECTED[name]
-    dsd, report = build(tmp_path, mediawiki_dir / name)
+    # The Yoruba page's prose is one five-word sentence once its references section ("Itokasi") is dropped.
+    chunk = {"min_words": 1} if "-yo." in name else {}
+    dsd, report = build(tmp_path, mediawiki_dir / name, chunk=chunk)
     src = report["source"]
     assert src["pages_seen"] == pages
     assert src["skipped"].get("redirect", 0) == redirects
@@ -116,5 +118,6 @@ def test_vietnamese_redirect_magic_word_and_truncation(tmp_path, mediawiki_dir):
 
 
 def test_lang_override_for_pages_of_another_language(tmp_path, mediawiki_dir):
-    dsd, _ = build(tmp_path, mediawiki_dir / "dbpedia-minidump-yo.xml.bz2", source={"lang": "yo"})
+    dsd, _ = build(tmp_path, mediawiki_dir / "dbpedia-minidump-yo.xml.bz2", source={"lang": "yo"},
+                   chunk={"min_words": 1})
     assert {r["lang"] for r in all_rows(dsd)} == {"yo"}

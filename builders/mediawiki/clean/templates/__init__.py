@@ -5,10 +5,24 @@ built-in table; `build_table(user)` adds the entries of a config's `clean.templa
 """
 from __future__ import annotations
 
-from wiki_qa.builders.mediawiki.clean.templates import (convert, dates, inline, lang, listings,  # noqa: F401
-                                                        localized, numbers, quotes)
-from wiki_qa.builders.mediawiki.clean.templates.registry import (Call, Context, TemplateTable, builtin_names,
-                                                                 display_name, key)
+from wiki_qa.builders.mediawiki.clean.templates import (  # noqa: F401
+    convert,
+    dates,
+    inline,
+    lang,
+    listings,
+    localized,
+    numbers,
+    quotes,
+)
+from wiki_qa.builders.mediawiki.clean.templates.registry import (
+    Call,
+    Context,
+    TemplateTable,
+    builtin_names,
+    display_name,
+    key,
+)
 from wiki_qa.builders.mediawiki.clean.templates.user import user_renderers
 
 _DEFAULT: TemplateTable | None = None
