@@ -264,9 +264,12 @@ def ratio_rows(r: dict) -> list[tuple[str, str, str, str]]:
         rows.append((f"scaling: MB/s at {big['k']}x / at 1x", f"{big['mbs'] / base['mbs']:.2f}x",
                      f"{big['mbs']} vs {base['mbs']} MB/s", "1.0x = linear time"))
     llm = r.get("llm") or {}
-    for key, label, target in (("ratio_c16", "llm: achieved / ideal req/s, concurrency 16", ""),
-                               ("ratio_c64", "llm: achieved / ideal req/s, concurrency 64", "target >= 0.9"),
-                               ("ratio_c256", "llm: achieved / ideal req/s, concurrency 256", ""),
+    for key, label, target in (("ratio_c64_l0.2", "llm: achieved / ideal req/s, concurrency 64, 0.2 s",
+                                "target >= 0.9"),
+                               ("ratio_c256_l1", "llm: achieved / ideal req/s, concurrency 256, 1 s", "target >= 0.9"),
+                               ("cpu_ms_c64_l0.2", "llm: client CPU ms per request (64, 0.2 s)", "target <= 1"),
+                               ("cpu_ms_openai-post", "llm: bare openai client CPU ms per request", "transport floor"),
+                               ("cpu_ms_aiohttp", "llm: bare aiohttp CPU ms per request", "transport floor"),
                                ("vs_batches_of_10", "llm: generate() / batches-of-10 (lognormal latency)",
                                 "target >= 3x"),
                                ("vs_gemma_saturated", "llm: engine / Gemma server saturated req/s",

@@ -194,7 +194,7 @@ def generate(dsd, task_cfg, llm_cfg, *, num_proc=None, refresh=False, stats=None
     from wiki_qa.llm.cache import Cache
     from wiki_qa.llm.config import resolve
     from wiki_qa.llm.stats import LLMStats
-    from wiki_qa.llm.step import check_columns, open_engine
+    from wiki_qa.llm.step import check_columns, iter_rows, open_engine
 
     task, llm = resolve(task_cfg, llm_cfg)
     stats = stats if stats is not None else LLMStats()
@@ -211,11 +211,15 @@ def generate(dsd, task_cfg, llm_cfg, *, num_proc=None, refresh=False, stats=None
                            .append_column("_row", pa.array(range(t.num_rows), pa.int64())))
     actors = llm.ray_actors or max(1, min(8, _cpus(ray) // 2))
     with open_engine(task, llm, refresh=refresh, num_proc=actors) as engine:
+        t0 = time.monotonic()
+        if llm.batch:  # one submitter, here on the driver; the actors then read every reply from the cache
+            from wiki_qa.llm import batch
+
+            batch.run(engine, lambda: (row for s in SPLITS for row in iter_rows(dsd[s])))
         cache_actor = ray.remote(num_cpus=0)(_CacheActor).options(
             scheduling_strategy=NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=False)
         ).remote(engine.cache.path)
         engine.cache = RemoteCache(cache_actor, engine.cache.path)
-        t0 = time.monotonic()
         try:
             if tables:
                 src = pa.concat_tables(tables)
