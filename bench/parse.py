@@ -141,7 +141,7 @@ def steps(xml: str, out: str) -> dict:
             spent["xml"] += now - t
             # the steps of MediaWikiSource.to_text, timed one by one
             gc.disable()
-            text = prepare(doc["text"], opt.templates.keeps, src._syntax.file_prefixes, opt.keep_tables)
+            text = prepare(doc["text"], opt.templates.keeps, src._syntax, opt.keep_tables)
             t1 = clock()
             toks = tokenize(text)
             t2 = clock()

@@ -18,6 +18,7 @@ import re
 from wiki_qa.builders.mediawiki.clean import furniture
 from wiki_qa.builders.mediawiki.clean.prepass import prepare
 from wiki_qa.builders.mediawiki.clean.render import SISTER_CLOSE, SISTER_OPEN, Heading, Renderer, tokenize
+from wiki_qa.builders.mediawiki.clean.syntax import WikiSyntax
 from wiki_qa.builders.mediawiki.clean.templates import TemplateTable, default_table
 from wiki_qa.builders.mediawiki.clean.templates.registry import Context, display_name
 from wiki_qa.builders.mediawiki.siteinfo import norm
@@ -37,15 +38,6 @@ DISAMBIG_TEMPLATES = re.compile(
     r"\{\{\s*(disambig\w*|dab|dp|disamb\w*|hndis|geodis|surname|given name|begriffsklärung|homonymie|"
     r"desambiguación|desambiguação|disambigua|ujednoznacznienie|неоднозначность|多義語|消歧义|"
     r"förgrening|täsmennyssivu|dubbelzinnig|wieloznaczność|sayfa ayrımı)\s*[|}]", re.I)
-
-
-@dataclasses.dataclass(frozen=True)
-class WikiSyntax:
-    """The site-specific names the cleaner needs; built once per dump by the reader."""
-
-    file_prefixes: frozenset[str] = frozenset({"file", "image", "media"})
-    category_prefixes: frozenset[str] = frozenset({"category"})
-    namespace_prefixes: frozenset[str] = frozenset()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,7 +74,7 @@ def to_text(wikitext: str, syntax: WikiSyntax = WikiSyntax(), options: CleanOpti
     collecting = gc.isenabled()
     gc.disable()
     try:
-        text = prepare(wikitext, table.keeps, syntax.file_prefixes, options.keep_tables, on_dropped)
+        text = prepare(wikitext, table.keeps, syntax, options.keep_tables, on_dropped)
         renderer = Renderer(syntax, options, table, Context(today=_date(today)), on_dropped)
         return assemble(renderer.render(tokenize(text)), options)
     finally:
