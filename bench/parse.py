@@ -207,8 +207,8 @@ def compare(src: Path, k: int, work: Path) -> dict:
 def print_compare(r: dict) -> None:
     s, mb = r["steps"]["cpu"], r["mb"]
     pcc = s["xml"] + s["prepass"] + s["tokenize"] + s["render"] + s["chunk"]
-    print(f"\ninput: {r['dump']} x{r['k']}, {mb:.1f} MB XML, {r['steps']['pages']} pages, "
-          f"{r['steps']['chunks']} chunks")
+    print(f"\ndump: {r['dump']} x{r['k']} ({mb:.1f} MB of XML, {r['steps']['pages']} pages, "
+          f"{r['steps']['chunks']} chunks)")
     print(f"  {'step (wiki_qa, CPU s)':34s} {'s':>7s} {'MB/s':>8s}")
     print(f"  {'decompress (.bz2 -> XML)':34s} {r['decompress']:7.2f} {mb / max(r['decompress'], 1e-9):8.1f}")
     for k in STEPS:

@@ -209,3 +209,15 @@ def test_user_template_format_cannot_reach_python_objects():
 def test_bad_template_spec_is_a_config_error():
     with pytest.raises(ValueError, match="keep_args or format"):
         CleanConfig(templates={"X": {"sep": "/"}})
+
+
+def test_labels_are_english_wikipedias_so_other_wikis_get_the_text_alone(mediawiki_dir):
+    """viwiki "Thụy Điển": vi.wikipedia prints "tiếng Thụy Điển:", never "Swedish:"; convert keeps symbols."""
+    wikitext = ("'''Thụy Điển''' ({{lang-sv|Sverige}}, {{IPA-sv|ˈsvæ̌rjɛ||Sv-Sverige.ogg}}, [[tiếng Anh]]: Sweden), "
+                "tên chính thức là '''Vương quốc Thụy Điển''' ({{lang-sv|Konungariket Sverige}}, tiếng Anh: "
+                "Kingdom of Sweden)")
+    assert wikitext in dump_text(mediawiki_dir / VI)
+    assert to_text(wikitext, lang="vi") == ("Thụy Điển (Sverige, [ˈsvæ̌rjɛ], tiếng Anh: Sweden), tên chính thức "
+                                            "là Vương quốc Thụy Điển (Konungariket Sverige, tiếng Anh: Kingdom of "
+                                            "Sweden)")
+    assert to_text("{{convert|2|and|5|km|mi}}", lang="vi") == "2–5 km (1.2–3.1 mi)"

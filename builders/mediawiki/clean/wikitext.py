@@ -61,9 +61,10 @@ def is_disambiguation(title: str, text: str) -> bool:
 
 
 def to_text(wikitext: str, syntax: WikiSyntax = WikiSyntax(), options: CleanOptions = CleanOptions(),
-            stats=None, today: str | dt.date | None = None) -> str:
+            stats=None, today: str | dt.date | None = None, lang: str | None = None) -> str:
     """`stats` (a SourceStats) gets the names of dropped templates; `today` (the revision's timestamp) is
-    the date ages are computed at, so "(aged 41)" is what the page showed then and builds are repeatable."""
+    the date ages are computed at, so "(aged 41)" is what the page showed then and builds are repeatable;
+    `lang` is the page's language (labels such as "French:" are shown on English pages only)."""
     table = options.templates
     on_dropped = None
     if stats is not None:
@@ -75,7 +76,8 @@ def to_text(wikitext: str, syntax: WikiSyntax = WikiSyntax(), options: CleanOpti
     gc.disable()
     try:
         text = prepare(wikitext, table.keeps, syntax, options.keep_tables, on_dropped)
-        renderer = Renderer(syntax, options, table, Context(today=_date(today)), on_dropped)
+        renderer = Renderer(syntax, options, table, Context(today=_date(today), lang=(lang or "en").lower()),
+                            on_dropped)
         return assemble(renderer.render(tokenize(text)), options)
     finally:
         if collecting:

@@ -16,6 +16,7 @@ import math
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from wiki_qa.builders.mediawiki.clean.templates.lang import ENGLISH_WIKIS
 from wiki_qa.builders.mediawiki.clean.templates.numbers import SUPERSCRIPT
 from wiki_qa.builders.mediawiki.clean.templates.registry import Call, renders
 from wiki_qa.builders.mediawiki.clean.templates.units import Unit, lookup
@@ -27,6 +28,9 @@ _SEPS = {"-": ("–", "–"), "–": ("–", "–"), "to(-)": (" to ", "–"), "
          "×": (" × ", " × "), "by": (" by ", " by "), "+/-": (" ± ", " ± "), "±": (" ± ", " ± "), ",": (", ", ", "),
          "to about": (" to about ", " to "), "or about": (" or about ", " or "), "+": (" + ", " + "),
          "then": (" then ", " then ")}
+# English range words -> signs, for wikis in other languages
+_NEUTRAL_SEPS = {"to": "-", "and": "-", "to(-)": "-", "and(-)": "-", "to about": "-", "or about": "-", "by": "x",
+                 "or": "-"}
 _US_SPELLING = (("metre", "meter"), ("litre", "liter"))
 _COMPOSITE_IN = {("ft", "in"), ("lb", "oz"), ("st", "lb"), ("mi", "yd"), ("mi", "ft"), ("yd", "ft"),
                  ("m", "cm"), ("LT", "cwt")}
@@ -193,6 +197,9 @@ def render_convert(c: Call) -> str:
         i += 1
     explicit = pos[i] if i < len(pos) and re.fullmatch(r"-?\d+", pos[i] or "") else ""
     abbr = c.get("abbr").lower() or ("on" if c.name.startswith("cvt") else "")
+    if c.ctx.lang not in ENGLISH_WIKIS:
+        abbr = "on"  # unit names are English; symbols read the same in every language
+        seps = [_NEUTRAL_SEPS.get(sep, sep) for sep in seps]  # and so does "2–5", unlike "2 and 5"
     in_abbr = abbr in ("on", "in", "values")
     out_abbr = abbr not in ("off", "in")
     adj = c.get("adj").lower()

@@ -46,6 +46,7 @@ _IPAC_LABELS = {"lang": "English pronunciation:", "local": "local pronunciation:
                 "ipa": "", "audio": "", "i": "", "in": "", "uk,": "UK:", "us,": "US:"}
 
 
+ENGLISH_WIKIS = frozenset({"en", "simple", "en-gb", "en-us", "und", ""})
 # IPAc-en's own shorthands: ' primary stress, , secondary stress.
 _IPAC_SIGNS = {"'": "ˈ", ",": "ˌ"}
 
@@ -77,9 +78,15 @@ def _transl(c: Call) -> str:
     return c.get("text") or (pos[-1] if len(pos) > 1 else "")
 
 
+def english(c: Call) -> bool:
+    """Labels such as "French:" are English Wikipedia's; another wiki prints them in its own language,
+    which we do not have, so there the text goes without its label."""
+    return c.ctx.lang in ENGLISH_WIKIS
+
+
 def _labelled(name: str, text: str, c: Call) -> str:
     label = c.get("label")
-    if label.lower() == "none" or c.flag("nolabel"):
+    if label.lower() == "none" or c.flag("nolabel") or not english(c):
         name = ""
     elif label:
         name = label
@@ -125,7 +132,8 @@ def _ipa(c: Call) -> str:
     pos = c.positional()
     if len(pos) >= 2 and language(pos[0]) and pos[1]:
         # the current form: {{IPA|fr|ʁ|…}} with the language first
-        return f"{language(pos[0])} pronunciation: {_bracket(pos[1])}"
+        ipa = _bracket(pos[1])
+        return f"{language(pos[0])} pronunciation: {ipa}" if english(c) else ipa
     return c.get(1)  # {{IPA|/ˈæp.əl/}}: the editor writes the slashes or brackets
 
 
@@ -136,6 +144,8 @@ def _ipa_xx(c: Call) -> str:
     if not ipa:
         return ""
     label = c.get(2).lower()
+    if not english(c):
+        return ipa
     if label == "lang":
         return f"{language(code) or code} pronunciation: {ipa}"
     if label == "pron":

@@ -66,7 +66,7 @@ class Context:
     """What a renderer may need beyond its arguments."""
 
     today: tuple[int, int, int] | None = None  # the revision's date: "(age 41)" is as of the page's revision
-    lang: str = "en"
+    lang: str = "en"  # the page's language: labels such as "French:" are English Wikipedia's
 
 
 class Call:
