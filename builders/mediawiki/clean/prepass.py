@@ -14,6 +14,9 @@ Two reasons to do this before mwparserfromhell sees the text:
   closer is removed, and `<` that is not a known tag becomes `&lt;`. What reaches the tokenizer is
   balanced, so it never backs off far.
 
+On the way, what needs no tokenizer is done here: a link without markup inside becomes its text, and a
+matched formatting tag (<span>, <small>, <div>, ...) becomes nothing or a line break.
+
 The scan only records edits (start, end, replacement); they are applied once at the end.
 """
 from __future__ import annotations
@@ -29,7 +32,7 @@ _COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.S)
 # Every alternative starts with a literal character outside its group: that lets the regex engine jump
 # between candidate characters instead of trying every branch at every position (20x faster).
 _SCAN = re.compile(r"""
-    \[(?:(?P<link>\[[^\[\]{}<>\n|]*(?:\|[^\[\]{}<>\n]*)?\]\])   # a whole simple link: nothing to do
+    \[(?:(?P<link>\[[^\[\]{}<>\n|]*(?:\|[^\[\]{}<>\n]*)?\]\])   # a whole link without markup inside
        | (?P<lo>\[)
        | (?P<ext>(?:https?:|ftp:|//|mailto:|irc:|news:|sftp:|git:)))
   | \{(?P<to>\{)
@@ -65,9 +68,9 @@ CUT_TAGS = frozenset("""ref references gallery math chem ce score timeline image
 BLOCK_HTML = frozenset("div p center blockquote poem ul ol li dl dt dd h1 h2 h3 h4 h5 h6".split())
 INLINE_HTML = frozenset("""b i u s strike strong em small big sub sup tt kbd samp var font span abbr cite dfn q
     ins del rb rp rt rtc ruby bdi bdo data time mark onlyinclude""".split())
+_DEFAULT_SYNTAX = WikiSyntax()
 # A line that starts with one of these is a list, a heading, a table row or a rule: a link's text must not
 # become one when its brackets go.
-_DEFAULT_SYNTAX = WikiSyntax()
 _LINE_START = frozenset("*#:;=!|{-")
 _MAX_LOOKBACK = 16  # how deep a closer looks past other open constructs for its opener
 

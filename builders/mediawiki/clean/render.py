@@ -85,7 +85,7 @@ class Heading(str):
 
 def tokenize(text: str) -> list:
     # Style tags ('' and ''') stay text: as Tag tokens they are most of the token count on real articles,
-    # and all they would give us is where to drop the quote marks, which a regex does (see wikitext.py).
+    # and all they would give us is where to drop the quote marks, which apostrophes() in wikitext.py does.
     return _Tokenizer().tokenize(text, 0, True)
 
 

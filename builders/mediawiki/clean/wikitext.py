@@ -14,6 +14,7 @@ import dataclasses
 import datetime as dt
 import gc
 import re
+import unicodedata
 
 from wiki_qa.builders.mediawiki.clean import furniture
 from wiki_qa.builders.mediawiki.clean.prepass import prepare
@@ -110,7 +111,7 @@ def assemble(pieces: list[str], opt: CleanOptions) -> str:
         if skip_level is not None and level <= skip_level:
             skip_level = None
         title = tidy_inline(title)
-        if skip_level is None and level and norm(title) in opt.drop_sections:
+        if skip_level is None and level and norm(unicodedata.normalize("NFC", title)) in opt.drop_sections:
             skip_level = level
         if skip_level is None:
             kept.append((level, title, tidy("".join(body))))
