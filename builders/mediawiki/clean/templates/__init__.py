@@ -19,7 +19,6 @@ from wiki_qa.builders.mediawiki.clean.templates.registry import (
     Call,
     Context,
     TemplateTable,
-    builtin_names,
     display_name,
     key,
 )
@@ -39,5 +38,5 @@ def build_table(user: dict | None) -> TemplateTable:
     return TemplateTable(user_renderers(user)) if user else default_table()
 
 
-__all__ = ["Call", "Context", "TemplateTable", "build_table", "builtin_names", "default_table", "display_name",
+__all__ = ["Call", "Context", "TemplateTable", "build_table", "default_table", "display_name",
            "key"]

@@ -149,7 +149,3 @@ class TemplateTable:
     def keeps(self, name: str) -> bool:
         """Whether a template of this name renders to text (the pre-pass must not cut it)."""
         return self.resolve(name)[1] is not None
-
-
-def builtin_names() -> list[str]:
-    return sorted(_BUILTIN) + sorted(p + "*" for p in _PREFIXES)
