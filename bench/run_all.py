@@ -62,6 +62,9 @@ def bench_parse(dump: Path) -> dict:
             r[f"{key}_s"], r[f"{key}_mbs"] = float(m.group(1)), float(m.group(2))
     m = re.search(r"input: .*?, ([\d.]+) MB XML", out)
     r["mb"] = float(m.group(1)) if m else None
+    m = re.search(r"^@@steps (.*)$", out, re.M)  # per-step CPU figures, one core, vs WikiExtractor
+    r["steps"] = json.loads(m.group(1)) if m else {}
+    r["raw"] = re.sub(r"^@@steps .*$\n?", "", r["raw"], flags=re.M)
     return r
 
 
@@ -250,6 +253,14 @@ def ratio_rows(r: dict) -> list[tuple[str, str, str, str]]:
         rows.append(("parse: wiki_qa / WikiExtractor throughput", f"{p['wikiextractor_s'] / p['ours_s']:.2f}x",
                      f"{p['ours_mbs']} vs {p['wikiextractor_mbs']} MB/s on {p['mb']} MB XML, 1 core",
                      "target >= 1.0x"))
+    for d in (p.get("steps") or {}).get("dumps", []):
+        rows.append((f"parse+clean+chunk (CPU) / WikiExtractor, {d['dump']} x{d['k']}",
+                     f"{d['we_cpu'] / d['parse_clean_chunk_cpu']:.2f}x",
+                     f"{d['parse_clean_chunk_cpu']} vs {d['we_cpu']} CPU s on {d['mb']} MB XML "
+                     f"(parse+clean alone {d['parse_clean_cpu']} s, chunk {d['chunk_cpu']} s)", "target >= 1.5x"))
+    if (p.get("steps") or {}).get("hostile_worst_s") is not None:
+        rows.append(("clean: worst 1 MB page of broken markup", f"{p['steps']['hostile_worst_s']} s", "CPU s",
+                     "target < 1 s"))
     if p.get("ours_s") and p.get("strip_code_s"):
         rows.append(("parse: wiki_qa / mwxml+strip_code throughput", f"{p['strip_code_s'] / p['ours_s']:.2f}x",
                      f"{p['ours_mbs']} vs {p['strip_code_mbs']} MB/s", ""))

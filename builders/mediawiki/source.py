@@ -171,7 +171,7 @@ class MediaWikiSource(Source):
             return doc["text"]
         # Ages ("aged 41") are computed at the revision's date: what the page showed, and repeatable.
         return wikitext_to_text(doc["text"], self._syntax, self._options, stats,
-                                today=(doc.get("meta") or {}).get("timestamp"))
+                                today=(doc.get("meta") or {}).get("timestamp"), lang=doc.get("lang"))
 
 
 class _DocIds:

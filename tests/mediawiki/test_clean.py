@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from wiki_qa.builders.mediawiki.inspect import inspect_dump
 from wiki_qa.builders.mediawiki.clean import CleanOptions, WikiSyntax, to_text
+from wiki_qa.builders.mediawiki.inspect import inspect_dump
 
 from .helpers import all_rows, build
 
@@ -98,3 +98,77 @@ def test_drop_sections_removes_reference_lists():
     text = "Intro text here.\n== History ==\nOld.\n== References ==\n* [http://x.org A source]\n== Later ==\nNew."
     out = to_text(text, options=CleanOptions(drop_sections=frozenset({"references"})))
     assert out == "Intro text here.\n\nHistory\n\nOld.\n\nLater\n\nNew."
+
+
+def test_headings_left_empty_are_dropped(mediawiki_dir):
+    """Academy Award for Best Production Design (enwiki-206pages): its decade sections hold only tables."""
+    from wiki_qa.builders.mediawiki.clean.furniture import with_headings
+
+    # (level, title, body): a heading stays when it or a subsection under it has text
+    sections = [(0, "", "Lead."), (2, "Winners", ""), (3, "1920s", ""), (3, "1930s", "Text."), (2, "Empty", ""),
+                (3, "Also empty", ""), (2, "Last", "More.")]
+    assert list(with_headings(sections, True)) == ["Lead.", "Winners", "1930s", "Text.", "Last", "More."]
+    text = "Intro.\n== Superlatives ==\n{| class=wikitable\n|-\n| a\n|}\n== Winners ==\n=== 1920s ===\n{{main|X}}\n"
+    assert to_text(text) == "Intro."
+
+
+def test_reference_sections_dropped_in_the_wikis_language(mediawiki_dir):
+    """Welsh "Cyfeiriadau"/"Dolenni allanol", Vietnamese "Tham khảo"/"Liên kết ngoài"/"Xem thêm" (real dumps)."""
+    from wiki_qa.builders.mediawiki.clean import CleanConfig, options
+
+    opt = options(CleanConfig())
+    welsh = ("Mae Berlin yn ddinas.\n\n==Cyfeiriadau==\n{{cyfeiriadau}}\n\n==Dolenni allanol==\n"
+             "* [http://www.berlin.de/ Gwefan swyddogol Berlin.de]")
+    assert to_text(welsh, options=opt) == "Mae Berlin yn ddinas."
+    vi = ("Internet Society là một tổ chức.\n==Xem thêm==\n* [[IETF]]\n==Tham khảo==\n{{Tham khảo|30em}}\n"
+          "==Liên kết ngoài==\n* [http://www.isoc.org ISOC]")
+    assert to_text(vi, options=opt) == "Internet Society là một tổ chức."
+
+
+def test_lines_of_sister_project_links_are_dropped():
+    """The end of a Wikivoyage page: bare commons:/wikipedia: links on lines of their own."""
+    text = ("Athens is the capital of Greece.\n\n[[commons:Category:Athens]]\n[[wikipedia:el:Αθήνα]]\n"
+            "* [[wikt:acropolis]] [[voy:Piraeus]]\nSee the [[wikt:acropolis|acropolis]] and [[w:Piraeus|Piraeus]].")
+    assert to_text(text) == "Athens is the capital of Greece.\n\nSee the acropolis and Piraeus."
+
+
+def test_category_links_of_a_page_in_another_language_than_its_siteinfo(mediawiki_dir):
+    """dbpedia-minidump-yo: a Yoruba page under an English <siteinfo>; its [[Ẹ̀ka:…]] links are categories."""
+    assert to_text("'''Berlin''' ni [[oluilu]] orile-ede [[Jẹ́mánì]].\n[[Ẹ̀ka:Àwọn Ìpínlẹ̀ Jẹ́mánì]]") == \
+        "Berlin ni oluilu orile-ede Jẹ́mánì."
+
+
+HOSTILE = ["{{a ", "[[File:x.jpg|", "<ref>", "[http://x ", "{|\n", "<div>", "[[a|", '<span style="', "{{a|[[b|",
+           "[[a|{{b|", "[[", "]] [[a|", "<gallery>\n", "{{a|b={{c|", "\n* [[a|", "<p>", "''' ''"]
+
+
+@pytest.mark.parametrize("pattern", HOSTILE)
+def test_broken_markup_costs_linear_work(pattern):
+    """Issue 15: 100 KB of `{{a` or `[[File:x.jpg|` made the old leftover pass quadratic (300 s and more), and
+    mwparserfromhell's tokenizer is quadratic on unclosed constructs. The prepass makes the tokenizer's input
+    balanced. Work is counted, not timed: the prepass's own steps, and every character read by the tokenizer
+    (its pure-Python twin, which follows the same routes as the C one, reads are counted)."""
+    from mwparserfromhell.parser.tokenizer import Tokenizer
+
+    from wiki_qa.builders.mediawiki.clean.prepass import Counter, prepare
+    from wiki_qa.builders.mediawiki.clean.templates import default_table
+
+    class CountingTokenizer(Tokenizer):
+        reads = 0
+
+        def _read(self, delta=0, **kw):
+            CountingTokenizer.reads += 1
+            return super()._read(delta, **kw)
+
+    def work(size: int) -> int:
+        page = pattern * (size // len(pattern))
+        counter = Counter()
+        text = prepare(page, default_table().keeps, counter=counter)
+        CountingTokenizer.reads = 0
+        CountingTokenizer().tokenize(text, 0, True)
+        out = to_text(page)
+        assert remnants(out, []) == 0, out[:200]
+        return counter.steps + CountingTokenizer.reads
+
+    small, large = work(5_000), work(20_000)
+    assert large <= 4.4 * small + 100, (small, large)  # 4x the input, 4x the work (quadratic would be 16x)

@@ -14,6 +14,9 @@ Two reasons to do this before mwparserfromhell sees the text:
   closer is removed, and `<` that is not a known tag becomes `&lt;`. What reaches the tokenizer is
   balanced, so it never backs off far.
 
+On the way, what needs no tokenizer is done here: a link without markup inside becomes its text, and a
+matched formatting tag (<span>, <small>, <div>, ...) becomes nothing or a line break.
+
 The scan only records edits (start, end, replacement); they are applied once at the end.
 """
 from __future__ import annotations
@@ -21,13 +24,15 @@ from __future__ import annotations
 import bisect
 import re
 
+from wiki_qa.builders.mediawiki.clean.render import shown_link
+from wiki_qa.builders.mediawiki.clean.syntax import WikiSyntax
 from wiki_qa.builders.mediawiki.siteinfo import norm
 
 _COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.S)
 # Every alternative starts with a literal character outside its group: that lets the regex engine jump
 # between candidate characters instead of trying every branch at every position (20x faster).
 _SCAN = re.compile(r"""
-    \[(?:(?P<link>\[[^\[\]{}<>\n|]*(?:\|[^\[\]{}<>\n]*)?\]\])   # a whole simple link: nothing to do
+    \[(?:(?P<link>\[[^\[\]{}<>\n|]*(?:\|[^\[\]{}<>\n]*)?\]\])   # a whole link without markup inside
        | (?P<lo>\[)
        | (?P<ext>(?:https?:|ftp:|//|mailto:|irc:|news:|sftp:|git:)))
   | \{(?P<to>\{)
@@ -63,6 +68,10 @@ CUT_TAGS = frozenset("""ref references gallery math chem ce score timeline image
 BLOCK_HTML = frozenset("div p center blockquote poem ul ol li dl dt dd h1 h2 h3 h4 h5 h6".split())
 INLINE_HTML = frozenset("""b i u s strike strong em small big sub sup tt kbd samp var font span abbr cite dfn q
     ins del rb rp rt rtc ruby bdi bdo data time mark onlyinclude""".split())
+_DEFAULT_SYNTAX = WikiSyntax()
+# A line that starts with one of these is a list, a heading, a table row or a rule: a link's text must not
+# become one when its brackets go.
+_LINE_START = frozenset("*#:;=!|{-")
 _MAX_LOOKBACK = 16  # how deep a closer looks past other open constructs for its opener
 
 
@@ -99,9 +108,12 @@ class _Closes:
         return m.span() if m else None
 
 
-def prepare(text: str, keeps, file_prefixes=frozenset({"file", "image", "media"}), keep_tables=False,
-            on_dropped=None, counter: Counter | None = None) -> str:
-    """The text to tokenize. `keeps(name)` says whether a template renders (stays for the tokenizer)."""
+def prepare(text: str, keeps, syntax=None, keep_tables=False, on_dropped=None, counter: Counter | None = None
+            ) -> str:
+    """The text to tokenize. `keeps(name)` says whether a template renders (stays for the tokenizer);
+    `syntax` is the wiki's WikiSyntax (its File:/Category: names)."""
+    syntax = syntax or _DEFAULT_SYNTAX
+    file_prefixes = syntax.file_prefixes
     if "<!--" in text:
         text = _COMMENT.sub("", text)
     if not any(c in text for c in "{[<|"):
@@ -118,13 +130,20 @@ def prepare(text: str, keeps, file_prefixes=frozenset({"file", "image", "media"}
     skip_to = steps = 0
     for m in _SCAN.finditer(text):
         kind = m.lastgroup
-        if kind == "link":
-            continue
         s, e = m.span()
         if s < skip_to:
             continue
         steps += 1
-        if kind == "lo":
+        if kind == "link":
+            # A link with no markup inside, outside templates (where removing its brackets could make a
+            # "|" or "=" in its label a parameter): its text goes in now, the tokenizer never sees it.
+            if not n_tpl:
+                target, bar, label = text[s + 2:e - 2].partition("|")
+                if "|" not in label:
+                    shown = shown_link(target, label if bar else None, syntax)
+                    if not (shown[:1] in _LINE_START and text[s - 1] == "\n"):
+                        cut((s, -e, shown))
+        elif kind == "lo":
             push(("[[", s, e, None))
         elif kind == "lc":
             if stack and stack[-1][0] == "[[":

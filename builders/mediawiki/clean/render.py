@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 
 from mwparserfromhell.parser import tokens as T
 
@@ -40,6 +41,14 @@ SISTER = frozenset("w wikipedia wikt wiktionary s wikisource b wikibooks q wikiq
 # doesn't list (an Amharic page's [[ስዕል:Berlin.jpg|thumb|…]] inside an English-site export).
 MEDIA_TARGET = re.compile(r"\.(jpe?g|png|svg|gif|tiff?|webp|xcf|bmp|ogg|ogv|oga|webm|mp3|mp4|wav|flac|mid|"
                           r"pdf|djvu|stl)\s*$", re.I)
+# File: and Category: in the languages of the seed wikis and the real dumps: a page in one language inside
+# an export whose <siteinfo> is another's (the dbpedia minidumps: Yoruba pages, English siteinfo) still
+# has its [[Ẹ̀ka:…]] category links dropped. NFC, casefolded.
+KNOWN_MEDIA_AND_CATEGORY = frozenset(unicodedata.normalize("NFC", n).casefold() for n in [
+    "file", "image", "media", "fáìlì", "picha", "delwedd", "tập tin", "hình", "plik", "datei", "fichier",
+    "archivo", "файл", "mynd", "αρχείο", "slika",
+    "category", "ẹ̀ka", "jamii", "categori", "thể loại", "kategoria", "kategorie", "catégorie", "categoría",
+    "категория", "bólkur", "κατηγορία", "kategorija", "kategori"])
 LANG_PREFIX = re.compile(r"^[a-z]{2,3}(?:-[a-z0-9]{2,8})*$|^simple$")
 # Bare sister-project links are wrapped in these private-use marks; the tidy pass drops a line made only
 # of them and unwraps the rest.
@@ -76,7 +85,7 @@ class Heading(str):
 
 def tokenize(text: str) -> list:
     # Style tags ('' and ''') stay text: as Tag tokens they are most of the token count on real articles,
-    # and all they would give us is where to drop the quote marks, which a regex does (see wikitext.py).
+    # and all they would give us is where to drop the quote marks, which apostrophes() in wikitext.py does.
     return _Tokenizer().tokenize(text, 0, True)
 
 
@@ -94,6 +103,49 @@ def skip(toks: list, i: int) -> int:
                 return i + 1
         i += 1
     return n
+
+
+def link_kind(target: str, syn) -> tuple[str, str]:
+    """("drop" | "file" | "sister" | "plain", the text shown when the link has no label)."""
+    target = target.strip()
+    leading_colon = target.startswith(":")
+    target = target.lstrip(":").strip()
+    if ":" not in target:
+        return "plain", (target.split("#", 1)[0] if not target.startswith("#") else target[1:])
+    head, rest = target.split(":", 1)
+    prefix = norm(head)
+    if not leading_colon:
+        if prefix in syn.file_prefixes or prefix in syn.category_prefixes or MEDIA_TARGET.search(target):
+            return "drop", ""
+        if prefix not in syn.namespace_prefixes and \
+                unicodedata.normalize("NFC", prefix) in KNOWN_MEDIA_AND_CATEGORY:
+            return "drop", ""
+        if prefix not in syn.namespace_prefixes and prefix not in SISTER and LANG_PREFIX.match(prefix):
+            return "drop", ""  # interlanguage link: [[fr:Paris]]
+    if prefix in syn.namespace_prefixes or prefix in syn.category_prefixes or prefix in syn.file_prefixes:
+        kind = "file" if prefix in syn.file_prefixes else "plain"
+        return kind, rest.split("#", 1)[0]  # [[:Category:People from X]] reads as "People from X"
+    if prefix in SISTER:
+        # [[wikipedia:el:Αθήνα]]: strip the project and language prefixes
+        while ":" in rest and (norm(rest.split(":", 1)[0]) in SISTER or LANG_PREFIX.match(
+                norm(rest.split(":", 1)[0]))):
+            rest = rest.split(":", 1)[1]
+        return "sister", rest.split("#", 1)[0]
+    return "plain", target.split("#", 1)[0]
+
+
+def link_label(kind: str, label: str) -> str:
+    return label.rsplit("|", 1)[-1] if kind == "file" else label  # [[:File:x.jpg|caption]] -> caption
+
+
+def shown_link(target: str, label: str | None, syn) -> str:
+    """What [[target|label]] (label None: [[target]]) shows, for a link without nested markup."""
+    kind, shown = link_kind(target, syn)
+    if kind == "drop":
+        return ""
+    if label is not None:
+        return link_label(kind, label)
+    return SISTER_OPEN + shown + SISTER_CLOSE if kind == "sister" else shown
 
 
 class Renderer:
@@ -175,48 +227,16 @@ class Renderer:
     # ---- links -----------------------------------------------------------------------------------
     def _wikilink(self, toks, i, out) -> int:
         target, j = self.text_of(toks, i + 1, _LINK_TITLE_STOP)
-        has_text = j < len(toks) and toks[j].__class__ is T.WikilinkSeparator
-        kind, shown = self._link_kind(target)
+        kind, shown = link_kind(target, self.syntax)
         if kind == "drop":
             return skip(toks, i)
-        if has_text:
+        if j < len(toks) and toks[j].__class__ is T.WikilinkSeparator:
             parts: list[str] = []
             j = self.walk(toks, j + 1, parts, _LINK_TEXT_STOP)
-            text = "".join(parts)
-            if kind == "file":  # [[:File:x.jpg|caption]] -> caption only
-                text = text.rsplit("|", 1)[-1]
-            out.append(text)
-        elif kind == "sister":
-            out.append(SISTER_OPEN + shown + SISTER_CLOSE)
+            out.append(link_label(kind, "".join(parts)))
         else:
-            out.append(shown)
+            out.append(SISTER_OPEN + shown + SISTER_CLOSE if kind == "sister" else shown)
         return j + 1
-
-    def _link_kind(self, target: str) -> tuple[str, str]:
-        """("drop" | "file" | "sister" | "plain", text shown when the link has no label)."""
-        target = target.strip()
-        leading_colon = target.startswith(":")
-        target = target.lstrip(":").strip()
-        if ":" not in target:
-            return "plain", (target.split("#", 1)[0] if not target.startswith("#") else target[1:])
-        syn = self.syntax
-        head, rest = target.split(":", 1)
-        prefix = norm(head)
-        if not leading_colon:
-            if prefix in syn.file_prefixes or prefix in syn.category_prefixes or MEDIA_TARGET.search(target):
-                return "drop", ""
-            if prefix not in syn.namespace_prefixes and prefix not in SISTER and LANG_PREFIX.match(prefix):
-                return "drop", ""  # interlanguage link: [[fr:Paris]]
-        if prefix in syn.namespace_prefixes or prefix in syn.category_prefixes or prefix in syn.file_prefixes:
-            kind = "file" if prefix in syn.file_prefixes else "plain"
-            return kind, rest.split("#", 1)[0]  # [[:Category:People from X]] reads as "People from X"
-        if prefix in SISTER:
-            # [[wikipedia:el:Αθήνα]]: strip the project and language prefixes
-            while ":" in rest and (norm(rest.split(":", 1)[0]) in SISTER or LANG_PREFIX.match(
-                    norm(rest.split(":", 1)[0]))):
-                rest = rest.split(":", 1)[1]
-            return "sister", rest.split("#", 1)[0]
-        return "plain", target.split("#", 1)[0]
 
     def _external_link(self, toks, i, out) -> int:
         brackets = toks[i].get("brackets")

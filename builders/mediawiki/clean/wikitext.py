@@ -14,10 +14,12 @@ import dataclasses
 import datetime as dt
 import gc
 import re
+import unicodedata
 
 from wiki_qa.builders.mediawiki.clean import furniture
 from wiki_qa.builders.mediawiki.clean.prepass import prepare
 from wiki_qa.builders.mediawiki.clean.render import SISTER_CLOSE, SISTER_OPEN, Heading, Renderer, tokenize
+from wiki_qa.builders.mediawiki.clean.syntax import WikiSyntax
 from wiki_qa.builders.mediawiki.clean.templates import TemplateTable, default_table
 from wiki_qa.builders.mediawiki.clean.templates.registry import Context, display_name
 from wiki_qa.builders.mediawiki.siteinfo import norm
@@ -40,15 +42,6 @@ DISAMBIG_TEMPLATES = re.compile(
 
 
 @dataclasses.dataclass(frozen=True)
-class WikiSyntax:
-    """The site-specific names the cleaner needs; built once per dump by the reader."""
-
-    file_prefixes: frozenset[str] = frozenset({"file", "image", "media"})
-    category_prefixes: frozenset[str] = frozenset({"category"})
-    namespace_prefixes: frozenset[str] = frozenset()
-
-
-@dataclasses.dataclass(frozen=True)
 class CleanOptions:
     keep_tables: bool = False
     keep_headings: bool = True
@@ -60,7 +53,7 @@ def is_redirect(text: str) -> bool:
     if _REDIRECT.match(text):
         return True
     # An unknown language's redirect word: "#WORD [[Target]]" and almost nothing else on the page.
-    return bool(_GENERIC_REDIRECT.match(text)) and len([l for l in text.splitlines() if l.strip()]) <= 3
+    return bool(_GENERIC_REDIRECT.match(text)) and len([ln for ln in text.splitlines() if ln.strip()]) <= 3
 
 
 def is_disambiguation(title: str, text: str) -> bool:
@@ -69,9 +62,10 @@ def is_disambiguation(title: str, text: str) -> bool:
 
 
 def to_text(wikitext: str, syntax: WikiSyntax = WikiSyntax(), options: CleanOptions = CleanOptions(),
-            stats=None, today: str | dt.date | None = None) -> str:
+            stats=None, today: str | dt.date | None = None, lang: str | None = None) -> str:
     """`stats` (a SourceStats) gets the names of dropped templates; `today` (the revision's timestamp) is
-    the date ages are computed at, so "(aged 41)" is what the page showed then and builds are repeatable."""
+    the date ages are computed at, so "(aged 41)" is what the page showed then and builds are repeatable;
+    `lang` is the page's language (labels such as "French:" are shown on English pages only)."""
     table = options.templates
     on_dropped = None
     if stats is not None:
@@ -82,8 +76,9 @@ def to_text(wikitext: str, syntax: WikiSyntax = WikiSyntax(), options: CleanOpti
     collecting = gc.isenabled()
     gc.disable()
     try:
-        text = prepare(wikitext, table.keeps, syntax.file_prefixes, options.keep_tables, on_dropped)
-        renderer = Renderer(syntax, options, table, Context(today=_date(today)), on_dropped)
+        text = prepare(wikitext, table.keeps, syntax, options.keep_tables, on_dropped)
+        renderer = Renderer(syntax, options, table, Context(today=_date(today), lang=(lang or "en").lower()),
+                            on_dropped)
         return assemble(renderer.render(tokenize(text)), options)
     finally:
         if collecting:
@@ -116,7 +111,7 @@ def assemble(pieces: list[str], opt: CleanOptions) -> str:
         if skip_level is not None and level <= skip_level:
             skip_level = None
         title = tidy_inline(title)
-        if skip_level is None and level and norm(title) in opt.drop_sections:
+        if skip_level is None and level and norm(unicodedata.normalize("NFC", title)) in opt.drop_sections:
             skip_level = level
         if skip_level is None:
             kept.append((level, title, tidy("".join(body))))

@@ -5,10 +5,23 @@ built-in table; `build_table(user)` adds the entries of a config's `clean.templa
 """
 from __future__ import annotations
 
-from wiki_qa.builders.mediawiki.clean.templates import (convert, dates, inline, lang, listings,  # noqa: F401
-                                                        localized, numbers, quotes)
-from wiki_qa.builders.mediawiki.clean.templates.registry import (Call, Context, TemplateTable, builtin_names,
-                                                                 display_name, key)
+from wiki_qa.builders.mediawiki.clean.templates import (  # noqa: F401
+    convert,
+    dates,
+    inline,
+    lang,
+    listings,
+    localized,
+    numbers,
+    quotes,
+)
+from wiki_qa.builders.mediawiki.clean.templates.registry import (
+    Call,
+    Context,
+    TemplateTable,
+    display_name,
+    key,
+)
 from wiki_qa.builders.mediawiki.clean.templates.user import user_renderers
 
 _DEFAULT: TemplateTable | None = None
@@ -25,5 +38,5 @@ def build_table(user: dict | None) -> TemplateTable:
     return TemplateTable(user_renderers(user)) if user else default_table()
 
 
-__all__ = ["Call", "Context", "TemplateTable", "build_table", "builtin_names", "default_table", "display_name",
+__all__ = ["Call", "Context", "TemplateTable", "build_table", "default_table", "display_name",
            "key"]

@@ -16,15 +16,21 @@ import math
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from wiki_qa.builders.mediawiki.clean.templates.lang import ENGLISH_WIKIS
 from wiki_qa.builders.mediawiki.clean.templates.numbers import SUPERSCRIPT
 from wiki_qa.builders.mediawiki.clean.templates.registry import Call, renders
 from wiki_qa.builders.mediawiki.clean.templates.units import Unit, lookup
 
 _NUMBER = re.compile(r"^[+\-−]?(?:\d[\d,]*(?:\.\d*)?|\.\d+)(?:e[+\-]?\d+)?$|^[+\-−]?(?:\d+[+\s])?\d+/\d+$", re.I)
-_SEPS = {"-": "–", "–": "–", "to(-)": "–", "and(-)": " and ", "to": " to ", "and": " and ", "or": " or ",
-         "x": " × ", "×": " × ", "by": " by ", "+/-": " ± ", "±": " ± ", ",": ", ", "to about": " to about ",
-         "or about": " or about ", "+": " + ", "then": " then "}
-_OUT_SEPS = {" and ": "–", " to about ": " to ", " or about ": " or "}
+# range word -> (between the input values, between the output values)
+_SEPS = {"-": ("–", "–"), "–": ("–", "–"), "to(-)": (" to ", "–"), "and(-)": (" and ", "–"),
+         "to": (" to ", " to "), "and": (" and ", " and "), "or": (" or ", " or "), "x": (" × ", " × "),
+         "×": (" × ", " × "), "by": (" by ", " by "), "+/-": (" ± ", " ± "), "±": (" ± ", " ± "), ",": (", ", ", "),
+         "to about": (" to about ", " to "), "or about": (" or about ", " or "), "+": (" + ", " + "),
+         "then": (" then ", " then ")}
+# English range words -> signs, for wikis in other languages
+_NEUTRAL_SEPS = {"to": "-", "and": "-", "to(-)": "-", "and(-)": "-", "to about": "-", "or about": "-", "by": "x",
+                 "or": "-"}
 _US_SPELLING = (("metre", "meter"), ("litre", "liter"))
 _COMPOSITE_IN = {("ft", "in"), ("lb", "oz"), ("st", "lb"), ("mi", "yd"), ("mi", "ft"), ("yd", "ft"),
                  ("m", "cm"), ("LT", "cwt")}
@@ -110,24 +116,28 @@ def _from_si(x: float, u: Unit, code: str) -> float:
     return x / u.factor
 
 
-def _out_precision(value_text: str, x_out: float, factor_ratio: float, c: Call) -> int:
+def _precision(x_out: float, c: Call, explicit: str, value_text: str, ratio: float, in_unit: Unit) -> int:
+    if explicit and re.fullmatch(r"-?\d+", explicit):
+        return int(explicit)
     sigfig = c.get("sigfig")
     if sigfig.isdigit() and x_out:
         return int(sigfig) - 1 - math.floor(math.log10(abs(x_out)))
-    prec = input_precision(value_text) - round(math.log10(factor_ratio)) if factor_ratio > 0 else 0
+    p_in = input_precision(value_text)
+    if in_unit.dim.startswith("temperature"):
+        # 100 °C is exactly 212 °F and −15 °C is 5 °F: a temperature keeps the input's decimals
+        return max(p_in, 0) - round(math.log10(ratio)) if ratio > 0 else 0
+    prec = p_in - round(math.log10(ratio)) if ratio > 0 else 0
     if x_out:
         prec = max(prec, 1 - math.floor(math.log10(abs(x_out))))  # at least two significant figures
     return prec
 
 
-def _rounded(x: float, c: Call, explicit: str, value_text: str, ratio: float) -> str:
+def _rounded(x: float, c: Call, prec: int) -> str:
     rnd = c.get("round")
     if rnd.isdigit() and int(rnd) > 0:
         step = int(rnd)
         return fmt(round(x / step) * step, 0)
-    if explicit and re.fullmatch(r"-?\d+", explicit):
-        return fmt(x, int(explicit))
-    return fmt(x, _out_precision(value_text, x, ratio, c))
+    return fmt(x, prec)
 
 
 def _name(u: Unit, plural: bool, c: Call) -> str:
@@ -156,10 +166,10 @@ def _unit_text(u: Unit | None, code: str, value_text: str, abbreviate: bool, c: 
     return _name(u, _is_plural(value_text), c)
 
 
-def _join(values: list[str], seps: list[str]) -> str:
+def _join(values: list[str], seps: list[str], side: int = 0) -> str:
     out = values[0]
     for sep, v in zip(seps, values[1:]):
-        out += sep + v
+        out += _SEPS[sep][side] + v
     return out
 
 
@@ -170,7 +180,7 @@ def render_convert(c: Call) -> str:
         return ""
     values, seps, i = [pos[0]], [], 1
     while i + 1 < len(pos) and pos[i] in _SEPS and is_number(pos[i + 1]):
-        seps.append(_SEPS[pos[i]])
+        seps.append(pos[i])
         values.append(pos[i + 1])
         i += 2
     in_code = pos[i] if i < len(pos) else ""
@@ -187,6 +197,9 @@ def render_convert(c: Call) -> str:
         i += 1
     explicit = pos[i] if i < len(pos) and re.fullmatch(r"-?\d+", pos[i] or "") else ""
     abbr = c.get("abbr").lower() or ("on" if c.name.startswith("cvt") else "")
+    if c.ctx.lang not in ENGLISH_WIKIS:
+        abbr = "on"  # unit names are English; symbols read the same in every language
+        seps = [_NEUTRAL_SEPS.get(sep, sep) for sep in seps]  # and so does "2–5", unlike "2 and 5"
     in_abbr = abbr in ("on", "in", "values")
     out_abbr = abbr not in ("off", "in")
     adj = c.get("adj").lower()
@@ -220,23 +233,17 @@ def render_convert(c: Call) -> str:
         u = lookup(code)
         if u is None or u.dim != in_unit.dim:
             continue
-        outs = []
-        for v in values:
-            try:
-                x = _to_si(parse_number(v), in_unit, in_code)
-            except (ValueError, ZeroDivisionError):
-                outs = []
-                break
-            if sub:
-                x += _to_si(parse_number(sub[0]), sub[2], sub[1])
-            ratio = in_unit.factor / u.factor if u.factor else 1
-            y = _from_si(x, u, code)
-            outs.append(_rounded(y, c, explicit, v if not sub else sub[0], ratio if not sub else
-                                 sub[2].factor / u.factor))
-        if not outs:
+        try:
+            ys = [_from_si(_to_si(parse_number(v), in_unit, in_code) +
+                           (_to_si(parse_number(sub[0]), sub[2], sub[1]) if sub else 0), u, code) for v in values]
+        except (ValueError, ZeroDivisionError):
             continue
-        out_seps = [_OUT_SEPS.get(s, s) for s in seps]
-        text = _join(outs, out_seps)
+        # One precision for a whole range, from its first value (25–100 cm -> 9.8–39.4 in).
+        first_text = sub[0] if sub else values[0]
+        ratio = (sub[2].factor if sub else in_unit.factor) / u.factor if u.factor else 1
+        prec = _precision(ys[0], c, explicit, first_text, ratio, in_unit)
+        outs = [_rounded(y, c, prec) for y in ys]
+        text = _join(outs, seps, 1)
         outputs.append(text if abbr == "values" else f"{text} {_unit_text(u, code, outs[-1], out_abbr, c)}")
     if not outputs:
         return in_text
@@ -273,7 +280,7 @@ def _feet_inches(values, seps, in_unit, in_code, sub) -> str:
         feet, rest = divmod(halves, 24)
         inches = f"{rest // 2}+1⁄2" if rest % 2 else f"{rest // 2}"
         outs.append(f"{feet} ft {inches} in")
-    return _join(outs, [_OUT_SEPS.get(s, s) for s in seps])
+    return _join(outs, seps, 1)
 
 
 @renders("railgauge", "rail gauge", "track gauge")

@@ -134,8 +134,10 @@ def _as_of(c: Call) -> str:
 
 @renders("marriage", "married")
 def _marriage(c: Call) -> str:
-    who, start, end = c.get(1), c.get(2), c.get(3)
-    kind = c.get("end").lower()
+    who, start, end = c.get(1), _year_of(c.get(2)), _year_of(c.get(3))
+    kind = c.first("end", "reason").lower()
+    if "death" in kind:
+        kind = "died"
     if not start:
         return who
     span = f"m. {start}"
@@ -144,6 +146,12 @@ def _marriage(c: Call) -> str:
                  "divorced": f"; div. {end}", "sep": f"; sep. {end}", "separated": f"; sep. {end}",
                  "annulled": f"; ann. {end}"}.get(kind, f"–{end}")
     return f"{who} ({span})" if who else f"({span})"
+
+
+def _year_of(date: str) -> str:
+    """{{marriage}} shows years: "November 4, 1842" -> "1842"."""
+    years = re.findall(r"\b\d{3,4}\b", date)
+    return years[-1] if years else date
 
 
 @renders("age")

@@ -5,6 +5,8 @@
 """
 from __future__ import annotations
 
+import re
+
 from wiki_qa.builders.mediawiki.clean.templates.numbers import SUPERSCRIPT
 from wiki_qa.builders.mediawiki.clean.templates.registry import Call, renders, renders_prefix
 
@@ -21,7 +23,8 @@ def _last(c: Call) -> str:
 # Families that show one argument: the first, or the last (after a language or script code).
 for _names, _fn in [
     (("nowrap", "nobr", "nobreak", "small", "smaller", "big", "larger", "large", "huge", "midsize", "nobold",
-      "noitalic", "sc", "smallcaps", "small caps", "sc1", "sup", "sub", "vanchor", "visible anchor", "em", "strong", "var", "mvar", "math",
+      "noitalic", "sc", "smallcaps", "small caps", "sc1", "sup", "sub", "vanchor", "visible anchor", "em",
+      "strong", "var", "mvar", "math",
       "bold", "italic", "ital", "serif", "sans-serif", "mono", "monospace", "code", "kbd", "samp", "tt",
       "plain", "no italic", "noitalics", "not italic", "uppercase", "highlight", "mark", "strikethrough",
       "strike", "underline", "tooltip", "hover title", "abbr", "abbrlink", "abbreviation",
@@ -40,7 +43,12 @@ def _linktext(c: Call) -> str:
 
 @renders("ill", "interlanguage link", "interlanguage link multi", "link-interwiki", "ill2", "illm")
 def _ill(c: Call) -> str:
-    return c.first("lt", 1)
+    if c.get("lt"):
+        return c.get("lt")
+    if re.fullmatch(r"[a-z]{2,3}(?:-[a-z]+)?", c.get(1)) and c.get(2):
+        # the older form, language first: {{ill|de|Local title|Shown name|Foreign title}}
+        return c.get(3) or c.get(2)
+    return c.get(1)
 
 
 @renders("sic")

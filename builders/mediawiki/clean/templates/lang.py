@@ -46,6 +46,11 @@ _IPAC_LABELS = {"lang": "English pronunciation:", "local": "local pronunciation:
                 "ipa": "", "audio": "", "i": "", "in": "", "uk,": "UK:", "us,": "US:"}
 
 
+ENGLISH_WIKIS = frozenset({"en", "simple", "en-gb", "en-us", "und", ""})
+# IPAc-en's own shorthands: ' primary stress, , secondary stress.
+_IPAC_SIGNS = {"'": "ˈ", ",": "ˌ"}
+
+
 def language(code: str) -> str:
     code = code.strip().lower()
     return LANGUAGES.get(code) or LANGUAGES.get(code.split("-")[0], "")
@@ -73,9 +78,15 @@ def _transl(c: Call) -> str:
     return c.get("text") or (pos[-1] if len(pos) > 1 else "")
 
 
+def english(c: Call) -> bool:
+    """Labels such as "French:" are English Wikipedia's; another wiki prints them in its own language,
+    which we do not have, so there the text goes without its label."""
+    return c.ctx.lang in ENGLISH_WIKIS
+
+
 def _labelled(name: str, text: str, c: Call) -> str:
     label = c.get("label")
-    if label.lower() == "none" or c.flag("nolabel"):
+    if label.lower() == "none" or c.flag("nolabel") or not english(c):
         name = ""
     elif label:
         name = label
@@ -110,10 +121,10 @@ def _in_lang(c: Call) -> str:
     return f"(in {' and '.join(names)})" if names else ""
 
 
-def _bracket(ipa: str, default: str = "[]") -> str:
+def _bracket(ipa: str) -> str:
     if not ipa or ipa[0] in "/[⟨(" or ipa[-1] in "/]⟩":
         return ipa
-    return f"{default[0]}{ipa}{default[1]}"
+    return f"[{ipa}]"
 
 
 @renders("ipa", "ipa2")
@@ -121,8 +132,9 @@ def _ipa(c: Call) -> str:
     pos = c.positional()
     if len(pos) >= 2 and language(pos[0]) and pos[1]:
         # the current form: {{IPA|fr|ʁ|…}} with the language first
-        return f"{language(pos[0])} pronunciation: {_bracket(pos[1])}"
-    return _bracket(c.get(1), "//") if c.get(1) else ""
+        ipa = _bracket(pos[1])
+        return f"{language(pos[0])} pronunciation: {ipa}" if english(c) else ipa
+    return c.get(1)  # {{IPA|/ˈæp.əl/}}: the editor writes the slashes or brackets
 
 
 @renders_prefix("ipa-")
@@ -132,6 +144,8 @@ def _ipa_xx(c: Call) -> str:
     if not ipa:
         return ""
     label = c.get(2).lower()
+    if not english(c):
+        return ipa
     if label == "lang":
         return f"{language(code) or code} pronunciation: {ipa}"
     if label == "pron":
@@ -149,7 +163,7 @@ def _ipac(c: Call) -> str:
         label = _IPAC_LABELS[pos.pop(0).strip().lower()]
         if label:
             labels.append(label)
-    sounds = "".join(pos).replace("_", " ").strip()
+    sounds = "".join(_IPAC_SIGNS.get(p, p) for p in pos).replace("_", " ").strip()
     if not sounds:
         return " ".join(labels)
     return " ".join(labels + [f"/{sounds}/"])

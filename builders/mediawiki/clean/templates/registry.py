@@ -66,7 +66,7 @@ class Context:
     """What a renderer may need beyond its arguments."""
 
     today: tuple[int, int, int] | None = None  # the revision's date: "(age 41)" is as of the page's revision
-    lang: str = "en"
+    lang: str = "en"  # the page's language: labels such as "French:" are English Wikipedia's
 
 
 class Call:
@@ -149,7 +149,3 @@ class TemplateTable:
     def keeps(self, name: str) -> bool:
         """Whether a template of this name renders to text (the pre-pass must not cut it)."""
         return self.resolve(name)[1] is not None
-
-
-def builtin_names() -> list[str]:
-    return sorted(_BUILTIN) + sorted(p + "*" for p in _PREFIXES)
