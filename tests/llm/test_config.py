@@ -106,3 +106,13 @@ def test_local_executor_maps_all_splits_in_one_run(real_chunks, fake, llm, tmp_p
     assert out["train"].to_list() == per_split["train"] and out["val"].to_list() == per_split["val"]
     assert out["test"].num_rows == 0 and out["test"].column_names == out["train"].column_names
     assert "_split" not in out["train"].column_names
+
+
+def test_llm_section_errors_name_the_key():
+    with pytest.raises(UserError, match="no Batch API"):
+        from_dict({"name": "x", "source": SRC, "generate": {}, "llm": {"provider": "local", "batch": True}})
+    with pytest.raises(UserError, match="llm.tpm"):
+        from_dict({"name": "x", "source": SRC, "generate": {}, "llm": {"tpm": -1}})
+    cfg = from_dict({"name": "x", "source": SRC, "generate": {}, "llm": {"batch": True, "endpoints": [
+        {"base_url": "http://a/v1", "tpm": 1000, "rpm": 10}]}})
+    assert cfg.llm.batch.price_factor == 0.5 and cfg.llm.endpoints[0].limits() == {"rpm": 10, "tpm": 1000}

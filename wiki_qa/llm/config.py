@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, PlainValidator, SerializeAsAny, ValidationError, field_validator
+from pydantic import Field, PlainValidator, SerializeAsAny, ValidationError, field_validator, model_validator
 
 from wiki_qa.configbase import StrictModel
 from wiki_qa.errors import UserError
@@ -97,6 +97,12 @@ class LLMConfig(Limits):
     @classmethod
     def _batch_shorthand(cls, v):
         return BatchConfig.coerce(v)
+
+    @model_validator(mode="after")
+    def _batch_needs_a_batch_api(self):
+        if self.batch is not None and self.provider == "local":
+            raise ValueError("batch: the bundled local server has no Batch API; use provider: openai")
+        return self
 
     def cache_path(self) -> str:
         from wiki_qa.paths import cache_dir
