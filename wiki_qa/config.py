@@ -49,6 +49,7 @@ class BuildConfig(StrictModel):
     output: OutputConfig = OutputConfig()
     engine: Literal["local", "ray"] = "local"
     ray_address: str | None = None  # with engine: ray; "auto" = an existing cluster
+    ray_staging: str | None = None  # with engine: ray; where workers write rows (shared folder or s3://)
     limit: int | None = Field(default=None, ge=1)  # documents read per input file
     num_proc: int | None = Field(default=None, ge=1)
     # A prompt_file outside the config's folder is refused unless this is set: the file is sent to the LLM.

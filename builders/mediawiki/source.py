@@ -169,7 +169,9 @@ class MediaWikiSource(Source):
     def to_text(self, doc: dict, stats: SourceStats) -> str:
         if self.clean.keep_wikitext:
             return doc["text"]
-        return wikitext_to_text(doc["text"], self._syntax, self._options)
+        # Ages ("aged 41") are computed at the revision's date: what the page showed, and repeatable.
+        return wikitext_to_text(doc["text"], self._syntax, self._options, stats,
+                                today=(doc.get("meta") or {}).get("timestamp"))
 
 
 class _DocIds:

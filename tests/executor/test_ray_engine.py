@@ -10,8 +10,12 @@ from wiki_qa.config import from_dict, load_config
 from wiki_qa.orchestrator import dataset_dict
 from wiki_qa.rows import SPLITS
 
-ROOT = Path(__file__).resolve().parents[2]
-SIMPLEWIKI = ROOT.parent / "shared" / "data" / "mediawiki" / "simplewiki-7pages.xml"
+pytestmark = pytest.mark.ray
+
+
+@pytest.fixture(scope="module")
+def simplewiki(mediawiki_dir) -> Path:
+    return mediawiki_dir / "simplewiki-7pages.xml"
 
 
 def tables(dsd):
@@ -50,9 +54,9 @@ def test_demo_same_rows_and_counts(ray_local, tmp_path):
     same_report(ra, rb)
 
 
-def test_real_dump_same_rows_whatever_the_parts(ray_local, tmp_path):
+def test_real_dump_same_rows_whatever_the_parts(ray_local, tmp_path, simplewiki):
     # local in one process (1 part), Ray cut into 2 parts per file: the canonical order makes them equal
-    cfg = from_dict({"name": "sw", "source": {"type": "mediawiki", "path": str(SIMPLEWIKI)}, "format": "text",
+    cfg = from_dict({"name": "sw", "source": {"type": "mediawiki", "path": str(simplewiki)}, "format": "text",
                      "chunk": {"max_tokens": 128}})
     (a, ra), (b, rb) = build(cfg, "local", tmp_path), build(cfg, "ray", tmp_path, num_proc=2)
     assert ra["chunks"] > 7
@@ -71,18 +75,18 @@ def _closed_port() -> str:
     return f"http://127.0.0.1:{port}/v1"
 
 
-def _llm_cfg(tmp_path, generate):
-    return from_dict({"name": "sw-qa", "source": {"type": "mediawiki", "path": str(SIMPLEWIKI)},
+def _llm_cfg(simplewiki, generate):
+    return from_dict({"name": "sw-qa", "source": {"type": "mediawiki", "path": str(simplewiki)},
                       "chunk": {"max_tokens": 256}, "format": "completion",
                       "generate": {"model": "fake-model", "max_retries": 5, "timeout_s": 2.0, **generate}})
 
 
 def test_generate_two_endpoints_one_failing_and_resume_across_engines(ray_local, fake_servers, tmp_path,
-                                                                      monkeypatch):
+                                                                      monkeypatch, simplewiki):
     good, bad = fake_servers["good"], fake_servers["bad"]
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
     # Baseline: the local engine on the good server alone.
-    base_cfg = _llm_cfg(tmp_path, {"base_url": good.base_url, "concurrency": 4,
+    base_cfg = _llm_cfg(simplewiki, {"base_url": good.base_url, "concurrency": 4,
                                    "cache": str(tmp_path / "local.sqlite")})
     good.reset()
     base, rbase = build(base_cfg, "local", tmp_path / "l1")
@@ -95,7 +99,7 @@ def test_generate_two_endpoints_one_failing_and_resume_across_engines(ray_local,
     for engine, cache in (("local", "two-local.sqlite"), ("ray", "two-ray.sqlite")):
         good.reset()
         bad.reset(faults={"500": 1.0}, fault_attempts=10 ** 6)
-        cfg = _llm_cfg(tmp_path, {"endpoints": eps, "endpoint_failures": 2, "endpoint_cooldown_s": 30,
+        cfg = _llm_cfg(simplewiki, {"endpoints": eps, "endpoint_failures": 2, "endpoint_cooldown_s": 30,
                                   "cache": str(tmp_path / cache)})
         out, rep = build(cfg, engine, tmp_path / f"two-{engine}")
         assert rep["llm"]["outcomes"] == {"ok": n_chunks, "partial": 0, "failed": 0}, (engine, rep["llm"])
@@ -108,3 +112,44 @@ def test_generate_two_endpoints_one_failing_and_resume_across_engines(ray_local,
     out, rep = build(base_cfg, "ray", tmp_path / "resume", refresh=False)
     assert good.stats()["chat"] == 0 and rep["llm"]["requests"] == 0 and rep["llm"]["cache_hits"] == n_chunks
     same(base, out)
+
+
+def test_ray_resumes_finished_shards_and_keeps_rows(ray_local, tmp_path, mediawiki_dir):
+    """Each shard's record is written after its files: a second run reads only the shards without one."""
+    from wiki_qa.executor.ray import staging_folder
+
+    paths = [str(mediawiki_dir / n) for n in ("simplewiki-7pages.xml", "enwiki-pear.xml", "ltgwiki-tiny-edgecases.xml")]
+    cfg = from_dict({"name": "resume", "source": {"type": "mediawiki", "path": paths}, "format": "text",
+                     "chunk": {"max_tokens": 128}, "engine": "ray"})
+    first, r1 = build(cfg, "ray", tmp_path)
+    folder, _ = staging_folder(cfg, str(tmp_path / "ray"))
+
+    def files():
+        return sorted(p.rsplit("/", 1)[-1] for p in folder.fs.ls(folder.path("files"), detail=False)
+                      if p.endswith((".train.arrow", ".val.arrow", ".test.arrow")))
+
+    before = files()
+    records = {n.rsplit("/", 1)[-1]: folder.read_json(f"done/{n.rsplit('/', 1)[-1]}")
+               for n in folder.fs.ls(folder.path("done"), detail=False)}
+    assert len(records) == 3
+    # a run that died before the second shard's record was written
+    lost_name, lost = sorted(records.items())[1]
+    folder.fs.rm(folder.path("done", lost_name))
+    again, r2 = build(cfg, "ray", tmp_path, refresh=False)
+    after = files()
+    kept = [f for f in before if not f.startswith(lost["unit"])]
+    assert set(kept) <= set(after)  # the other shards were not read again
+    redone = [f for f in after if f.startswith(lost["unit"])]
+    assert redone and not set(redone) & set(before)  # a new attempt for the lost one; the old files dropped
+    same(first, again)
+    same_report(r1, r2)
+
+
+def test_ray_user_error_in_a_shard_is_one_line(ray_local, tmp_path, simplewiki):
+    from wiki_qa.errors import UserError
+
+    cfg = from_dict({"name": "bad-ns", "source": {"type": "mediawiki", "path": str(simplewiki), "namespaces": ["Nope"]},
+                     "engine": "ray"})
+    with pytest.raises(UserError, match=r"simplewiki-7pages.xml: source.namespaces: 'Nope' is not a namespace") as e:
+        build(cfg, "ray", tmp_path)
+    assert "\n" not in str(e.value)

@@ -1,4 +1,5 @@
-"""Fixtures for the LLM step: the fault-injecting fake server and real chunk rows from ../shared/data."""
+"""Fixtures for the LLM step: the fault-injecting fake server and real chunk rows from ../shared/data
+(through tests/conftest.py's `mediawiki_dir`, which skips with the suite's one reason where it is absent)."""
 from __future__ import annotations
 
 import bz2
@@ -13,11 +14,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-DATA = ROOT.parent / "shared" / "data" / "mediawiki"
 FAKE = ROOT / "tests" / "servers" / "fake_openai.py"
 DEFAULTS = {"fault_first": [], "models": ["fake-model", "gpt-4o-mini"], "api_key": None, "latency": 0.0, "latency_dist": "fixed",
             "faults": {}, "fault_attempts": 1, "slow_s": 5.0, "retry_after": "0.2", "max_concurrent": None,
-            "reject_json_schema": False, "seed": 0}
+            "reject_json_schema": False, "seed": 0, "budget": None, "batch_polls": 2, "batch_outcomes": [],
+            "batch_expire_after": 0, "batch_invalid_first": 0}
 
 
 def _crude_clean(wikitext: str) -> str:
@@ -67,9 +68,9 @@ def chunk_rows(pages, max_chars=1200, per_doc=3):
 
 
 @pytest.fixture(scope="session")
-def real_chunks():
+def real_chunks(mediawiki_dir):
     """24 real English chunks (8 enwiki articles x 3), shaped as the chunk stage emits them."""
-    pages = read_pages(DATA / "enwiki-206pages.xml.bz2", "en", 8)
+    pages = read_pages(mediawiki_dir / "enwiki-206pages.xml.bz2", "en", 8)
     rows = chunk_rows(pages)
     assert len(rows) >= 20
     return rows

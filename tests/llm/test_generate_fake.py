@@ -218,6 +218,7 @@ generate(datasets.Dataset.from_list(rows), llm=json.loads(sys.argv[2]))
 """
 
 
+@pytest.mark.slow  # make test-fast leaves it out
 def test_resume_after_kill_9(ds, fake, llm, baseline, tmp_path):
     fake.reset(latency=0.25)
     cache = os.path.join(os.environ["WIKI_QA_CACHE"], "llm.sqlite")

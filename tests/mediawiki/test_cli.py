@@ -13,6 +13,7 @@ def cli(*args, cwd=None, env=None):
                           text=True, cwd=cwd, env=env)
 
 
+@pytest.mark.slow  # make test-fast leaves it out
 def test_build_with_set_limit_output(tmp_path, mediawiki_dir):
     out = tmp_path / "x"
     p = cli("build", "mediawiki", "--set", f"source.path={mediawiki_dir / 'enwiki-206pages.xml.bz2'}",
@@ -58,6 +59,7 @@ def test_bad_yaml_names_file_and_line(tmp_path):
     assert p.returncode == 2 and f"{bad}: line" in p.stderr and "invalid YAML" in p.stderr
 
 
+@pytest.mark.slow  # make test-fast leaves it out
 def test_env_interpolation_and_dotenv(tmp_path, mediawiki_dir):
     (tmp_path / ".env").write_text(f"WIKI_QA_DUMP={mediawiki_dir / 'enwiki-pear.xml'}\n")
     p = cli("build", "mediawiki", "--output", tmp_path / "o", cwd=tmp_path)

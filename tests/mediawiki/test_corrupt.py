@@ -136,6 +136,7 @@ def test_an_unclosed_comment_mid_file_is_corruption_not_truncation(tmp_path, med
         build(tmp_path, path)
 
 
+@pytest.mark.slow  # make test-fast leaves it out
 def test_pages_over_max_page_bytes_are_skipped_and_counted(tmp_path, mediawiki_dir):
     import html
 

@@ -89,6 +89,7 @@ def test_https_url_and_glob(tmp_path, mediawiki_dir, reference):
     assert report["source"]["documents"] == 28
 
 
+@pytest.mark.slow  # make test-fast leaves it out
 def test_dump_cut_off_mid_page_keeps_complete_pages(tmp_path, mediawiki_dir):
     xml = (mediawiki_dir / "enwiki-206pages.xml.bz2").read_bytes()
     data = bz2.decompress(xml)

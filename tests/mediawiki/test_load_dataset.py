@@ -40,6 +40,7 @@ def calls(monkeypatch):
     return count
 
 
+@pytest.mark.slow  # make test-fast leaves it out
 def test_shipped_config_and_cli_give_the_same_dataset(tmp_path):
     ds = load_dataset("wiki_qa", "demo-text")
     assert set(ds) == {"train", "val", "test"}

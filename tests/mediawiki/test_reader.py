@@ -81,6 +81,7 @@ def test_every_real_dump_is_covered(mediawiki_dir):
     assert sorted(p.name for p in mediawiki_dir.iterdir() if p.name != "README.md") == sorted(REAL)
 
 
+@pytest.mark.slow  # make test-fast leaves it out
 @pytest.mark.parametrize("variant", ["gz", "xz", "bz2-multistream", "utf-16-le-bom", "utf-16-be-bom",
                                      "utf-16-le-nobom", "utf-8-bom", "cut-mid-page"])
 def test_same_pages_as_mwxml_on_recoded_copies(tmp_path, mediawiki_dir, variant):

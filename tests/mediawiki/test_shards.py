@@ -6,6 +6,7 @@ import bz2
 import functools
 import gzip
 import http.server
+import os
 import re
 import threading
 
@@ -256,3 +257,26 @@ def test_s3_dump_is_cut_by_range_requests(tmp_path, mediawiki_dir, monkeypatch):
     finally:
         s3fs.S3FileSystem.clear_instance_cache()
         server.stop()
+
+
+@pytest.mark.parametrize("kind", ["multistream", "xml"])
+def test_build_with_num_proc_2_on_byte_ranges_gives_the_rows_of_one_process(tmp_path, mediawiki_dir, kind):
+    """End to end: the executor asks for shards(parallel=num_proc); the rows and source counts are those of
+    a build that reads the file whole."""
+    from .helpers import all_rows, build
+
+    xml = xml_of(mediawiki_dir / "enwiki-206pages.xml.bz2")
+    if kind == "xml":
+        path = tmp_path / "en.xml"
+        path.write_bytes(xml)
+    else:
+        path = tmp_path / "en-multistream.xml.bz2"
+        write_multistream(xml, path, per=20)
+    one, r1 = build(tmp_path, path, name="one")
+    two, r2 = build(tmp_path, path, name="two", num_proc=2, source={"min_shard_bytes": 1})
+    assert sorted(map(repr, all_rows(two))) == sorted(map(repr, all_rows(one)))
+    for key in ("pages_seen", "documents", "skipped", "truncated"):
+        assert r2["source"][key] == r1["source"][key], key
+    # build_report.json names files relative to the config's folder (tmp_path here)
+    shards = source(path).shards(parallel=2)
+    assert sorted(f["path"] for f in r2["source"]["files"]) == sorted(os.path.relpath(s, tmp_path) for s in shards)

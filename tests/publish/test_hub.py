@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import yaml
 
 from .conftest import SECRET, make_build, run_py
@@ -33,6 +34,7 @@ def _files(hub, repo):
     return dict(hub.state.repos[repo].head[1])
 
 
+@pytest.mark.slow  # make test-fast leaves it out
 def test_push_two_configs_load_without_wiki_qa_stream_and_repush(hub, tmp_path):
     from datasets import load_from_disk
 

@@ -10,8 +10,6 @@ from wiki_qa.quality import build_index, decontaminate
 from wiki_qa.quality.config import DecontaminateConfig
 from wiki_qa.quality.evalsets import load_eval_items
 
-from .conftest import SHARED
-
 
 def mmlu_row(mmlu_dir, split, subject, i):
     with (mmlu_dir / split / f"{subject}_{split}.csv").open(encoding="utf-8", newline="") as fh:
@@ -23,8 +21,8 @@ def cfg(mmlu_dir, **kw):
 
 
 @pytest.fixture(scope="module")
-def alpaca():
-    data = json.loads((SHARED / "instruct" / "alpaca_5000.json").read_text(encoding="utf-8"))
+def alpaca(shared_data):
+    data = json.loads((shared_data / "instruct" / "alpaca_5000.json").read_text(encoding="utf-8"))
     return data[:2000]
 
 

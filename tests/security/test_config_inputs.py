@@ -162,9 +162,9 @@ def test_prompt_file_tilde_relative_and_missing(tmp_path, home, monkeypatch):
     (proj / "prompts").mkdir(parents=True)
     (proj / "prompts" / "qa.txt").write_text("Ask about {title}: {text}")
     for given in ("~/proj/prompts/qa.txt", "prompts/qa.txt"):
-        cfg = load_config(config(proj, generate={"task": "qa", "prompt_file": given}))
+        cfg = load_config(config(proj, generate={"prompt_file": given}, llm={"model": "m"}))
         assert cfg.generate.prompt_file == str(proj / "prompts" / "qa.txt")
-    p = cli("build", config(proj, generate={"task": "qa", "prompt_file": "prompts/nope.txt"}), cwd=proj)
+    p = cli("build", config(proj, generate={"prompt_file": "prompts/nope.txt"}, llm={"model": "m"}), cwd=proj)
     assert p.returncode == 2 and p.stderr.count("\n") == 1 and "no such file 'prompts/nope.txt'" in p.stderr
     assert "Traceback" not in p.stderr
 

@@ -12,6 +12,18 @@ Faults (rates in [0,1], summed): invalid_json, 429 (with Retry-After), 500, leng
 cut-off JSON), slow (sleeps `slow_s`, past the client timeout), drop (closes the connection).
 Markers in the chunk text force per-chunk behaviour: FAULT_OVERFLOW (400 context length),
 FAULT_GARBAGE (never valid JSON), FAULT_PARTIAL (adds a placeholder and a duplicate item).
+
+Batch API: /v1/files (upload, retrieve, content) and /v1/batches (create, retrieve, list, cancel). A batch
+moves validating -> in_progress -> completed on successive retrieves (`batch_polls` retrieves in progress),
+so tests never depend on time. `batch_outcomes` lists the end state of the first batches in creation order
+("completed", "failed", "expired"; later ones complete); an expired batch has answered only its first
+`batch_expire_after` lines, the rest are in its error file as batch_expired. Lines whose passage holds
+FAULT_BATCH_ERROR fail with a 500 in the error file; `batch_invalid_first` turns the first N lines of the
+first batch into unusable replies (to exercise re-asks).
+
+`budget` enforces per-minute limits like a provider tier: {"rpm", "tpm", "input_tpm", "output_tpm",
+"burst_s": seconds of budget a bucket holds (default 1), "headers": send x-ratelimit-* headers}. Tokens are
+counted as the replies' `usage` reports them; a request over budget gets a 429 (kind "429_budget").
 """
 from __future__ import annotations
 
@@ -28,20 +40,81 @@ from aiohttp import web
 
 CFG = {"models": ["fake-model", "gpt-4o-mini"], "api_key": None, "latency": 0.0, "latency_dist": "fixed",
        "sigma": 0.5, "faults": {}, "fault_attempts": 1, "slow_s": 5.0, "retry_after": "0.2",
-       "max_concurrent": None, "reject_json_schema": False, "seed": 0,
+       "max_concurrent": None, "reject_json_schema": False, "seed": 0, "budget": None,
        # faults given in order to the first fresh requests, whatever their text: lets a test be sure each
        # kind occurs at least once, independent of how the prompts hash
-       "fault_first": []}
+       "fault_first": [],
+       "batch_polls": 2, "batch_outcomes": [], "batch_expire_after": 0, "batch_invalid_first": 0}
 STATS: dict = {}
 SEEN: dict = {}
 FIRST = [0]
+BUCKETS: dict = {}  # name -> [level, last refill time]
+FILES: dict = {}    # id -> {"meta": file object, "content": bytes}
+BATCHES: dict = {}  # id -> {"obj": batch object, "polls": retrieves so far}
 
 
 def reset():
     STATS.clear()
-    STATS.update(requests=0, chat=0, by_kind={}, inflight=0, max_inflight=0)
+    STATS.update(requests=0, chat=0, by_kind={}, inflight=0, max_inflight=0, tokens_in=0, tokens_out=0,
+                 trace=[],  # with a budget: "ok" / "429" per chat request, in arrival order
+                 files=0, batches=0, batch_lines=[], batch_retrieves=0, batch_cancels=0)
     SEEN.clear()
+    FILES.clear()
+    BATCHES.clear()
+    BUCKETS.clear()
     FIRST[0] = 0
+
+
+def _bucket(name: str):
+    """(level, rate per s, capacity) of a budget bucket, refilled to now; None when not limited."""
+    budget = CFG.get("budget") or {}
+    if not budget.get(name):
+        return None
+    rate = budget[name] / 60.0
+    cap = rate * budget.get("burst_s", 1.0)
+    now = time.monotonic()
+    b = BUCKETS.setdefault(name, [cap, now])
+    b[0], b[1] = min(cap, b[0] + (now - b[1]) * rate), now
+    return b, rate, cap
+
+
+def _over_budget(pt: int) -> float | None:
+    """Seconds until the request fits, or None when it does (then its input is charged)."""
+    need = {"rpm": 1, "tpm": pt, "input_tpm": pt, "output_tpm": 0}
+    wait = 0.0
+    for name, cost in need.items():
+        got = _bucket(name)
+        if got and got[0][0] < cost:
+            wait = max(wait, (cost - got[0][0]) / got[1])
+    if wait:
+        return wait
+    for name, cost in need.items():
+        got = _bucket(name)
+        if got:
+            got[0][0] -= cost
+    return None
+
+
+def _charge_output(ct: int) -> None:
+    for name in ("tpm", "output_tpm"):
+        got = _bucket(name)
+        if got:
+            got[0][0] -= ct
+
+
+def _limit_headers() -> dict:
+    budget = CFG.get("budget") or {}
+    if not budget.get("headers"):
+        return {}
+    out = {}
+    for kind, name in (("requests", "rpm"), ("tokens", "tpm")):
+        got = _bucket(name)
+        if got:
+            (level, _), rate, cap = got
+            out.update({f"x-ratelimit-limit-{kind}": str(int(budget[name])),
+                        f"x-ratelimit-remaining-{kind}": str(max(0, int(level))),
+                        f"x-ratelimit-reset-{kind}": f"{max(0.0, cap - level) / rate:.3f}s"})
+    return out
 
 
 def _h(*parts) -> float:
@@ -118,19 +191,16 @@ async def _chat(request, body):
         return _err(400, "response_format json_schema is not supported", None, "reject_schema")
     if "FAULT_OVERFLOW" in user:
         return _err(400, "This model's maximum context length is 128 tokens", "context_length_exceeded", "overflow")
-    key = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
-    attempt = SEEN[key] = SEEN.get(key, -1) + 1
+    pt = len(json.dumps(msgs)) // 4
+    if CFG.get("budget"):
+        wait = _over_budget(pt)
+        STATS["trace"].append("ok" if wait is None else "429")
+        if wait is not None:
+            return _err(429, "Rate limit reached for tokens per min", "rate_limit_exceeded", "429_budget",
+                        {"Retry-After": f"{wait:.3f}", **_limit_headers()})
     fault = None
-    if attempt == 0 and FIRST[0] < len(CFG["fault_first"]):
-        fault = CFG["fault_first"][FIRST[0]]
-        FIRST[0] += 1
-    elif attempt < CFG["fault_attempts"]:
-        r, acc = _h(CFG["seed"], key, attempt), 0.0
-        for kind, rate in CFG["faults"].items():
-            acc += rate
-            if r < acc:
-                fault = kind
-                break
+    if CFG["faults"] or CFG["fault_first"]:  # fault-free runs (the benchmark) skip the bookkeeping
+        fault = _pick_fault(body)
     lat = CFG["latency"]
     if CFG["latency_dist"] == "lognormal" and lat:
         lat = random.lognormvariate(0, CFG["sigma"]) * lat  # median = latency
@@ -147,6 +217,44 @@ async def _chat(request, body):
         _count("drop")
         request.transport.abort()
         return web.Response(status=500)
+    code, reply = completion(body, fault)
+    _count("ok" if not fault else f"{fault}_served")
+    ct = reply["usage"]["completion_tokens"]
+    STATS["tokens_in"] += pt
+    STATS["tokens_out"] += ct
+    headers = {}
+    if CFG.get("budget"):
+        _charge_output(ct)
+        headers = _limit_headers()
+    return web.json_response(reply, status=code, headers=headers)
+
+
+def _pick_fault(body: dict) -> str | None:
+    """The fault for this send of this request body: fault_first in order, then by a hash of (seed, body,
+    attempt), so every run with the same config sees the same faults."""
+    key = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+    attempt = SEEN[key] = SEEN.get(key, -1) + 1
+    if attempt == 0 and FIRST[0] < len(CFG["fault_first"]):
+        FIRST[0] += 1
+        return CFG["fault_first"][FIRST[0] - 1]
+    if attempt < CFG["fault_attempts"]:
+        r, acc = _h(CFG["seed"], key, attempt), 0.0
+        for kind, rate in CFG["faults"].items():
+            acc += rate
+            if r < acc:
+                return kind
+    return None
+
+
+def completion(body: dict, fault: str | None = None) -> tuple[int, dict]:
+    """(status, JSON body) of a chat request once it is past faults and limits: the part online and batch
+    requests share, so both modes give the same answers."""
+    msgs = body["messages"]
+    user = next(m["content"] for m in msgs if m["role"] == "user")
+    rf = (body.get("response_format") or {}).get("type")
+    if "FAULT_OVERFLOW" in user:
+        return 400, {"error": {"message": "This model's maximum context length is 128 tokens",
+                               "type": "invalid_request_error", "code": "context_length_exceeded"}}
     content = json.dumps(answer_for(user), ensure_ascii=False)
     finish = "stop"
     if "FAULT_GARBAGE" in user or fault == "invalid_json":
@@ -157,13 +265,12 @@ async def _chat(request, body):
         content, finish = content[: len(content) // 2], "length"
     if not rf and finish == "stop" and content.startswith("{"):
         content = f"Here you go:\n```json\n{content}\n```"  # plain-text mode: exercise tolerant parsing
-    _count("ok" if not fault else f"{fault}_served")
     pt, ct = len(json.dumps(msgs)) // 4, max(1, len(content) // 4)
-    return web.json_response({
-        "id": f"chatcmpl-{key[:12]}", "object": "chat.completion", "created": int(time.time()),
+    return 200, {
+        "id": "chatcmpl-%012d" % int(_h(user) * 1e12), "object": "chat.completion", "created": int(time.time()),
         "model": body["model"],
         "choices": [{"index": 0, "finish_reason": finish, "message": {"role": "assistant", "content": content}}],
-        "usage": {"prompt_tokens": pt, "completion_tokens": ct, "total_tokens": pt + ct}})
+        "usage": {"prompt_tokens": pt, "completion_tokens": ct, "total_tokens": pt + ct}}
 
 
 async def models(request):
@@ -188,10 +295,145 @@ async def config(request):
     return web.json_response(CFG)
 
 
+# --- Batch API -------------------------------------------------------------------------------------------
+def _auth(request):
+    if CFG["api_key"] and request.headers.get("Authorization") != f"Bearer {CFG['api_key']}":
+        return _err(401, "Incorrect API key provided", "invalid_api_key", "auth")
+    return None
+
+
+def _new_file(content: bytes, purpose: str, filename: str) -> dict:
+    fid = f"file-{len(FILES) + 1:06d}"
+    meta = {"id": fid, "object": "file", "bytes": len(content), "created_at": int(time.time()),
+            "filename": filename, "purpose": purpose}
+    FILES[fid] = {"meta": meta, "content": content}
+    return meta
+
+
+async def upload_file(request):
+    STATS["requests"] += 1
+    if (denied := _auth(request)) is not None:
+        return denied
+    form = await request.post()
+    f = form.get("file")
+    if form.get("purpose") != "batch" or f is None:
+        return _err(400, "purpose=batch and a file are required", None, "bad_upload")
+    STATS["files"] += 1
+    return web.json_response(_new_file(f.file.read(), "batch", f.filename))
+
+
+async def get_file(request):
+    STATS["requests"] += 1
+    f = FILES.get(request.match_info["fid"])
+    if f is None:
+        return _err(404, "No such file", None, "not_found")
+    if request.path.endswith("/content"):
+        return web.Response(body=f["content"], content_type="application/octet-stream")
+    return web.json_response(f["meta"])
+
+
+async def create_batch(request):
+    STATS["requests"] += 1
+    if (denied := _auth(request)) is not None:
+        return denied
+    body = await request.json()
+    if body.get("input_file_id") not in FILES or body.get("endpoint") != "/v1/chat/completions":
+        return _err(400, "input_file_id must be an uploaded file and endpoint /v1/chat/completions", None,
+                    "bad_batch")
+    bid = f"batch_{len(BATCHES) + 1:06d}"
+    n = len(FILES[body["input_file_id"]]["content"].splitlines())
+    obj = {"id": bid, "object": "batch", "endpoint": body["endpoint"], "errors": None,
+           "input_file_id": body["input_file_id"], "completion_window": body.get("completion_window", "24h"),
+           "status": "validating", "output_file_id": None, "error_file_id": None,
+           "created_at": int(time.time()), "request_counts": {"total": n, "completed": 0, "failed": 0},
+           "metadata": body.get("metadata")}
+    outcomes = CFG["batch_outcomes"]
+    BATCHES[bid] = {"obj": obj, "polls": 0, "order": len(BATCHES),
+                    "outcome": outcomes[len(BATCHES)] if len(BATCHES) < len(outcomes) else "completed"}
+    STATS["batches"] += 1
+    return web.json_response(obj)
+
+
+def _run_batch(b: dict) -> None:
+    """Answer the batch's lines (all, or the first batch_expire_after when it expires) into its files."""
+    obj = b["obj"]
+    lines = FILES[obj["input_file_id"]]["content"].decode().splitlines()
+    out, errors = [], []
+    STATS["batch_lines"].append(len(lines))
+    for i, line in enumerate(lines):
+        req = json.loads(line)
+        cid, body = req["custom_id"], req["body"]
+        user = next(m["content"] for m in body["messages"] if m["role"] == "user")
+        rid = f"batch_req_{obj['id']}_{i}"
+        if b["outcome"] == "expired" and i >= CFG["batch_expire_after"]:
+            errors.append({"id": rid, "custom_id": cid, "response": None,
+                           "error": {"code": "batch_expired", "message": "This request could not be executed "
+                                     "before the completion window expired."}})
+            continue
+        if "FAULT_BATCH_ERROR" in user:
+            errors.append({"id": rid, "custom_id": cid, "error": None, "response": {
+                "status_code": 500, "request_id": rid, "body": {"error": {"message": "The server had an error"}}}})
+            continue
+        invalid = b["order"] == 0 and i < CFG["batch_invalid_first"]
+        code, reply = completion(body, "invalid_json" if invalid else None)
+        (out if code == 200 else errors).append(
+            {"id": rid, "custom_id": cid, "error": None,
+             "response": {"status_code": code, "request_id": rid, "body": reply}})
+    for name, rows in (("output_file_id", out), ("error_file_id", errors)):
+        if rows:
+            data = "".join(json.dumps(r) + "\n" for r in rows).encode()
+            obj[name] = _new_file(data, "batch_output", f"{obj['id']}_{name}.jsonl")["id"]
+    obj["request_counts"].update(completed=len(out), failed=len(errors))
+
+
+def _batch(request, counter: str):
+    STATS["requests"] += 1
+    STATS[counter] += 1
+    return BATCHES.get(request.match_info["bid"])
+
+
+async def get_batch(request):
+    if (b := _batch(request, "batch_retrieves")) is None:
+        return _err(404, "No such batch", None, "not_found")
+    obj = b["obj"]
+    b["polls"] += 1
+    if obj["status"] == "validating":
+        if b["outcome"] == "failed":
+            obj.update(status="failed", errors={"object": "list", "data": [
+                {"code": "invalid_request", "message": "validation failed (injected)", "line": 1}]})
+        else:
+            obj["status"] = "in_progress"
+    elif obj["status"] == "in_progress" and b["polls"] > CFG["batch_polls"]:
+        _run_batch(b)
+        obj["status"] = "expired" if b["outcome"] == "expired" else "completed"
+    elif obj["status"] == "cancelling":
+        obj["status"] = "cancelled"
+    return web.json_response(obj)
+
+
+async def list_batches(request):
+    STATS["requests"] += 1
+    data = sorted((b["obj"] for b in BATCHES.values()), key=lambda o: o["id"], reverse=True)
+    limit = int(request.query.get("limit", 20))
+    return web.json_response({"object": "list", "data": data[:limit], "has_more": len(data) > limit})
+
+
+async def cancel_batch(request):
+    if (b := _batch(request, "batch_cancels")) is None:
+        return _err(404, "No such batch", None, "not_found")
+    if b["obj"]["status"] in ("validating", "in_progress"):
+        b["obj"]["status"] = "cancelling"
+    return web.json_response(b["obj"])
+
+
 def make_app() -> web.Application:
     reset()
     app = web.Application(client_max_size=64 * 2 ** 20)
     app.add_routes([web.post("/v1/chat/completions", chat), web.get("/v1/models", models),
+                    web.post("/v1/files", upload_file), web.get("/v1/files/{fid}", get_file),
+                    web.get("/v1/files/{fid}/content", get_file), web.post("/v1/batches", create_batch),
+                    web.get("/v1/batches", list_batches), web.get("/v1/batches/{bid}", get_batch),
+                    web.post("/v1/batches/{bid}/cancel", cancel_batch),
                     web.get("/stats", stats), web.post("/reset", do_reset), web.post("/config", config)])
     return app
 

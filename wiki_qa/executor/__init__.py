@@ -3,9 +3,12 @@
 Every executor module provides the same two functions:
 - `stages(cfg, *, num_proc, cache_dir, refresh) -> (DatasetDict, stage_stats)`: source -> clean -> chunk -> split
 - `generate(dsd, cfg, *, num_proc, refresh, stats) -> DatasetDict`: the LLM map step
-and must give identical rows (same ids, same splits, same order) for the same config. Stage rows are put
-in one canonical order, (doc_id, chunk_id, id), so the order depends neither on the engine nor on how the
-input was cut into shards; the LLM step keeps its input order.
+and must give identical rows (same ids, same splits, same order) for the same config. Stage rows are in
+*input order*: shard after shard, as `source.shards()` lists them, and within a shard as `source.read`
+yields them. Shards tile the input in order (files, then byte ranges of a file), so that order is the
+input's own and depends neither on the engine nor on how the input was cut; and putting the splits
+together is a concatenation of the shards' files, with no sort over all rows. The LLM step keeps its
+input order.
 
 This room may import pipeline, builders and llm; it never imports the orchestrator (wiki_qa.orchestrator).
 """
@@ -15,22 +18,14 @@ import importlib
 
 from wiki_qa.rows import SPLITS
 
-ORDER = [("doc_id", "ascending"), ("chunk_id", "ascending"), ("id", "ascending")]
 
-
-def split_indices(table) -> dict[str, list[int]]:
-    """Row positions of each split in an Arrow table of stage rows (with a `split` column), each in the
-    canonical order. Only the four key columns are read."""
+def split_positions(split_column) -> dict:
+    """Row positions of each split, in row order, from the Arrow `split` column of a stage table (one
+    column read; positions as Arrow arrays, 8 bytes a row)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    keys = table.select(["split", *[c for c, _ in ORDER]])
-    keys = keys.append_column("_pos", pa.array(range(keys.num_rows), pa.int64()))
-    out = {}
-    for s in SPLITS:
-        part = keys.filter(pc.equal(keys.column("split"), s))
-        out[s] = pc.take(part.column("_pos"), pc.sort_indices(part, sort_keys=ORDER)).to_pylist()
-    return out
+    return {s: pc.indices_nonzero(pc.equal(split_column, s)).cast(pa.int64()) for s in SPLITS}
 
 
 def get(engine: str):

@@ -2,23 +2,26 @@
 
 `StagesBuilder` is a datasets GeneratorBasedBuilder with one split, "stages": one pass over each shard
 (see pipeline/stages.py) writes the rows of all three splits, cached by datasets under a key made of the
-stage-relevant config, the inputs' identity and the code fingerprint. `stages()` then cuts that table into
-train/val/test by its `split` column, in the canonical row order.
+stage-relevant config, the inputs' identity and the code fingerprint. datasets keeps the shards' order
+(num_proc jobs take consecutive shards), so that table is in input order; `stages()` then cuts it into
+train/val/test by its `split` column, keeping that order.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import glob
 import json
 import os
+import tempfile
 from typing import Any
 
 import datasets
 
-from wiki_qa import fingerprint
+from wiki_qa import fingerprint, progress
 from wiki_qa.builders import make_source
 from wiki_qa.errors import user_errors_unwrapped
-from wiki_qa.executor import split_indices
+from wiki_qa.executor import split_positions
 from wiki_qa.pipeline.stages import StageStats, features, stage_rows
 from wiki_qa.rows import SPLITS
 
@@ -63,16 +66,20 @@ class StagesBuilder(EmptySplitsOK, datasets.GeneratorBasedBuilder):
 
     def _split_generators(self, dl_manager):
         shards = make_source(self.config.build.source).shards(parallel=getattr(self, "_num_proc", None) or 1)
-        return [datasets.SplitGenerator(name=STAGES, gen_kwargs={"shards": shards})]
+        # datasets hands each num_proc job a consecutive slice of both lists
+        return [datasets.SplitGenerator(name=STAGES, gen_kwargs={"shards": shards,
+                                                                  "positions": list(range(len(shards)))})]
 
-    def _generate_examples(self, shards):
-        for shard in shards:
+    def _generate_examples(self, shards, positions):
+        board = getattr(self, "_board", None)  # set by stages() when a progress line is shown
+        for shard, position in zip(shards, positions):
             stats = StageStats()
-            for row in stage_rows(self.config.build, shard, stats):
-                yield row["id"], row
+            with progress.shard_meter(board, shard, lambda: stats.source.pages_seen):
+                for row in stage_rows(self.config.build, shard, stats):
+                    yield row["id"], row
             folder = os.path.join(self._output_dir, STATS_DIR)
             os.makedirs(folder, exist_ok=True)
-            name = fingerprint.of(shard)
+            name = f"{position:05d}-{fingerprint.of(shard)}"  # sorted by name = input order
             with open(os.path.join(folder, f"{name}.json"), "w") as f:
                 json.dump({"shard": shard, **stats.to_json()}, f)
 
@@ -97,17 +104,36 @@ def load_stage_stats(cache_dir: str) -> list[dict]:
 
 def stages(cfg, *, num_proc=None, cache_dir=None, refresh=False):
     builder = stage_builder(cfg, cache_dir)
-    with user_errors_unwrapped():
-        builder.download_and_prepare(num_proc=num_proc,
-                                     download_mode="force_redownload" if refresh else "reuse_dataset_if_exists")
+    mode = "force_redownload" if refresh else "reuse_dataset_if_exists"
+    with user_errors_unwrapped(), _progress_line(builder, cfg, num_proc):
+        builder.download_and_prepare(num_proc=num_proc, download_mode=mode)
     rows = builder.as_dataset(split=STAGES)
-    where = split_indices(rows.select_columns(["split", "doc_id", "chunk_id", "id"]).with_format("arrow")[:])
-    dsd = datasets.DatasetDict({s: _rows(rows, where[s], s) for s in SPLITS})
+    where = split_positions(rows.data.column("split"))
+    dsd = datasets.DatasetDict({s: _rows(rows, where[s]) for s in SPLITS})
     return dsd, load_stage_stats(builder.cache_dir)
 
 
-def _rows(rows: datasets.Dataset, positions: list[int], split: str) -> datasets.Dataset:
-    ds = rows.select(positions) if positions != list(range(rows.num_rows)) else rows
+@contextlib.contextmanager
+def _progress_line(builder: StagesBuilder, cfg, num_proc):
+    """The driver's progress line, fed by the shard meters of this process or of num_proc workers through
+    a FileBoard (picklable with the builder). Nothing at all when progress is off."""
+    if not progress.enabled():
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="wiki_qa-progress-") as folder:
+        source = make_source(cfg.source)
+        builder._board = progress.FileBoard(folder)
+        total = sum(x.get("size") or 0 for x in source.identity()) or None
+        line = progress.Line("stages", builder._board, len(source.shards(parallel=num_proc or 1)), total).start()
+        try:
+            yield
+        finally:
+            line.close()
+            builder._board = None
+
+
+def _rows(rows: datasets.Dataset, positions) -> datasets.Dataset:
+    ds = rows if len(positions) == rows.num_rows else rows.select(positions.to_numpy())
     return ds.remove_columns("split")
 
 

@@ -1,9 +1,13 @@
 """The Ray executor (`engine: ray`, extra `[ray]`): the same two phases as executor/local.py on a Ray cluster.
 
-- `stages`: one Ray Data CPU task per shard (`source.shards(parallel=CPUs)`); each runs the unchanged
-  `wiki_qa.pipeline.stages.stage_rows` and returns Arrow rows plus its StageStats. Materialized once, then
-  cut into splits in the canonical order (wiki_qa.executor.split_indices), so the rows equal the local
-  engine's.
+- `stages`: one Ray task per shard (`source.shards(parallel=4 x CPUs)`, spread over the nodes). Each runs
+  the unchanged `wiki_qa.pipeline.stages.stage_rows` and writes its rows straight to a staging folder
+  (executor/staging.py: one Arrow file per split; `ray_staging`, default under the datasets cache; a folder
+  every node shares, or s3://...). The driver gathers only the tasks' records (file names, row counts,
+  StageStats) and opens each split as the memory-mapped concatenation of the files in shard order: the
+  rows equal the local engine's (input order) and the driver's memory does not grow with the input.
+  A shard whose record exists from an earlier run of the same build (same stage key) is not read again,
+  so a build that died after hours resumes where it stopped.
 - `generate`: the chunk rows of all splits as one Ray Dataset, mapped by async actor UDFs that each hold a
   `wiki_qa.llm.engine.Engine` (same prompts, parsing, retries, endpoint routing). Every cache read/write and
   chunk log goes to one cache actor pinned to the driver's node, which owns the usual sqlite file: a Ray
@@ -16,39 +20,65 @@ joins an existing cluster, whose workers must have wiki_qa installed and see the
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
+import secrets
+import shutil
+import tempfile
 import time
+import uuid
 
 import datasets
 import pyarrow as pa
 
+from wiki_qa import fingerprint, progress
 from wiki_qa.builders import make_source
-from wiki_qa.executor import split_indices
+from wiki_qa.executor import staging
 from wiki_qa.pipeline.stages import StageStats, stage_rows
 from wiki_qa.pipeline.stages import features as stage_features
 from wiki_qa.rows import SPLITS
 
 log = logging.getLogger("wiki_qa")
+SHARDS_PER_CPU = 4  # smaller shards than workers: the slowest one ends sooner, and a resumed run loses less
 
 
 def init(cfg=None, num_cpus: int | None = None):
-    """ray.init once per process, quietly; a no-op when Ray is already up (a test fixture, a notebook)."""
+    """ray.init once per process, quietly; a no-op when Ray is already up (a test fixture, a notebook).
+
+    Workers get an empty `working_dir`: without one, Ray puts the driver's current directory first on every
+    worker's sys.path, and from a source checkout the workers would import its incomplete `wiki_qa/`
+    (builders/ is mapped in only at install time) instead of the installed package the driver runs."""
     import ray
 
     if ray.is_initialized():
         return ray
     addr = getattr(cfg, "ray_address", None)
-    kw = dict(include_dashboard=False, log_to_driver=False, configure_logging=False)
-    if addr:
-        ray.init(address=addr, **kw)
-    else:
-        ray.init(num_cpus=num_cpus or os.cpu_count(), **kw)
+    empty = tempfile.mkdtemp(prefix="wiki_qa-ray-workdir-")
+    kw = dict(include_dashboard=False, log_to_driver=False, configure_logging=False,
+              runtime_env={"working_dir": empty})
+    try:
+        if addr:
+            ray.init(address=addr, **kw)
+        else:
+            _local_auth()
+            ray.init(num_cpus=num_cpus or os.cpu_count(), **kw)
+    finally:
+        shutil.rmtree(empty, ignore_errors=True)  # uploaded by ray.init; nodes fetch it from the cluster
     ctx = ray.data.DataContext.get_current()
     ctx.enable_progress_bars = False
     ctx.print_on_execution_start = False
     return ray
+
+
+def _local_auth() -> None:
+    """A Ray that wiki_qa starts for itself keeps Ray's default for new local clusters, token
+    authentication (the cluster is closed to other users of the network), with a token made for this
+    process: RAY_AUTH_TOKEN in its environment, inherited by the Ray processes it starts, so nothing is
+    written to ~/.ray/auth_token. RAY_AUTH_MODE, RAY_AUTH_TOKEN or RAY_AUTH_TOKEN_PATH set by the user win
+    (see docs/ray.md); Ray's notice about the default is not printed, docs/ray.md says it instead."""
+    if not any(os.environ.get(k) for k in ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH")):
+        os.environ["RAY_AUTH_TOKEN"] = secrets.token_hex(32)
+    logging.getLogger("ray._private.authentication.authentication_token_setup").setLevel(logging.ERROR)
 
 
 def _cpus(ray) -> int:
@@ -56,51 +86,151 @@ def _cpus(ray) -> int:
 
 
 # -- stages ---------------------------------------------------------------------------------------------
-def _stage_fn(batch: pa.Table, cfg, schema: pa.Schema):
-    """One shard's task: stage_rows as Arrow batches, then one row holding its StageStats."""
-    names = [f.name for f in schema]
-    for t in batch.to_pylist():
-        stats, rows = StageStats(), []
-        for row in stage_rows(cfg, t["shard"], stats):
-            rows.append({**{c: row.get(c) for c in names if not c.startswith("_")}, "_stats": None})
-            if len(rows) == 1000:
-                yield pa.Table.from_pylist(rows, schema=schema)
-                rows = []
-        rec = {"shard": t["shard"], **stats.to_json()}
-        rows.append({c: None for c in names} | {"_stats": json.dumps(rec)})
-        yield pa.Table.from_pylist(rows, schema=schema)
+def _stage_shard(cfg, shard: str, unit: str, folder: staging.Folder, board, cwd: str) -> dict:
+    """One shard's task, on any node: its rows to the staging folder, its record back to the driver."""
+    import ray
+
+    if os.path.isdir(cwd):  # relative input paths mean what they mean on the driver (same machine)
+        os.chdir(cwd)
+    stats = StageStats()
+    writer = staging.SplitWriter(folder, unit, stage_features(make_source(cfg.source).kind))
+    try:
+        with progress.shard_meter(board, shard, lambda: stats.source.pages_seen):
+            for row in stage_rows(cfg, shard, stats):
+                writer.write(row)
+    except BaseException:
+        writer.abort()
+        raise
+    record = {"unit": unit, "shard": shard, **writer.close(), "stats": {"shard": shard, **stats.to_json()},
+              "node": ray.get_runtime_context().get_node_id()}
+    staging.write_record(folder, unit, record)
+    return record
+
+
+class _Board:
+    """The progress board of a Ray build: shard tasks post, the driver reads (progress.py)."""
+
+    def __init__(self):
+        self.states = {}
+
+    def post(self, key, state):
+        self.states[key] = state
+
+    def snapshot(self):
+        return self.states
+
+
+class RayBoard:
+    def __init__(self, actor):
+        self.actor = actor
+
+    def post(self, key, state):
+        ref = self.actor.post.remote(key, state)  # fire and forget: progress never slows a shard down,
+        if state["done"]:  # but a shard's last state is in before its task returns
+            import ray
+
+            ray.get(ref)
+
+    def snapshot(self):
+        import ray
+
+        return ray.get(self.actor.snapshot.remote())
+
+
+def staging_folder(cfg, cache_dir: str | None = None) -> tuple[staging.Folder, str]:
+    """The build's staging folder (`ray_staging` or the datasets cache) and a local mirror for a remote one.
+    Named by the stage key, so only a build with the same stage config, inputs and code reuses it."""
+    from wiki_qa.executor.local import stage_key
+
+    local_root = os.path.join(cache_dir or str(datasets.config.HF_DATASETS_CACHE), "wiki_qa_ray")
+    name = f"{cfg.name}-{stage_key(cfg)}"
+    root = getattr(cfg, "ray_staging", None) or local_root
+    return staging.Folder(f"{root.rstrip('/')}/{name}"), os.path.join(local_root, "mirror", name)
 
 
 def stages(cfg, *, num_proc=None, cache_dir=None, refresh=False):
-    """Source -> clean -> chunk -> split on Ray, one task per shard. (No stage cache of its own: every call
-    re-reads the input.)"""
+    """Source -> clean -> chunk -> split on Ray, one task per shard, rows written by the workers."""
     ray = init(cfg, num_proc)
     source = make_source(cfg.source)
-    shards = source.shards(parallel=num_proc or _cpus(ray))
     feats = stage_features(source.kind)
-    schema = pa.schema(list(feats.arrow_schema) + [pa.field("_stats", pa.string())])
-    ds = ray.data.from_items([{"shard": s} for s in shards], override_num_blocks=len(shards)).map_batches(
-        _stage_fn, batch_size=1, batch_format="pyarrow", zero_copy_batch=True,
-        fn_kwargs={"cfg": cfg, "schema": schema})
+    folder, mirror = staging_folder(cfg, cache_dir)
+    if refresh:
+        folder.remove()
+        shutil.rmtree(mirror, ignore_errors=True)
+    _check_shared(ray, folder)
+    shards = source.shards(parallel=(num_proc or _cpus(ray)) * SHARDS_PER_CPU)
+    units = [f"{i:05d}-{fingerprint.of(s)}" for i, s in enumerate(shards)]
+    records = staging.finished(folder, units)
+    todo = [(u, s) for u, s in zip(units, shards) if u not in records]
+    if records:
+        log.info("stages: %d of %d shards reused from %s", len(records), len(shards), folder.url)
+    records.update(_run_shards(ray, cfg, todo, folder, len(shards), len(records), source))
+    ordered = [records[u] for u in units]
+    lost = staging.missing_files(folder, ordered)
+    if lost:
+        from wiki_qa.errors import UserError
+
+        raise UserError(f"ray_staging {folder.url}: files written by the workers are not visible here "
+                        f"({lost[0]}, ...): give a folder every node shares, or an s3:// URL")
+    staging.remove_unlisted(folder, ordered, units)
+    dsd = staging.assemble(folder, ordered, feats, mirror)
+    return dsd, [rec["stats"] for rec in ordered]
+
+
+def _run_shards(ray, cfg, todo, folder, n_shards: int, n_reused: int, source) -> dict:
+    if not todo:
+        return {}
+    board = line = None
+    if progress.enabled():
+        board = RayBoard(ray.remote(num_cpus=0)(_Board).remote())
+        total = None if n_reused else sum(x.get("size") or 0 for x in source.identity()) or None
+        line = progress.Line("stages", board, n_shards, total, done_before=n_reused)
+    task = ray.remote(num_cpus=1)(_stage_shard).options(scheduling_strategy="SPREAD")
+    cfg_ref = ray.put(cfg)
+    pending = {task.remote(cfg_ref, shard, unit, folder, board, os.getcwd()): unit for unit, shard in todo}
+    out = {}
     try:
-        mat = ds.materialize()  # once
-        table = _concat(ray.get(mat.to_arrow_refs()), schema)
-    except Exception as e:  # a UserError inside a task (bad namespace, stub dump) stays one line
-        _raise_user_error(e)
-        raise
-    is_stats = table.column("_stats").is_valid()
-    stage_stats = [json.loads(x) for x in table.filter(is_stats).column("_stats").to_pylist()]
-    rows = table.filter(pa.compute.invert(is_stats)).drop_columns(["_stats"])
-    where = split_indices(rows)
-    row_feats = datasets.Features({k: v for k, v in feats.items() if k != "split"})
-    out = {s: _dataset(rows.take(pa.array(where[s], pa.int64())), row_feats, s) for s in SPLITS}
-    return datasets.DatasetDict(out), stage_stats
+        while pending:
+            ready, _ = ray.wait(list(pending), num_returns=len(pending), timeout=1.0, fetch_local=True)
+            for ref in ready:
+                unit = pending.pop(ref)
+                try:
+                    out[unit] = ray.get(ref)
+                except Exception as e:  # a UserError inside a task (bad namespace, stub dump) stays one line
+                    for other in pending:
+                        ray.cancel(other)
+                    _raise_user_error(e)
+                    raise
+            if line is not None:
+                line.refresh()
+    finally:
+        if line is not None:
+            line.close()
+            ray.kill(board.actor)
+    return out
 
 
-def _concat(tables, schema) -> pa.Table:
-    tables = [t for t in tables if t.num_rows]
-    return pa.concat_tables([t.select(schema.names).cast(schema) for t in tables]) if tables \
-        else schema.empty_table()
+def _check_shared(ray, folder: staging.Folder) -> None:
+    """On a cluster of several nodes, every node must see the staging folder: checked before any work."""
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    nodes = [n for n in ray.nodes() if n.get("Alive") and n.get("Resources", {}).get("CPU")]
+    if len(nodes) < 2:
+        return
+    probe = f"probe-{uuid.uuid4().hex}.json"
+    folder.write_json(probe, {"from": "driver"})
+    try:
+        see = ray.remote(num_cpus=0)(lambda f, rel: f.exists(rel))
+        refs = {see.options(scheduling_strategy=NodeAffinitySchedulingStrategy(n["NodeID"], soft=False))
+                .remote(folder, probe): n for n in nodes}
+        blind = [n["NodeManagerAddress"] for ref, n in refs.items() if not ray.get(ref)]
+    finally:
+        folder.fs.rm(folder.path(probe))
+    if blind:
+        from wiki_qa.errors import UserError
+
+        raise UserError(f"ray_staging {folder.url}: not visible from node {blind[0]}; give a folder every "
+                        "node shares (NFS) or an s3:// URL")
 
 
 def _dataset(table: pa.Table, feats: datasets.Features, split: str) -> datasets.Dataset:
@@ -119,7 +249,7 @@ def _raise_user_error(e: BaseException):
         if x is None or id(x) in seen:
             continue
         seen.add(id(x))
-        if isinstance(x, UserError):
+        if isinstance(x, UserError) and not hasattr(x, "cause"):  # RayTaskError(UserError): text + traceback
             raise UserError(str(x)) from None
         stack += [x.__cause__, x.__context__, getattr(x, "cause", None)]
     msg = str(e)
@@ -194,7 +324,7 @@ def generate(dsd, task_cfg, llm_cfg, *, num_proc=None, refresh=False, stats=None
     from wiki_qa.llm.cache import Cache
     from wiki_qa.llm.config import resolve
     from wiki_qa.llm.stats import LLMStats
-    from wiki_qa.llm.step import check_columns, open_engine
+    from wiki_qa.llm.step import check_columns, iter_rows, open_engine
 
     task, llm = resolve(task_cfg, llm_cfg)
     stats = stats if stats is not None else LLMStats()
@@ -211,11 +341,15 @@ def generate(dsd, task_cfg, llm_cfg, *, num_proc=None, refresh=False, stats=None
                            .append_column("_row", pa.array(range(t.num_rows), pa.int64())))
     actors = llm.ray_actors or max(1, min(8, _cpus(ray) // 2))
     with open_engine(task, llm, refresh=refresh, num_proc=actors) as engine:
+        t0 = time.monotonic()
+        if llm.batch:  # one submitter, here on the driver; the actors then read every reply from the cache
+            from wiki_qa.llm import batch
+
+            batch.run(engine, lambda: (row for s in SPLITS for row in iter_rows(dsd[s])))
         cache_actor = ray.remote(num_cpus=0)(_CacheActor).options(
             scheduling_strategy=NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=False)
         ).remote(engine.cache.path)
         engine.cache = RemoteCache(cache_actor, engine.cache.path)
-        t0 = time.monotonic()
         try:
             if tables:
                 src = pa.concat_tables(tables)

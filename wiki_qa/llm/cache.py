@@ -1,13 +1,19 @@
 """Persistent response cache + per-chunk run log, one sqlite file in WAL mode.
 
-- `responses`: one row per completed request, committed as soon as it arrives, so `kill -9` loses only
-  what was in flight. Keyed by sha256(model, messages, response_format, params, task version).
+- `responses`: one row per completed request, keyed by sha256(model, messages, response_format, params,
+  task version). The engine's writes are group-committed: every response that arrives in one turn of the
+  event loop goes into one transaction, and the request keeps its concurrency slot until that commit is
+  done, so `kill -9` still loses only what was in flight, at a fraction of the per-commit cost.
 - `chunks`: one row per finished chunk per run (outcome, reason, counters). Worker processes of a
   `num_proc` map all append here; `LLMStats` sums the rows of the run afterwards. This is how stats
   survive multiprocessing without any shared memory.
+- `batches` / `batch_items`: every Batch API job (endpoint, input file, batch id, the request keys in it),
+  written before the job is created and marked collected in the same transaction that caches its results.
+  A rerun after kill -9 resumes polling these instead of submitting (and paying for) the requests again.
 """
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import os
@@ -17,11 +23,36 @@ import threading
 from wiki_qa.llm.cache_check import check_db
 
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, body TEXT NOT NULL, created REAL DEFAULT (julianday('now')));
+CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, body TEXT NOT NULL,
+  created REAL DEFAULT (julianday('now')));
 CREATE TABLE IF NOT EXISTS chunks (run TEXT, chunk TEXT, outcome TEXT, reason TEXT, requests INT, cache_hits INT,
-  retries INT, prompt_tokens INT, completion_tokens INT, cost REAL, dropped TEXT, PRIMARY KEY (run, chunk));
+  retries INT, prompt_tokens INT, completion_tokens INT, cost REAL, dropped TEXT, throttled INT, waits TEXT,
+  PRIMARY KEY (run, chunk));
 CREATE TABLE IF NOT EXISTS runs (run TEXT PRIMARY KEY, info TEXT);
 """
+BATCH_SCHEMA = """
+CREATE TABLE IF NOT EXISTS batches (id INTEGER PRIMARY KEY AUTOINCREMENT, endpoint TEXT, file_id TEXT,
+  batch_id TEXT, status TEXT, run TEXT, n INT, est_cost REAL, created REAL DEFAULT (julianday('now')),
+  collected INT DEFAULT 0, collected_run TEXT, ok INT, failed INT, prompt_tokens INT, completion_tokens INT,
+  cost REAL);
+CREATE TABLE IF NOT EXISTS batch_items (key TEXT, batch INTEGER, PRIMARY KEY (key, batch));
+"""
+
+
+def _upgrade(con: sqlite3.Connection) -> None:
+    """Tables and columns added since a cache file was created (older files keep working)."""
+    if not con.execute("SELECT 1 FROM sqlite_master WHERE name='batch_items'").fetchone():
+        try:
+            con.executescript(BATCH_SCHEMA)
+        except sqlite3.OperationalError:  # another worker is creating them
+            pass
+    have = {r[1] for r in con.execute("PRAGMA table_info(chunks)")}
+    for col, typ in (("throttled", "INT"), ("waits", "TEXT")):
+        if col not in have:
+            try:
+                con.execute(f"ALTER TABLE chunks ADD COLUMN {col} {typ}")
+            except sqlite3.OperationalError:  # another worker added it first
+                pass
 
 
 def key(**parts) -> str:
@@ -55,6 +86,7 @@ class Cache:
             if con.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
                 con.execute("PRAGMA journal_mode=WAL")
                 con.executescript(SCHEMA)
+            _upgrade(con)
             con.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across process kills
             self._local.con = con
         return con
@@ -68,27 +100,104 @@ class Cache:
 
     def log_chunk(self, run: str, chunk: str, rec: dict) -> None:
         self.db.execute(
-            "INSERT OR REPLACE INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT OR REPLACE INTO chunks (run, chunk, outcome, reason, requests, cache_hits, retries, prompt_tokens,"
+            " completion_tokens, cost, dropped, throttled, waits) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (run, chunk, rec["outcome"], rec.get("reason"), rec["requests"], rec["cache_hits"], rec["retries"],
-             rec["prompt_tokens"], rec["completion_tokens"], rec["cost"], json.dumps(rec.get("dropped", {}))))
+             rec["prompt_tokens"], rec["completion_tokens"], rec["cost"], json.dumps(rec.get("dropped", {})),
+             rec.get("throttled", 0), json.dumps(rec["waits"]) if rec.get("waits") else None))
 
     def run_cost(self, run: str) -> float:
-        return self.db.execute("SELECT COALESCE(SUM(cost), 0) FROM chunks WHERE run=?", (run,)).fetchone()[0]
+        """Spent in this run: online requests (chunk log) and collected batches."""
+        return self.db.execute(
+            "SELECT (SELECT COALESCE(SUM(cost), 0) FROM chunks WHERE run=?)"
+            " + (SELECT COALESCE(SUM(cost), 0) FROM batches WHERE collected_run=?)", (run, run)).fetchone()[0]
+
+    # -- Batch API jobs -----------------------------------------------------------------------------
+    def batch_record(self, endpoint: str, file_id: str, run: str, keys: list[str], est_cost: float) -> int:
+        """Record a job before it is created (its input file is uploaded): the keys are now taken."""
+        con = self.db
+        with con:
+            con.execute("BEGIN")
+            rid = con.execute("INSERT INTO batches (endpoint, file_id, status, run, n, est_cost) VALUES "
+                              "(?, ?, 'uploaded', ?, ?, ?)", (endpoint, file_id, run, len(keys), est_cost)).lastrowid
+            con.executemany("INSERT OR IGNORE INTO batch_items VALUES (?, ?)", [(k, rid) for k in keys])
+        return rid
+
+    def batch_update(self, rid: int, **fields) -> None:
+        sets = ", ".join(f"{k}=?" for k in fields)
+        self.db.execute(f"UPDATE batches SET {sets} WHERE id=?", (*fields.values(), rid))
+
+    def live_batches(self, keys) -> tuple[list[dict], set[str]]:
+        """Jobs not yet collected that hold any of `keys`, and which of the keys they hold."""
+        con, taken, ids = self.db, set(), set()
+        for k in keys:
+            for (rid,) in con.execute("SELECT batch FROM batch_items JOIN batches ON batch=id "
+                                      "WHERE key=? AND collected=0", (k,)):
+                taken.add(k)
+                ids.add(rid)
+        cols = ("id", "endpoint", "file_id", "batch_id", "status", "run", "n", "est_cost")
+        rows = [dict(zip(cols, r)) for rid in sorted(ids) for r in con.execute(
+            f"SELECT {', '.join(cols)} FROM batches WHERE id=?", (rid,))]
+        return rows, taken
+
+    def batch_collect(self, rid: int, run: str, puts: dict, status: str, counts: dict) -> None:
+        """Cache a finished job's results and mark it collected, in one transaction."""
+        con = self.db
+        with con:
+            con.execute("BEGIN")
+            con.executemany("INSERT OR REPLACE INTO responses(key, body) VALUES (?, ?)",
+                            [(k, json.dumps(v)) for k, v in puts.items()])
+            con.execute("UPDATE batches SET collected=1, collected_run=?, status=?, ok=?, failed=?, prompt_tokens=?,"
+                        " completion_tokens=?, cost=? WHERE id=?",
+                        (run, status, counts["ok"], counts["failed"], counts["prompt_tokens"],
+                         counts["completion_tokens"], counts["cost"], rid))
+
+    def run_batches(self, run: str):
+        return self.db.execute("SELECT COUNT(*), COALESCE(SUM(ok), 0), COALESCE(SUM(failed), 0), "
+                               "COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(completion_tokens), 0), "
+                               "COALESCE(SUM(cost), 0) FROM batches WHERE collected_run=?", (run,)).fetchone()
 
     # The engine awaits these; a remote cache (the Ray engine's cache actor) implements them over RPC.
     async def aget(self, k: str) -> dict | None:
         return self.get(k)
 
     async def aput(self, k: str, body: dict) -> None:
-        self.put(k, body)
+        await self._group(self.put, k, body)
 
     async def alog_chunk(self, run: str, chunk: str, rec: dict) -> None:
-        self.log_chunk(run, chunk, rec)
+        await self._group(self.log_chunk, run, chunk, rec)
+
+    def _group(self, write, *args) -> asyncio.Future:
+        """Queue a write for this loop turn's transaction; the future resolves once it is committed."""
+        self.db  # the thread-local state exists
+        local = self._local
+        if getattr(local, "fut", None) is None:
+            loop = asyncio.get_running_loop()
+            local.fut, local.buf = loop.create_future(), []
+            loop.call_soon(self._commit, local)
+        local.buf.append((write, args))
+        return local.fut
+
+    def _commit(self, local) -> None:
+        fut, buf = local.fut, local.buf
+        local.fut, local.buf = None, []
+        con = local.con
+        try:
+            con.execute("BEGIN")
+            for write, args in buf:
+                write(*args)
+            con.execute("COMMIT")
+        except BaseException as e:  # noqa: BLE001 - handed to every waiter
+            if con.in_transaction:
+                con.execute("ROLLBACK")
+            fut.set_exception(e)
+        else:
+            fut.set_result(None)
 
     async def arun_cost(self, run: str) -> float:
         return self.run_cost(run)
 
     def run_rows(self, run: str):
         return self.db.execute(
-            "SELECT outcome, reason, requests, cache_hits, retries, prompt_tokens, completion_tokens, cost, dropped "
-            "FROM chunks WHERE run=?", (run,)).fetchall()
+            "SELECT outcome, reason, requests, cache_hits, retries, prompt_tokens, completion_tokens, cost, dropped,"
+            " throttled, waits FROM chunks WHERE run=?", (run,)).fetchall()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, PlainValidator, SerializeAsAny, ValidationError
+from pydantic import Field, PlainValidator, SerializeAsAny, ValidationError, field_validator
 
 from wiki_qa.configbase import StrictModel
 from wiki_qa.errors import UserError
@@ -25,15 +25,44 @@ class Price(StrictModel):
     output_per_1m: float
 
 
-class EndpointConfig(StrictModel):
+class Limits(StrictModel):
+    """Per-minute limits of a provider tier (see wiki_qa/llm/limits.py). None = not limited (unless the
+    server's x-ratelimit-* headers say otherwise)."""
+    rpm: float | None = Field(None, gt=0)         # requests per minute
+    tpm: float | None = Field(None, gt=0)         # tokens per minute, input + output
+    input_tpm: float | None = Field(None, gt=0)   # input tokens per minute
+    output_tpm: float | None = Field(None, gt=0)  # output tokens per minute
+
+    def limits(self) -> dict:
+        return {k: getattr(self, k) for k in Limits.model_fields if getattr(self, k)}
+
+
+class EndpointConfig(Limits):
     """One OpenAI-compatible server in `llm.endpoints`. Requests go to the least busy live endpoint."""
     base_url: str
     concurrency: int | None = Field(None, ge=1)   # default: llm.concurrency
-    rate_limit: float | None = Field(None, gt=0)  # requests per second; None = no limit
+    rate_limit: float | None = Field(None, gt=0)  # requests per second, evenly spaced; None = no limit
     api_key_env: str | None = None                # default: llm.api_key_env
 
 
-class LLMConfig(StrictModel):
+class BatchConfig(StrictModel):
+    """`llm.batch`: send the requests through the provider's Batch API (/v1/files + /v1/batches) at its
+    batch price; `batch: true` takes these defaults."""
+    completion_window: str = "24h"
+    poll_s: float = Field(30.0, gt=0)        # first wait between status checks; grows 1.5x up to poll_max_s
+    poll_max_s: float = Field(300.0, gt=0)
+    max_requests: int = Field(50_000, ge=1)  # per input file (OpenAI's limit)
+    max_bytes: int = Field(190_000_000, ge=1_000)  # per input file (OpenAI allows 200 MB)
+    # Items that fail validation are asked again: in a follow-up batch (half price, another wait) or online.
+    reask: Literal["batch", "online"] = "batch"
+    price_factor: float = Field(0.5, gt=0)   # batch price / online price
+
+    @classmethod
+    def coerce(cls, v):
+        return cls() if v is True else None if v is False else v
+
+
+class LLMConfig(Limits):
     # "openai": any OpenAI-compatible endpoint (base_url / OPENAI_BASE_URL).
     # "local": start the bundled llama.cpp + Gemma 3 270M server for the duration of the step.
     provider: Literal["openai", "local"] = "openai"
@@ -42,7 +71,8 @@ class LLMConfig(StrictModel):
     # Name of the env var holding the key: the key itself never enters the config (or the report).
     api_key_env: str = "OPENAI_API_KEY"
     concurrency: int = Field(32, ge=1)
-    rate_limit: float | None = Field(None, gt=0)  # requests per second to base_url; None = no limit
+    rate_limit: float | None = Field(None, gt=0)  # requests per second to base_url, evenly spaced
+    # rpm / tpm / input_tpm / output_tpm (from Limits): token buckets for base_url (endpoints: their own)
     # Several servers instead of base_url: each request goes to the least busy live one; an endpoint that
     # fails `endpoint_failures` times in a row leaves the rotation for `endpoint_cooldown_s` (doubling,
     # up to 10x, while it keeps failing), then gets one probe request.
@@ -56,11 +86,17 @@ class LLMConfig(StrictModel):
     max_tokens: int = 1024
     seed: int | None = 0
     response_format: Literal["json_schema", "json_object", "text"] = "json_schema"
+    batch: BatchConfig | None = None  # true: the Batch API instead of online requests (see BatchConfig)
     # Cache / cost.
     cache: str | None = None          # sqlite path; default $WIKI_QA_CACHE/llm.sqlite (~/.cache/wiki_qa)
     max_cost_usd: float | None = None
     prices: dict[str, Price] = Field(default_factory=dict)  # overrides the built-in table, per model
     prices_file: str | None = None    # YAML {model: {input_per_1m, output_per_1m}}
+
+    @field_validator("batch", mode="before")
+    @classmethod
+    def _batch_shorthand(cls, v):
+        return BatchConfig.coerce(v)
 
     def cache_path(self) -> str:
         from wiki_qa.paths import cache_dir

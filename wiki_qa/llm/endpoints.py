@@ -2,22 +2,22 @@
 (AIMD) and rate limit, and a circuit breaker that takes a failing endpoint out of rotation.
 
 `Endpoint` is the resolved, picklable description (URL, key, limits); `Slot` is its per-event-loop state
-(clients, gate, pacing, health); `Router` picks a slot for each request. A single `base_url` is one
+(transport, gate, pacing, health); `Router` picks a slot for each request. A single `base_url` is one
 endpoint that is never taken out of rotation, so the single-server behaviour is unchanged.
 """
 from __future__ import annotations
 
 import asyncio
 import collections
+import concurrent.futures
 import logging
 import os
 import random
 import time
-from dataclasses import dataclass
-
-import openai
+from dataclasses import dataclass, field
 
 from wiki_qa.errors import UserError
+from wiki_qa.llm import transport as T
 
 log = logging.getLogger("wiki_qa")
 
@@ -30,6 +30,7 @@ class Endpoint:
     rate_limit: float | None = None  # requests/s, whole run
     api_key_env: str = "OPENAI_API_KEY"
     healthy: bool = True             # False: failed the preflight, starts out of rotation
+    limits: dict = field(default_factory=dict)  # rpm/tpm/input_tpm/output_tpm per minute, whole run
 
     @property
     def name(self) -> str:
@@ -42,10 +43,11 @@ def resolve(cfg) -> list[Endpoint]:
         out = []
         for e in cfg.endpoints:
             env = e.api_key_env or cfg.api_key_env
-            out.append(Endpoint(e.base_url, os.environ.get(env), e.concurrency or cfg.concurrency, e.rate_limit, env))
+            out.append(Endpoint(e.base_url, os.environ.get(env), e.concurrency or cfg.concurrency, e.rate_limit, env,
+                                limits=e.limits()))
         return out
     return [Endpoint(cfg.base_url or os.environ.get("OPENAI_BASE_URL"), os.environ.get(cfg.api_key_env),
-                     cfg.concurrency, cfg.rate_limit, cfg.api_key_env)]
+                     cfg.concurrency, cfg.rate_limit, cfg.api_key_env, limits=cfg.limits())]
 
 
 class Unreachable(UserError):
@@ -57,27 +59,34 @@ def preflight(cfg, base_url, api_key, timeout_s: float = 10.0) -> None:
     where = base_url or "api.openai.com"
     if not api_key and not base_url:
         raise UserError(f"no API key: set ${cfg.api_key_env} (or llm.base_url for a local server)")
-    client = openai.OpenAI(base_url=base_url, api_key=api_key or "none", max_retries=1, timeout=timeout_s)
-    try:
+
+    async def check():
+        t = T.Transport(base_url, api_key, timeout_s, 2)
         try:
-            ids = {m.id for m in client.models.list()}
-        except openai.NotFoundError:
-            ids = set()  # some servers have no /models; the 1-token call below decides
-        if cfg.model not in ids:
-            client.chat.completions.create(model=cfg.model, max_tokens=1,
-                                           messages=[{"role": "user", "content": "ping"}])
-    except (openai.AuthenticationError, openai.PermissionDeniedError) as e:
-        raise UserError(f"LLM server {where} refused the credentials ({e.status_code}); check ${cfg.api_key_env}") from None
-    except openai.NotFoundError:
+            try:
+                data, _ = await t.request("GET", "/models")
+                ids = {m.get("id") for m in data.get("data", [])} if isinstance(data, dict) else set()
+            except T.NotFound:
+                ids = set()  # some servers have no /models; the 1-token call below decides
+            if cfg.model not in ids:
+                await t.post("/chat/completions", {"model": cfg.model, "max_tokens": 1,
+                                                   "messages": [{"role": "user", "content": "ping"}]})
+        finally:
+            await t.close()
+
+    try:
+        with concurrent.futures.ThreadPoolExecutor(1) as ex:  # works inside a running loop (Jupyter) too
+            ex.submit(asyncio.run, check()).result()
+    except T.AuthFailed as e:
+        raise UserError(f"LLM server {where} refused the credentials ({e.status}); check ${cfg.api_key_env}") from None
+    except T.NotFound:
         raise UserError(f"LLM server {where} has no model {cfg.model!r}") from None
-    except openai.APIConnectionError:
+    except T.TransportError:
         raise Unreachable(f"cannot reach LLM server at {where}: check llm.base_url") from None
-    except openai.APIStatusError as e:
-        if e.status_code >= 500 or e.status_code == 429:
+    except T.HTTPError as e:
+        if e.status >= 500 or e.status == 429:
             return  # a busy/flaky server is the engine's job, not a config error
-        raise UserError(f"LLM server {where} rejected a test request ({e.status_code})") from None
-    finally:
-        client.close()
+        raise UserError(f"LLM server {where} rejected a test request ({e.status})") from None
 
 
 def preflight_all(cfg, endpoints: list[Endpoint]) -> list[Endpoint]:
@@ -99,11 +108,12 @@ def preflight_all(cfg, endpoints: list[Endpoint]) -> list[Endpoint]:
 
 
 class Slot:
-    """One endpoint as seen from one event loop: clients, AIMD gate, pacing and health."""
+    """One endpoint as seen from one event loop: transport, AIMD gate, pacing and health."""
 
-    def __init__(self, index: int, ep: Endpoint, clients: list, gate, rate: float | None, threshold: int,
-                 cooldown_s: float):
-        self.index, self.ep, self.clients, self.gate, self.rate = index, ep, clients, gate, rate
+    def __init__(self, index: int, ep: Endpoint, transport, gate, rate: float | None, threshold: int,
+                 cooldown_s: float, limiter=None):
+        self.index, self.ep, self.transport, self.gate, self.rate = index, ep, transport, gate, rate
+        self.limiter = limiter
         self.threshold, self.cooldown_s = threshold, cooldown_s
         self.fails = 0          # consecutive server failures
         self.trips = 0          # times taken out of rotation since the last success
@@ -123,6 +133,9 @@ class Slot:
 
     def free(self) -> bool:
         return self.gate.inflight < max(1, int(self.gate.limit))
+
+    def spare(self) -> int:
+        return max(0, max(1, int(self.gate.limit)) - self.gate.inflight)
 
     def load(self) -> float:
         return (self.gate.inflight + 1) / max(1, int(self.gate.limit))
@@ -146,22 +159,31 @@ class Slot:
 
 
 class Router:
-    """Least busy live endpoint first (in-flight / limit); waits in FIFO order when all are full."""
+    """Least busy live endpoint first (in-flight / limit); waits in FIFO order when all are full.
+
+    A woken waiter holds a reservation until it runs, so a newcomer cannot take the slot it was woken
+    for (which would send it to the back of the queue again); no operation scans the queue."""
 
     def __init__(self, slots: list[Slot]):
         self.slots = slots
         self._waiters: collections.deque = collections.deque()
+        self._reserved = 0
+        self._idle: list = []
 
     @property
     def single(self) -> bool:
         return len(self.slots) == 1
 
+    def _usable(self, now: float) -> list[Slot]:
+        return self.slots if self.single else [s for s in self.slots if s.usable(now)]
+
     async def acquire(self) -> Slot:
+        woken = False
         while True:
             now = time.monotonic()
-            usable = [s for s in self.slots if self.single or s.usable(now)]
+            usable = self._usable(now)
             free = [s for s in usable if s.free()]
-            if free:
+            if free and (woken or sum(s.spare() for s in free) > self._reserved):
                 best = min(s.load() for s in free)
                 slot = random.choice([s for s in free if s.load() == best])  # ties: spread, not first-wins
                 slot.gate.inflight += 1
@@ -176,31 +198,43 @@ class Router:
             downs = [s.down_until - now for s in self.slots if s.tripped and s.down_until > now]
             timeout = max(0.01, min(downs)) if downs else (None if usable else 0.05)
             fut = asyncio.get_running_loop().create_future()
-            self._waiters.append(fut)
+            self._waiters.append(fut)  # a cancelled future stays queued; _wake skips it
             try:
-                await asyncio.wait_for(fut, timeout)
+                await (fut if timeout is None else asyncio.wait_for(fut, timeout))
             except asyncio.TimeoutError:
                 pass
             except asyncio.CancelledError:
                 if fut.done() and not fut.cancelled():
+                    self._reserved -= 1
                     self._wake()  # pass on a wake-up we can no longer use
                 raise
-            finally:
-                if fut in self._waiters:
-                    self._waiters.remove(fut)
+            woken = fut.done() and not fut.cancelled()
+            if woken:
+                self._reserved -= 1
 
     def release(self, slot: Slot):
         slot.gate.inflight -= 1
         self._wake()
+        if self._idle and not any(s.gate.inflight for s in self.slots):
+            for fut in self._idle:
+                if not fut.done():
+                    fut.set_result(None)
+            self._idle.clear()
+
+    async def drain(self):
+        """Wait until no request is in flight on any endpoint."""
+        while any(s.gate.inflight for s in self.slots):
+            fut = asyncio.get_running_loop().create_future()
+            self._idle.append(fut)
+            await fut
 
     def _wake(self):
-        now = time.monotonic()
-        free = sum(max(1, int(s.gate.limit)) - s.gate.inflight for s in self.slots
-                   if self.single or s.usable(now))
+        free = sum(s.spare() for s in self._usable(time.monotonic())) - self._reserved
         while free > 0 and self._waiters:
             fut = self._waiters.popleft()
             if not fut.done():
                 fut.set_result(None)
+                self._reserved += 1
                 free -= 1
 
     # -- health -------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The shared engine: one AsyncOpenAI client + AIMD gate per event loop, retries, cache, cost.
+"""The shared engine: per event loop, one keep-alive transport + AIMD gate per endpoint; retries, cache, cost.
 
 Tasks never see HTTP; the engine never sees task semantics beyond `prompt/schema/parse`.
 """
@@ -6,18 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import email.utils
 import random
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
-import httpx2
-import openai
-
+from wiki_qa import tokens
 from wiki_qa.errors import BuildAborted, UserError
 from wiki_qa.llm import cache as C
 from wiki_qa.llm import parsing, prices
+from wiki_qa.llm import transport as T
 from wiki_qa.llm.endpoints import Endpoint, Router, Slot, resolve
+from wiki_qa.llm.limits import Limiter
 
 _OVERFLOW_MARKERS = ("context length", "context_length", "maximum context", "context window",
                      "exceeds the available context", "too many tokens", "prompt is too long")
@@ -26,6 +25,8 @@ _OVERFLOW_MARKERS = ("context length", "context_length", "maximum context", "con
 class AIMD:
     """Concurrency gate whose limit halves on 429 and grows by ~1 per `limit` successes (TCP-style).
     A 429 for a request sent before the last cut is the same congestion signal: it does not cut again.
+    Just below the level that last drew a 429, growth is 4x slower (as CUBIC flattens near its last
+    maximum): the gate lingers where the server coped instead of re-probing the limit every few requests.
     FIFO futures instead of a Condition: waking 1000 waiters per release is O(n^2)."""
 
     def __init__(self, limit: int):
@@ -34,6 +35,7 @@ class AIMD:
         self.min_seen = limit
         self.inflight = 0
         self._last_cut = -1.0
+        self._ceiling = float("inf")  # the limit when the last 429 arrived
         self._waiters: collections.deque = collections.deque()
 
     async def acquire(self):
@@ -62,12 +64,16 @@ class AIMD:
 
     def on_success(self):
         if self.limit < self.max:
-            self.limit = min(self.max, self.limit + 1.0 / self.limit)
+            step = 1.0 / self.limit
+            if self._ceiling - 1 <= self.limit < self._ceiling:
+                step /= 4
+            self.limit = min(self.max, self.limit + step)
             self._wake()
 
     def on_throttle(self, sent_at: float):
         if sent_at > self._last_cut:
             self._last_cut = time.monotonic()
+            self._ceiling = self.limit
             self.limit = max(1.0, self.limit / 2)
             self.min_seen = min(self.min_seen, int(self.limit))
 
@@ -81,33 +87,22 @@ class Counters:
     completion_tokens: int = 0
     cost: float = 0.0
     dropped: dict = field(default_factory=dict)
-
-
-def _retry_after(err: openai.APIStatusError) -> float | None:
-    h = err.response.headers if getattr(err, "response", None) is not None else {}
-    for name, scale in (("retry-after-ms", 1e-3), ("retry-after", 1.0)):
-        v = h.get(name)
-        if v:
-            try:
-                return max(0.0, float(v) * scale)
-            except ValueError:
-                d = email.utils.parsedate_to_datetime(v) if name == "retry-after" else None
-                if d:
-                    return max(0.0, d.timestamp() - time.time())
-    return None
+    throttled: int = 0                          # 429 replies
+    waits: dict = field(default_factory=dict)   # seconds held back, by limit (rpm, tpm, ..., server_tokens)
+    est_out: float = 0.0                        # batch planning: the row's expected completion tokens
 
 
 def _backoff(attempt: int, base: float = 0.5, cap: float = 30.0) -> float:
     return random.uniform(0, min(cap, base * 2 ** attempt))  # full jitter: no thundering herd
 
 
-async def _close_all(clients):
+async def _close_all(transports):
     # gather() must be created inside the loop that runs it (outside, it binds to another loop)
-    await asyncio.gather(*[c.close() for c in clients])
+    await asyncio.gather(*[t.close() for t in transports])
 
 
 class Engine:
-    """Sends one task's requests for one run. Picklable: per-process/per-loop state (clients, gates,
+    """Sends one task's requests for one run. Picklable: per-process/per-loop state (transports, gates,
     sqlite) is rebuilt lazily after a fork/pickle.
 
     `cfg` is the `llm:` section (LLMConfig); `task` a wiki_qa.llm.tasks.Task. `endpoints` (see
@@ -122,7 +117,7 @@ class Engine:
         self.run, self.refresh = run, refresh
         self.price = prices.price_for(cfg)
         self.num_proc = max(1, num_proc)
-        self.per_loop_concurrency = sum(self._share(ep.concurrency) for ep in endpoints)
+        self.per_loop_concurrency = sum(self._share(ep.concurrency) for ep in self.endpoints)
         self.min_seen = self.per_loop_concurrency
         self._init_local()
 
@@ -130,13 +125,22 @@ class Engine:
         return max(1, -(-concurrency // self.num_proc))
 
     def _init_local(self):
-        # Strong refs on purpose: if datasets' loop were collected first, the client's __del__ would
-        # schedule its close on a dead loop. close() shuts both down after the map.
+        # Strong refs on purpose: if datasets' loop were collected first, a session's __del__ would
+        # complain about a dead loop. close() shuts both down after the map.
         self._loops: dict = {}
         self.mode = self.cfg.response_format
-        self._spent = 0.0          # this process, since the last look at the shared log
-        self._others = 0.0         # whole run, as of the last look
+        self._mine = 0.0           # this process's spending, counted as each reply arrives
+        self._mine_logged = 0.0    # the part of it already committed to the shared chunk log
+        self._others = 0.0         # the other workers' spending, as of the last look at the log
         self._cost_checked = 0.0
+        self._in_ratio = 1.0       # server prompt tokens / tiktoken's count, learned from usage
+        self._out_mean = float(min(self.cfg.max_tokens, 256))  # running mean of completion tokens
+        # Batch mode (wiki_qa.llm.batch): "plan" collects the requests the cache cannot answer instead of
+        # sending them; "final" answers them with their batch error. `notes`: per-request outcomes of the
+        # last batches that are not cached (a refused response_format, a failed or expired line).
+        self.offline: str | None = None
+        self.collector: dict = {}
+        self.notes: dict = {}
 
     def __getstate__(self):
         return {k: v for k, v in self.__dict__.items() if k != "_loops"}
@@ -146,33 +150,27 @@ class Engine:
         self._init_local()
 
     def state(self) -> Router:
-        """The endpoints' clients and gates bound to the running loop: a client from a previous map's loop is dead."""
+        """The endpoints' transports and gates bound to the running loop (a session from a previous map's
+        loop is dead)."""
         loop = asyncio.get_running_loop()
         st = self._loops.get(loop)
         if st is None:
             slots = []
             for i, ep in enumerate(self.endpoints):
-                # Several small keep-alive pools instead of one big one: httpcore scans every connection of
-                # its pool on each request (O(n) per request), which costs ~40% of throughput at 256 in flight.
                 n = self._share(ep.concurrency)
-                clients = []
-                for _ in range(-(-n // 32)):
-                    http = openai.DefaultAsyncHttpxClient(limits=httpx2.Limits(max_connections=n + 8, max_keepalive_connections=n + 8))
-                    clients.append(openai.AsyncOpenAI(base_url=ep.base_url, api_key=ep.api_key or "none",
-                                                      max_retries=0, timeout=self.cfg.timeout_s, http_client=http))
                 rate = ep.rate_limit / self.num_proc if ep.rate_limit else None
-                slots.append(Slot(i, ep, clients, AIMD(n), rate, self.cfg.endpoint_failures,
-                                  self.cfg.endpoint_cooldown_s))
+                slots.append(Slot(i, ep, T.Transport(ep.base_url, ep.api_key, self.cfg.timeout_s, n), AIMD(n),
+                                  rate, self.cfg.endpoint_failures, self.cfg.endpoint_cooldown_s,
+                                  Limiter(ep.limits, self.num_proc)))
             st = self._loops[loop] = Router(slots)
         return st
 
     def close(self):
-        """Close the clients of finished maps in this process (worker processes just exit)."""
+        """Close the transports of finished maps in this process (worker processes just exit)."""
         for loop, router in list(self._loops.items()):
-            clients = [c for s in router.slots for c in s.clients]
             if not loop.is_closed() and not loop.is_running():
                 try:
-                    loop.run_until_complete(_close_all(clients))
+                    loop.run_until_complete(_close_all([s.transport for s in router.slots]))
                 finally:
                     loop.close()
             self._loops.pop(loop, None)
@@ -184,9 +182,10 @@ class Engine:
             return
         now = time.monotonic()
         if now - self._cost_checked > 1.0:  # other worker processes' spending, via the shared log
-            self._others, self._spent, self._cost_checked = await self.cache.arun_cost(self.run), 0.0, now
-        if self._others + self._spent >= limit:
-            raise BuildAborted(f"max_cost_usd={limit} reached (spent ~${self._others + self._spent:.4f}); "
+            self._others = max(0.0, await self.cache.arun_cost(self.run) - self._mine_logged)
+            self._cost_checked = now
+        if self._others + self._mine >= limit:
+            raise BuildAborted(f"max_cost_usd={limit} reached (spent ~${self._others + self._mine:.4f}); "
                                "paid responses are cached, rerun with a higher limit to continue")
 
     # -- one request --------------------------------------------------------------------------------
@@ -201,98 +200,137 @@ class Engine:
         """One chat completion as a plain dict, from the cache or the server. Retries transport errors;
         returns {"error": reason} for deterministic request errors (cached too, so reruns stay free)."""
         cfg = self.cfg
+        params = {"model": cfg.model, "temperature": cfg.temperature, "max_tokens": cfg.max_tokens, "seed": cfg.seed}
         while True:
             used = self.mode
             rf = self._response_format(schema)
-            params = {"model": cfg.model, "temperature": cfg.temperature, "max_tokens": cfg.max_tokens,
-                      "seed": cfg.seed}
             k = C.key(messages=messages, rf=rf, params=params, task=self.task.name, v=self.task.VERSION)
             if not self.refresh:
                 hit = await self.cache.aget(k)
                 if hit is not None:
                     n.cache_hits += 1
                     return hit
-            body = await self._send(messages, rf, params, n)
-            if body.get("error") == "response_format_unsupported":
-                # Concurrent requests all see the rejection: step down once from the mode *they* used.
-                order = ["json_schema", "json_object", "text"]
-                if used == "text":
-                    return {"error": "bad_request_400"}
-                if order.index(self.mode) <= order.index(used):
-                    self.mode = order[order.index(used) + 1]
-                continue
-            if body.get("cacheable", True):
-                await self.cache.aput(k, body)
-            return body
+            body = await self._send(k, messages, rf, params, n)
+            if body.get("error") != "response_format_unsupported":
+                return body
+            # Concurrent requests all see the rejection: step down once from the mode *they* used.
+            order = ["json_schema", "json_object", "text"]
+            if used == "text":
+                return {"error": "bad_request_400"}
+            if order.index(self.mode) <= order.index(used):
+                self.mode = order[order.index(used) + 1]
 
-    async def _send(self, messages, rf, params, n: Counters) -> dict:
+    def reply(self, resp, n: Counters, price_factor: float = 1.0) -> dict:
+        """The cached form of a chat completion: content, finish_reason and token counts (costed into n)."""
+        if not isinstance(resp, dict):  # a 200 that is not JSON: let the parser/re-ask deal with it
+            return {"content": str(resp), "finish_reason": "stop", "prompt_tokens": 0, "completion_tokens": 0}
+        usage = resp.get("usage") or {}
+        pt, ct = usage.get("prompt_tokens") or 0, usage.get("completion_tokens") or 0
+        n.prompt_tokens += pt
+        n.completion_tokens += ct
+        n.cost += prices.cost(self.price, pt, ct) * price_factor
+        ch = (resp.get("choices") or [{}])[0]
+        return {"content": (ch.get("message") or {}).get("content") or "",
+                "finish_reason": ch.get("finish_reason") or "empty", "prompt_tokens": pt, "completion_tokens": ct}
+
+    async def _send(self, key: str, messages, rf, params, n: Counters) -> dict:
+        """Send with retries. A reply is cached before its slot is released: at most the requests in
+        flight are lost to a kill -9."""
+        body = {"messages": messages, **{k: v for k, v in params.items() if v is not None}}
+        if rf:
+            body["response_format"] = rf
+        if self.offline:
+            note = self.notes.get(key)
+            # A refused response_format steps down at once; a failed line is asked again until the last round.
+            if note and (self.offline == "final" or note["error"] == "response_format_unsupported"):
+                return dict(note)
+            if self.offline == "plan":
+                self.collector.setdefault(key, (body, n.est_out))
+                return {"error": "pending"}
+            return {"error": "batch_unfinished"}
         router = self.state()
         last = "unknown"
         for attempt in range(self.cfg.max_retries + 1):
             if attempt:
                 n.retries += 1
-            resp, delay, down = None, None, False
+            delay, down, ok = None, False, False
             slot = await router.acquire()
-            gate, client = slot.gate, slot.clients[random.randrange(len(slot.clients))]
-            sent_at = time.monotonic()
             try:
                 await self._check_budget()  # after the gate: a thousand queued chunks must not all pass at $0
+            except BuildAborted:
+                router.release(slot)
+                await router.drain()  # the requests in flight are paid for: let them land in the cache first
+                raise
+            ticket, sent_at = None, time.monotonic()
+            try:
+                if slot.limiter.buckets or slot.limiter.blocked_until:
+                    ticket = await self._admit(slot.limiter, messages, n)
+                sent_at = time.monotonic()
                 n.requests += 1
-                body = {"messages": messages, **{k: v for k, v in params.items() if v is not None}}
-                if rf:
-                    body["response_format"] = rf
-                # client.post, not chat.completions.create: same errors/auth/timeouts, but no typed-dict
-                # transform of the request and no pydantic model of the reply (~1.5 ms CPU per request).
-                resp = await client.post("/chat/completions", body=body, cast_to=object)
-                gate.on_success()
-            except openai.RateLimitError as e:
-                gate.on_throttle(sent_at)
+                resp, headers = await slot.transport.post("/chat/completions", body)
+                slot.gate.on_success()
+                ok = True
+                spent = n.cost
+                out = self.reply(resp, n)
+                self._mine += n.cost - spent
+                if ticket is not None:
+                    self._learn(slot.limiter, ticket, out)
+                slot.limiter.observe(headers, ticket)
+                await self.cache.aput(key, out)
+                return out
+            except T.RateLimited as e:
+                slot.gate.on_throttle(sent_at)
                 self.min_seen = min(self.min_seen, router.min_seen)
-                last, delay = "rate_limited", _retry_after(e)
-            except (openai.AuthenticationError, openai.PermissionDeniedError) as e:
-                raise UserError(f"LLM server {slot.ep.name} refused the credentials ({e.status_code}); "
+                n.throttled += 1
+                slot.limiter.throttled(ticket)
+                slot.limiter.observe(e.headers, ticket)
+                last, delay = "rate_limited", T.retry_after(e.headers)
+            except T.AuthFailed as e:
+                raise UserError(f"LLM server {slot.ep.name} refused the credentials ({e.status}); "
                                 f"check ${slot.ep.api_key_env}") from None
-            except openai.NotFoundError:
+            except T.NotFound:
                 raise UserError(f"LLM server {slot.ep.name} has no model {self.cfg.model!r} (404)") from None
-            except openai.BadRequestError as e:
-                msg = str(getattr(e, "message", e)).lower()
-                if any(m in msg for m in _OVERFLOW_MARKERS):
-                    return {"error": "context_overflow"}
-                if "response_format" in msg or "json_schema" in msg:
-                    return {"error": "response_format_unsupported", "cacheable": False}
-                return {"error": f"bad_request_{e.status_code}"}
-            except openai.APITimeoutError:
-                last, down = "timeout", True
-            except openai.APIConnectionError:
-                last, down = "connection_error", True
-            except openai.APIStatusError as e:  # 5xx, 408, 409, odd gateways
-                last, delay, down = f"http_{e.status_code}", _retry_after(e), e.status_code >= 500
+            except T.BadRequest as e:
+                msg = e.message.lower()
+                overflow = any(m in msg for m in _OVERFLOW_MARKERS)
+                if not overflow and ("response_format" in msg or "json_schema" in msg):
+                    return {"error": "response_format_unsupported"}  # not cached: the next mode is asked
+                out = {"error": "context_overflow" if overflow else f"bad_request_{e.status}"}
+                await self.cache.aput(key, out)
+                return out
+            except T.TransportError as e:
+                last, down = e.kind, True
+            except T.HTTPError as e:  # 5xx, 408, 409, 422, odd gateways
+                last, delay, down = f"http_{e.status}", T.retry_after(e.headers), e.status >= 500
+                if ticket is not None:
+                    slot.limiter.refund(ticket)
             finally:
                 router.release(slot)
-            if down:
-                router.failed(slot)
-            elif resp is not None:
-                router.ok(slot)
-            if resp is None:
-                if down and router.other_usable(slot):
-                    continue  # fail over to another endpoint now, no backoff
-                # Retry-After when the server gave one (+10% jitter), else exponential backoff, full jitter.
-                if attempt < self.cfg.max_retries:
-                    await asyncio.sleep(delay * random.uniform(1.0, 1.1) if delay is not None else _backoff(attempt))
-                continue
-            if not isinstance(resp, dict):  # a 200 that is not JSON: let the parser/re-ask deal with it
-                return {"content": str(resp), "finish_reason": "stop", "prompt_tokens": 0, "completion_tokens": 0}
-            usage = resp.get("usage") or {}
-            pt, ct = usage.get("prompt_tokens") or 0, usage.get("completion_tokens") or 0
-            c = prices.cost(self.price, pt, ct)
-            n.prompt_tokens += pt
-            n.completion_tokens += ct
-            n.cost += c
-            self._spent += c
-            ch = (resp.get("choices") or [{}])[0]
-            return {"content": (ch.get("message") or {}).get("content") or "",
-                    "finish_reason": ch.get("finish_reason") or "empty", "prompt_tokens": pt, "completion_tokens": ct}
-        return {"error": last, "cacheable": False}
+                if down:
+                    router.failed(slot)
+                elif ok:
+                    router.ok(slot)
+            if down and router.other_usable(slot):
+                continue  # fail over to another endpoint now, no backoff
+            # Retry-After when the server gave one (+10% jitter), else exponential backoff, full jitter.
+            if attempt < self.cfg.max_retries:
+                await asyncio.sleep(delay * random.uniform(1.0, 1.1) if delay is not None else _backoff(attempt))
+        return {"error": last}
+
+    # -- token limits ---------------------------------------------------------------------------------
+    async def _admit(self, limiter: Limiter, messages: list[dict], n: Counters):
+        """Wait for the endpoint's rpm/tpm buckets; token costs are estimated only when a token limit exists."""
+        raw = tokens.count_messages(messages) if limiter.needs_tokens else 0
+        return await limiter.admit(raw * self._in_ratio, self._out_mean if raw else 0.0, n.waits, raw)
+
+    def _learn(self, limiter: Limiter, ticket, out: dict) -> None:
+        pt, ct = out["prompt_tokens"], out["completion_tokens"]
+        if ticket.raw_in and pt:
+            self._in_ratio += 0.2 * (pt / ticket.raw_in - self._in_ratio)
+        if ct:
+            self._out_mean += 0.2 * (ct - self._out_mean)
+        if pt or ct:
+            limiter.settle(ticket, pt, ct)
 
     # -- one chunk --------------------------------------------------------------------------------
     async def run_row(self, row: dict) -> tuple[list[dict], dict]:
@@ -300,9 +338,14 @@ class Engine:
         n = Counters()
         messages = self.task.prompt(row)
         schema = self.task.schema(row)
+        if self.offline == "plan":
+            k, per = self.task.estimate(row)
+            n.est_out = min(self.cfg.max_tokens, 10 + k * per)
         examples, dropped, reason = [], [], None
         for attempt in range(self.cfg.max_retries + 1):
             body = await self.complete(messages, schema, n)
+            if body.get("error") == "pending":
+                return [], None  # batch planning: this row waits for its batch
             if "error" in body:
                 reason = body["error"]
                 break
@@ -332,6 +375,10 @@ class Engine:
             reason = ("dropped:" + ",".join(sorted(set(dropped)))) if dropped else None
         else:
             outcome = "failed"
-        rec = {"outcome": outcome, "reason": reason, **asdict(n)}
-        await self.cache.alog_chunk(self.run, row["id"], rec)
+        rec = {"outcome": outcome, "reason": reason, "requests": n.requests, "cache_hits": n.cache_hits,
+               "retries": n.retries, "prompt_tokens": n.prompt_tokens, "completion_tokens": n.completion_tokens,
+               "cost": n.cost, "dropped": n.dropped, "throttled": n.throttled, "waits": n.waits}
+        if self.offline != "plan":
+            await self.cache.alog_chunk(self.run, row["id"], rec)
+            self._mine_logged += n.cost
         return examples, rec

@@ -88,13 +88,13 @@ def is_placeholder(s: str) -> bool:
     return bool(_PLACEHOLDER.search(s))
 
 
-def grounding(answer: str, chunk: str) -> float:
-    """Share of the answer's word tokens that occur in the chunk. Language-agnostic on purpose
-    (no stop-word list exists for most low-resource languages)."""
+def grounding(answer: str, chunk: str | set) -> float:
+    """Share of the answer's word tokens that occur in the chunk (its text, or its set of words).
+    Language-agnostic on purpose (no stop-word list exists for most low-resource languages)."""
     aw = words(answer)
     if not aw:
         return 0.0
-    cw = set(words(chunk))
+    cw = chunk if isinstance(chunk, set) else set(words(chunk))
     return sum(w in cw for w in aw) / len(aw)
 
 

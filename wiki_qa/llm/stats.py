@@ -23,9 +23,12 @@ class LLMStats:
     examples: int = 0
     elapsed_s: float = 0.0
     min_concurrency: int | None = None             # lowest AIMD limit seen (in-process runs only)
+    rate_limited: int = 0                          # 429 replies (each retried)
+    batch: dict | None = None                      # Batch API jobs: jobs, ok, failed lines, cost
+    limit_wait_s: dict = field(default_factory=dict)  # seconds held back by each limit, summed over workers
 
     def add_run(self, cache, run: str, elapsed_s: float = 0.0) -> "LLMStats":
-        for outcome, reason, req, hits, retries, pt, ct, cost, dropped in cache.run_rows(run):
+        for outcome, reason, req, hits, retries, pt, ct, cost, dropped, throttled, waits in cache.run_rows(run):
             self.requests += req
             self.cache_hits += hits
             self.retries += retries
@@ -37,6 +40,20 @@ class LLMStats:
                 self.failures[reason or "unknown"] = self.failures.get(reason or "unknown", 0) + 1
             for k, v in json.loads(dropped or "{}").items():
                 self.dropped[k] = self.dropped.get(k, 0) + v
+            self.rate_limited += throttled or 0
+            for k, v in json.loads(waits or "{}").items():
+                self.limit_wait_s[k] = self.limit_wait_s.get(k, 0.0) + v
+        jobs, ok, failed, pt, ct, cost = cache.run_batches(run)
+        if jobs:
+            b = self.batch or {"jobs": 0, "requests": 0, "ok": 0, "failed": 0, "cost_usd": 0.0}
+            self.batch = {"jobs": b["jobs"] + jobs, "requests": b["requests"] + ok + failed, "ok": b["ok"] + ok,
+                          "failed": b["failed"] + failed, "cost_usd": b["cost_usd"] + cost}
+            # The map then reads these replies from the cache: they were sent (in batches), not reused.
+            self.requests += ok + failed
+            self.cache_hits = max(0, self.cache_hits - ok)
+            self.prompt_tokens += pt
+            self.completion_tokens += ct
+            self.cost_usd += cost
         self.elapsed_s += elapsed_s
         return self
 
@@ -50,4 +67,7 @@ class LLMStats:
                 "cost_usd": round(self.cost_usd, 6), "outcomes": dict(self.outcomes),
                 "failures": dict(self.failures), "dropped_items": dict(self.dropped),
                 "examples": self.examples, "requests_per_s": round(self.requests_per_s, 3),
-                "elapsed_s": round(self.elapsed_s, 3), "min_concurrency": self.min_concurrency}
+                "elapsed_s": round(self.elapsed_s, 3), "min_concurrency": self.min_concurrency,
+                "rate_limited": self.rate_limited,
+                **({"batch": {**self.batch, "cost_usd": round(self.batch["cost_usd"], 6)}} if self.batch else {}),
+                "limit_wait_s": {k: round(v, 3) for k, v in sorted(self.limit_wait_s.items())}}

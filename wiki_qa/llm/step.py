@@ -12,6 +12,7 @@ import time
 import uuid
 
 import datasets
+import pyarrow as pa
 
 from wiki_qa import tokens
 from wiki_qa.errors import UserError
@@ -44,17 +45,31 @@ def open_engine(task: Task, llm: LLMConfig, *, refresh: bool = False, num_proc: 
         yield engine
 
 
-async def _map_fn(batch: dict, engine: Engine, keep: list[str], columns: list[str]) -> dict:
-    # batch_size=1: each chunk is its own coroutine, so datasets runs up to 1000 of them at once and
-    # the engine's AIMD gate (not the batch shape) decides how many requests are in flight.
-    out = {c: [] for c in columns}
-    for i in range(len(batch["id"])):
-        row = {k: v[i] for k, v in batch.items()}
-        examples, _ = await engine.run_row(row)
+async def _map_fn(batch: dict, engine: Engine, keep: list[str], schema: pa.Schema) -> pa.Table:
+    # All rows of the batch run at once, and datasets runs many batches at once: the engine's gates (not
+    # the batch shape) decide how many requests are in flight. Batches of many rows, returned as an Arrow
+    # table, keep datasets' per-call work (formatting, type inference, casts) off the per-request budget.
+    rows = [dict(zip(batch, vals)) for vals in zip(*batch.values())]
+    results = await asyncio.gather(*(engine.run_row(row) for row in rows))
+    out = {c: [] for c in schema.names}
+    for row, (examples, _) in zip(rows, results):
         for ex in engine.task.output_rows(row, examples, keep):
             for c, v in ex.items():
                 out[c].append(v)
-    return out
+    return pa.Table.from_pydict(out, schema=schema)
+
+
+def iter_rows(dataset: datasets.Dataset, size: int = 1000):
+    """The rows of a Dataset as dicts, read in Arrow batches."""
+    for batch in dataset.iter(batch_size=size):
+        yield from (dict(zip(batch, vals)) for vals in zip(*batch.values()))
+
+
+def map_batch_size(concurrency: int) -> int:
+    """Rows per map call: one per concurrency slot (at most 256). datasets' cost per call (formatting the
+    batch, an Arrow write per column) then stays well under the engine's per-request cost, and its up to
+    1000 concurrent calls still hold far more rows than there are slots."""
+    return max(8, min(256, concurrency))
 
 
 def _in_running_loop() -> bool:
@@ -75,14 +90,19 @@ def map_rows(dataset: datasets.Dataset, task: Task, llm: LLMConfig, *, num_proc:
     if dataset.num_rows == 0:  # datasets' map of 0 rows drops the features; no server needed either
         return datasets.Dataset.from_dict({c: [] for c in feats}, features=feats, split=dataset.split)
     with open_engine(task, llm, refresh=refresh, num_proc=num_proc or 1) as engine:
-        kwargs = dict(batched=True, batch_size=1, fn_kwargs={"engine": engine, "keep": keep, "columns": list(feats)},
+        t0 = time.monotonic()
+        if llm.batch:
+            from wiki_qa.llm import batch
+
+            batch.run(engine, lambda: iter_rows(dataset))
+        kwargs = dict(batched=True, batch_size=map_batch_size(engine.per_loop_concurrency),
+                      fn_kwargs={"engine": engine, "keep": keep, "schema": feats.arrow_schema},
                       remove_columns=dataset.column_names, features=feats,
                       num_proc=num_proc, load_from_cache_file=False,  # our sqlite cache decides reuse
                       new_fingerprint=datasets.fingerprint.Hasher.hash(
                           [dataset._fingerprint, task.cfg.model_dump(mode="json"), llm.model_dump(mode="json"),
                            engine.run]),
                       desc=f"LLM {task.name} ({llm.model})")
-        t0 = time.monotonic()
 
         def run_map():
             try:
@@ -129,6 +149,8 @@ def estimate(rows, llm=None, task=None) -> dict:
         items += k
         c_tok += min(cfg.max_tokens, 10 + k * per)
     price = prices.price_for(cfg)
+    factor = cfg.batch.price_factor if cfg.batch else 1.0  # the Batch API's price
     return {"model": cfg.model, "task": t.name, "requests": n_req, "prompt_tokens": p_tok,
             "completion_tokens_est": c_tok, "items_est": items, "priced": price is not None,
-            "cost_usd_est": round(prices.cost(price, p_tok, c_tok), 6), "max_cost_usd": cfg.max_cost_usd}
+            "batch": cfg.batch is not None, "cost_usd_est": round(prices.cost(price, p_tok, c_tok) * factor, 6),
+            "max_cost_usd": cfg.max_cost_usd}

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from wiki_qa import executor
 from wiki_qa.errors import UserError
+from wiki_qa.llm.cache_check import repair as repair_cache
 from wiki_qa.orchestrator.plan import Context, plan
 from wiki_qa.orchestrator.report import new_report
 from wiki_qa.orchestrator.save import claim_output_dir, save_atomically
@@ -68,17 +69,28 @@ def run(cfg, *, output: str | None = None, num_proc: int | None = None, refresh:
 
     save_atomically(dsd, out, finish)
     if publish and (cfg.output.push_to_hub or cfg.output.s3):
-        report["published"] = do_publish(str(out), cfg.output, config_name=None)
+        partial = _partial_source(cfg, report)
+        if partial:
+            log.warning("%s: not published: %s; check the build, then `wiki-qa push %s`", out, partial, out)
+            report["published"] = {"skipped": partial}
+        else:
+            report["published"] = do_publish(str(out), cfg.output, config_name=None)
         (out / "build_report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
     return report
 
 
+def _partial_source(cfg, report: dict) -> str | None:
+    """Why this build saw only part of its input (then it is saved but never pushed automatically)."""
+    if report["source"].get("truncated"):
+        return "the input ends early (truncated)"
+    if cfg.limit:
+        return f"--limit {cfg.limit} read only part of the input"
+    return None
+
+
 def _repair_llm_cache(cfg) -> None:
     """--refresh moves a damaged LLM response cache aside (else the build stops on it with one line)."""
-    from wiki_qa.llm.cache_check import repair
-
-    path = cfg.llm.cache_path() if cfg.llm is not None else None
-    if path and (aside := repair(path)):
+    if cfg.llm is not None and (aside := repair_cache(path := cfg.llm.cache_path())):
         log.warning("%s: the LLM response cache was damaged; moved aside to %s", path, aside)
 
 

@@ -1,35 +1,27 @@
-"""Wikitext -> plain text with mwparserfromhell, aware of the wiki's own language.
+"""Wikitext -> the plain text a reader sees, aware of the wiki's own language.
 
-One recursive pass over the parse tree renders what a reader sees and drops the rest: templates, refs,
-tables (unless kept), comments, magic words, interlanguage links, and File:/Category: links under every
-name the wiki gives them (`[[Mynd:…]]` on Faroese, `[[Kategorija:…]]`, `[[Файл:…]]`).
+    prepass (linear: cut what is always dropped, repair broken markup)
+      -> mwparserfromhell's C tokenizer -> render (token walk; inline templates rendered by the table)
+      -> sections (drop "References" & co., drop headings left with nothing under them) -> tidy
+
+What is dropped: templates without a renderer (counted by name), refs, tables (unless kept), comments,
+magic words, interlanguage links, File:/Category: links under every name the wiki gives them
+(`[[Mynd:…]]` on Faroese, `[[Kategorija:…]]`, `[[Файл:…]]`), lines of bare sister-project links.
 """
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+import gc
 import re
 
-import mwparserfromhell
-from mwparserfromhell.nodes import (Argument, Comment, ExternalLink, Heading, HTMLEntity, Tag, Template,
-                                    Text, Wikilink)
-
+from wiki_qa.builders.mediawiki.clean import furniture
+from wiki_qa.builders.mediawiki.clean.prepass import prepare
+from wiki_qa.builders.mediawiki.clean.render import SISTER_CLOSE, SISTER_OPEN, Heading, Renderer, tokenize
+from wiki_qa.builders.mediawiki.clean.templates import TemplateTable, default_table
+from wiki_qa.builders.mediawiki.clean.templates.registry import Context, display_name
 from wiki_qa.builders.mediawiki.siteinfo import norm
 
-# Tags whose content is not prose (or is machine markup): dropped with their content.
-DROP_TAGS = frozenset("""ref references gallery math chem ce score timeline imagemap graph templatedata
-    hiero categorytree mapframe maplink inputbox section includeonly noinclude indicator charinsert
-    templatestyles syntaxhighlight source code""".split())
-TABLE_TAGS = frozenset({"table"})
-BREAK_TAGS = frozenset({"br", "hr"})
-BLOCK_TAGS = frozenset({"p", "div", "li", "tr", "dd", "dt", "blockquote", "center", "poem", "pre", "ul", "ol"})
-# Interwiki prefixes that are inline links to sister projects: keep their text.
-SISTER = frozenset("w wikt wiktionary s wikisource b wikibooks q wikiquote n wikinews v wikiversity voy "
-                   "wikivoyage c commons m meta species mw d wikidata".split())
-# A prefixed link to a media file is a File: link even when the prefix is a name this dump's siteinfo
-# doesn't list (an Amharic page's [[ስዕል:Berlin.jpg|thumb|…]] inside an English-site export).
-MEDIA_TARGET = re.compile(r"\.(jpe?g|png|svg|gif|tiff?|webp|xcf|bmp|ogg|ogv|oga|webm|mp3|mp4|wav|flac|mid|"
-                          r"pdf|djvu|stl)\s*$", re.I)
-LANG_PREFIX = re.compile(r"^[a-z]{2,3}(?:-[a-z0-9]{2,8})*$|^simple$")
 MAGIC_WORD = re.compile(r"__[A-ZÀ-ÞА-ЯЁ_]{3,}__|__[^\W\d_]{3,}(?:_[^\W\d_]+)*__")
 # Localized #REDIRECT magic words for exports that predate the <redirect> element (MessagesXx.php).
 REDIRECT_WORDS = ("redirect", "weiterleitung", "redirection", "redirección", "rinvia", "rimando",
@@ -61,6 +53,7 @@ class CleanOptions:
     keep_tables: bool = False
     keep_headings: bool = True
     drop_sections: frozenset[str] = frozenset()
+    templates: TemplateTable = dataclasses.field(default_factory=default_table, compare=False)
 
 
 def is_redirect(text: str) -> bool:
@@ -75,203 +68,159 @@ def is_disambiguation(title: str, text: str) -> bool:
             or title.rstrip().endswith(("(disambiguation)", "(Begriffsklärung)", "(homonymie)")))
 
 
-_COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.S)
-_REF_SPAN = re.compile(r"<ref\b[^>/]*/>|<ref\b[^>]*(?<!/)>.*?</ref\s*>", re.S | re.I)
-_BRACES = re.compile(r"\{\{|\}\}")
+def to_text(wikitext: str, syntax: WikiSyntax = WikiSyntax(), options: CleanOptions = CleanOptions(),
+            stats=None, today: str | dt.date | None = None) -> str:
+    """`stats` (a SourceStats) gets the names of dropped templates; `today` (the revision's timestamp) is
+    the date ages are computed at, so "(aged 41)" is what the page showed then and builds are repeatable."""
+    table = options.templates
+    on_dropped = None
+    if stats is not None:
+        def on_dropped(name: str) -> None:
+            stats.tally("templates_dropped", display_name(name))
+    # The tokenizer makes a small acyclic dict per token (hundreds of thousands on a long page): the cyclic
+    # garbage collector would only rescan them, over and over, as they pile up. It is off for this call.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        text = prepare(wikitext, table.keeps, syntax.file_prefixes, options.keep_tables, on_dropped)
+        renderer = Renderer(syntax, options, table, Context(today=_date(today)), on_dropped)
+        return assemble(renderer.render(tokenize(text)), options)
+    finally:
+        if collecting:
+            gc.enable()
 
 
-def _prestrip(text: str) -> str:
-    """Cut what is always dropped (comments, refs, templates) before mwparserfromhell builds its tree.
-
-    Building template nodes is most of the parser's time on real articles (infoboxes, citations), and
-    the renderer would throw them away. Only balanced top-level {{...}} spans go; anything unbalanced is
-    left for the parser and the leftover pass.
-    """
-    text = _COMMENT.sub("", text)
-    text = _REF_SPAN.sub("", text)
-    if "{{" not in text:
-        return text
-    out, depth, start, last = [], 0, 0, 0
-    for m in _BRACES.finditer(text):
-        if m.group() == "{{":
-            if depth == 0:
-                start = m.start()
-            depth += 1
-        elif depth > 0:
-            depth -= 1
-            if depth == 0:
-                out.append(text[last:start])
-                last = m.end()
-    out.append(text[last:])
-    return "".join(out)
+def _date(today) -> tuple[int, int, int] | None:
+    if today is None:
+        return None
+    if isinstance(today, (dt.date, dt.datetime)):
+        return today.year, today.month, today.day
+    m = re.match(r"(\d{4})-(\d\d)-(\d\d)", str(today))
+    return (int(m.group(1)), int(m.group(2)), int(m.group(3))) if m else None
 
 
-def to_text(wikitext: str, syntax: WikiSyntax = WikiSyntax(), options: CleanOptions = CleanOptions()) -> str:
-    code = mwparserfromhell.parse(_prestrip(wikitext), skip_style_tags=False)
-    out: list[str] = []
-    _render(code.nodes, syntax, options, out, [False])
-    return _tidy("".join(out))
-
-
-def _render(nodes, syntax, opt, out, skipping) -> None:
-    # `skipping` is a one-element list: True while inside a dropped section (until the next heading of
-    # the same or higher level). Kept as a mutable cell so nested calls see it.
-    for node in nodes:
-        if isinstance(node, Heading):
-            title = _plain(node.title, syntax, opt).strip()
-            level = node.level
-            if skipping[0] and level <= skipping[1]:
-                skipping[:] = [False]
-            if not skipping[0] and norm(title) in opt.drop_sections:
-                skipping[:] = [True, level]
-            if not skipping[0] and opt.keep_headings and title:
-                out.append(f"\n\n{title}\n\n")
-            continue
-        if skipping[0]:
-            continue
-        if isinstance(node, Text):
-            out.append(node.value)
-        elif isinstance(node, Wikilink):
-            out.append(_link(node, syntax, opt))
-        elif isinstance(node, Tag):
-            _tag(node, syntax, opt, out, skipping)
-        elif isinstance(node, HTMLEntity):
-            out.append(node.normalize())
-        elif isinstance(node, ExternalLink):
-            if node.title is not None:
-                out.append(_plain(node.title, syntax, opt))
-            elif not node.brackets:
-                out.append(str(node.url))  # a bare URL in running text is part of the text
-        # Template, Comment, Argument and anything else: dropped
-        elif not isinstance(node, (Template, Comment, Argument)):
-            pass
-
-
-def _plain(code, syntax, opt) -> str:
-    parts: list[str] = []
-    _render(code.nodes, syntax, opt, parts, [False])
-    return "".join(parts)
-
-
-def _link(node: Wikilink, syntax: WikiSyntax, opt: CleanOptions) -> str:
-    target = str(node.title).strip()
-    leading_colon = target.startswith(":")
-    target = target.lstrip(":").strip()
-    prefix = norm(target.split(":", 1)[0]) if ":" in target else None
-    if prefix is not None and not leading_colon:
-        if prefix in syntax.file_prefixes or prefix in syntax.category_prefixes or MEDIA_TARGET.search(target):
-            return ""
-        if prefix not in syntax.namespace_prefixes and prefix not in SISTER and LANG_PREFIX.match(prefix):
-            return ""  # interlanguage link: [[fr:Paris]]
-    if node.text is not None:
-        text = _plain(node.text, syntax, opt)
-        if prefix in syntax.file_prefixes:  # [[:File:x.jpg|caption]] -> caption only
-            text = text.rsplit("|", 1)[-1]
-        return text
-    if prefix is not None and (prefix in syntax.namespace_prefixes or prefix in SISTER
-                               or prefix in syntax.category_prefixes or prefix in syntax.file_prefixes):
-        target = target.split(":", 1)[1]  # [[:Category:People from X]] reads as "People from X"
-    return target.split("#", 1)[0] if not target.startswith("#") else target[1:]
-
-
-def _tag(node: Tag, syntax, opt, out, skipping) -> None:
-    name = str(node.tag).strip().lower()
-    if name in DROP_TAGS:
-        return
-    if name in TABLE_TAGS:
-        if opt.keep_tables:
-            out.append("\n" + _table(node, syntax, opt) + "\n")
-        return
-    if name in BREAK_TAGS:
-        out.append("\n")
-        return
-    if name in ("li", "dt", "dd") and node.wiki_markup:
-        return  # list markers (* # ; :) -- the item text follows as ordinary nodes
-    if node.contents is not None:
-        block = name in BLOCK_TAGS
-        if block:
-            out.append("\n")
-        _render(node.contents.nodes, syntax, opt, out, skipping)
-        if block:
-            out.append("\n")
-
-
-def _table(node: Tag, syntax, opt) -> str:
-    rows = []
-    for row in node.contents.filter_tags(recursive=False, matches=lambda n: str(n.tag).lower() == "tr"):
-        cells = [_plain(c.contents, syntax, opt).strip()
-                 for c in row.contents.filter_tags(recursive=False,
-                                                   matches=lambda n: str(n.tag).lower() in ("td", "th"))]
-        cells = [c for c in cells if c]
-        if cells:
-            rows.append(" | ".join(cells))
-    return "\n".join(rows)
-
-
-_EMPTY_PARENS = re.compile(r"\s*\((?:[\s,;:.–-]|&nbsp;)*\)")
-_SPACE_BEFORE_PUNCT = re.compile(r"[ \t]+([,.;:!?])")
-
-
-_LEFT_LINK = re.compile(r"\[\[(?:[^\[\]|\n]*\|)?([^\[\]\n]*)\]\]?")
-_TEMPLATE_PARAM_LINE = re.compile(r"^\s*[|!][^\n]*$", re.M)
-
-
-def _balanced_end(text: str, start: int, open_: str, close: str) -> int | None:
-    depth, i = 0, start
-    while i < len(text) - 1:
-        pair = text[i:i + 2]
-        if pair == open_:
-            depth, i = depth + 1, i + 2
-        elif pair == close:
-            depth, i = depth - 1, i + 2
-            if depth == 0:
-                return i
+def assemble(pieces: list[str], opt: CleanOptions) -> str:
+    """Rendered pieces -> text: sections cut at headings, unwanted and empty sections dropped, tidied."""
+    sections: list[tuple[int, str, str]] = []  # (level, title, body); level 0 = the lead
+    level, title, body = 0, "", []
+    for p in pieces:
+        if p.__class__ is Heading:
+            sections.append((level, title, body))
+            level, title, body = p.level, p.title, []
         else:
-            i += 1
-    return None
+            body.append(p)
+    sections.append((level, title, body))
+
+    kept, skip_level = [], None
+    for level, title, body in sections:
+        if skip_level is not None and level <= skip_level:
+            skip_level = None
+        title = tidy_inline(title)
+        if skip_level is None and level and norm(title) in opt.drop_sections:
+            skip_level = level
+        if skip_level is None:
+            kept.append((level, title, tidy("".join(body))))
+    return "\n\n".join(part for part in furniture.with_headings(kept, opt.keep_headings) if part)
 
 
-_REF_LEFT = re.compile(r"<ref[^>]*/>|<ref[^>]*>.*?</ref\s*>|<ref[^>]*>[^\n]*", re.S | re.I)
-_MEDIA_LINK_START = re.compile(r"\[\[[^\[\]|\n]{1,40}:[^\[\]|\n]*\.(?:jpe?g|png|svg|gif|tiff?|webp|ogg|ogv|webm|pdf)"
-                               r"\s*[|\]]", re.I)
+# Every pattern starts with a literal, so the regex engine can jump to candidates (a leading class or
+# optional char makes it try every position: 10x slower on real pages).
+_QUOTE_SPLIT = re.compile(r"(''+)")
+_LEFT_LINK = re.compile(r"\[\[(?:[^\[\]|\n]*\|)?([^\[\]\n]*)\]\]?")
+_LEFT_MARKERS = re.compile(r"\[\[|\]\]|\{\{|\}\}")
+_TABLE_LINE = re.compile(r"^[ \t]*(?:\{\||\|[-}+]|[|!])[^\n]*$", re.M)
+_SPACES = re.compile(r"  +")
+_EMPTY_PARENS = re.compile(r"\((?:[\s,;:.–-]|&nbsp;)*\)")
+_SPACE_BEFORE_PUNCT = re.compile(r" ([,.;:!?])")
+_JUNK_LINES = re.compile(r"\n[|{}\[\]!=*#:;'\-]+(?=\n)")
+_SISTER_SPAN = re.compile(SISTER_OPEN + "[^" + SISTER_CLOSE + "]*" + SISTER_CLOSE)
+_LIST_PUNCT = re.compile(r"[\s*#:;,.|•·\-–]*")
+_BLANK_LINES = re.compile(r"\n\n\n+")
 
 
-def _strip_leftovers(text: str) -> str:
-    """Markup the parser left as text (it gives up on some malformed or very deep templates, and editors
-    leave typos such as `[[Thrissur]`): remove templates, refs and file links by bracket matching,
-    unwrap plain links."""
-    while "{{" in text:
-        start = text.index("{{")
-        end = _balanced_end(text, start, "{{", "}}")
-        if end is None:  # unbalanced: drop to the end of the paragraph
-            para = text.find("\n\n", start)
-            end = len(text) if para < 0 else para
-        text = text[:start] + text[end:]
-    m = _MEDIA_LINK_START.search(text)
-    while m:
-        end = _balanced_end(text, m.start(), "[[", "]]") or text.find("\n\n", m.start())
-        end = len(text) if end is None or end < 0 else end
-        text = text[:m.start()] + text[end:]
-        m = _MEDIA_LINK_START.search(text)
-    text = _REF_LEFT.sub("", text)
-    text = text.replace("}}", "")
-    text = _LEFT_LINK.sub(r"\1", text).replace("]]", "")
+def apostrophes(text: str) -> str:
+    """Drop italic/bold quote marks the way MediaWiki's doQuotes reads them, line by line: '' italic,
+    ''' bold, ''''' both, '''' an apostrophe and bold; and when a line has an odd number of both, one '''
+    is an apostrophe followed by '' (``''Iliad'''s`` is "Iliad's")."""
+    if "''" not in text:
+        return text
+    return "\n".join(_line_apostrophes(line) if "''" in line else line for line in text.split("\n"))
+
+
+def _line_apostrophes(line: str) -> str:
+    arr = _QUOTE_SPLIT.split(line)
+    italics = bold = 0
+    for i in range(1, len(arr), 2):
+        n = len(arr[i])
+        if n == 4:
+            arr[i - 1] += "'"
+            n = 3
+        elif n > 5:
+            arr[i - 1] += "'" * (n - 5)
+            n = 5
+        arr[i] = "'" * n
+        italics += n in (2, 5)
+        bold += n in (3, 5)
+    if italics % 2 and bold % 2:
+        single = multi = space = -1
+        for i in range(1, len(arr), 2):
+            if len(arr[i]) == 3:
+                before = arr[i - 1]
+                if before[-1:] == " ":
+                    space = i if space < 0 else space
+                elif before[-2:-1] == " ":
+                    single = i
+                    break
+                elif multi < 0:
+                    multi = i
+        pick = single if single > -1 else multi if multi > -1 else space
+        if pick > -1:
+            arr[pick - 1] += "'"
+    return "".join(arr[0::2])
+
+
+def tidy_inline(text: str) -> str:
+    text = apostrophes(text)
+    if SISTER_OPEN in text:
+        text = text.replace(SISTER_OPEN, "").replace(SISTER_CLOSE, "")
+    return _spaces(text).strip()
+
+
+def _spaces(text: str) -> str:
+    if "\t" in text or "\xa0" in text:
+        text = text.replace("\t", " ").replace("\xa0", " ")
+    return _SPACES.sub(" ", text) if "  " in text else text
+
+
+def tidy(text: str) -> str:
+    """Every step is one regex pass or one pass over lines: linear in the text, whatever it holds."""
+    text = apostrophes(text)
+    if "[[" in text or "]]" in text or "{{" in text or "}}" in text:
+        # Markup the tokenizer left as text (a link title it refused, such as `[[a\nb]]`).
+        text = _LEFT_MARKERS.sub("", _LEFT_LINK.sub(r"\1", text))
     if "{|" in text or "|-" in text:
-        text = _TEMPLATE_PARAM_LINE.sub("", re.sub(r"^\s*\{\|.*$|^\s*\|[-}].*$", "", text, flags=re.M))
-    return text
+        text = _TABLE_LINE.sub("", text)
+    if "__" in text:
+        text = MAGIC_WORD.sub("", text)
+    if "(" in text:
+        text = _EMPTY_PARENS.sub("", text)
+    if "  " in text:  # runs of spaces first: " ([,.;:!?])" on a long run would rescan it from every space
+        text = _SPACES.sub(" ", text)
+    text = _spaces(_SPACE_BEFORE_PUNCT.sub(r"\1", text))
+    # Spaces are single now, so a line's edges are at most one space. The "\n" around the text lets the
+    # line patterns start with a literal newline (fast), the first and the last line included.
+    text = ("\n" + text + "\n").replace("\n ", "\n").replace(" \n", "\n")
+    # Leftovers of broken markup on a line of their own carry no text.
+    text = _JUNK_LINES.sub("", text)
+    if SISTER_OPEN in text:
+        text = "\n".join(line for line in map(_sister_line, text.split("\n")) if line is not None)
+    return _BLANK_LINES.sub("\n\n", text).strip()
 
 
-def _tidy(text: str) -> str:
-    if any(m in text for m in ("{{", "}}", "[[", "]]", "{|", "<ref", "<REF")):
-        text = _strip_leftovers(text)
-    text = MAGIC_WORD.sub("", text)
-    text = _EMPTY_PARENS.sub("", text)
-    text = _SPACE_BEFORE_PUNCT.sub(r"\1", text)
-    lines = []
-    for line in text.split("\n"):
-        line = re.sub(r"[ \t\u00a0]+", " ", line).strip()
-        # Leftovers of broken markup on a line of their own carry no text.
-        if re.fullmatch(r"[|{}\[\]!=*#:;'\-]+", line):
-            continue
-        lines.append(line)
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+def _sister_line(line: str) -> str | None:
+    """A line of bare sister-project links ("commons:Category:Athens") is page furniture: None."""
+    if SISTER_OPEN not in line:
+        return line
+    if _LIST_PUNCT.fullmatch(_SISTER_SPAN.sub("", line)):
+        return None
+    return line.replace(SISTER_OPEN, "").replace(SISTER_CLOSE, "")

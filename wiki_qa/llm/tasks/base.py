@@ -18,8 +18,10 @@ caching or cost: the engine (wiki_qa.llm.engine) does that for every task alike.
 """
 from __future__ import annotations
 
+import functools
 import json
 import math
+import os
 from importlib import resources
 from typing import Any, ClassVar
 
@@ -119,10 +121,7 @@ class Task:
         return LANGUAGES.get(code, code)
 
     def template(self, name: str) -> str:
-        if self.cfg.prompt_file:
-            with open(self.cfg.prompt_file, encoding="utf-8") as f:
-                return f.read()
-        return resources.files("wiki_qa.llm").joinpath(f"prompts/{name}.txt").read_text(encoding="utf-8")
+        return _read_template(self.cfg.prompt_file or name)
 
     def instruction(self, row) -> str:
         """Per subject/domain instruction: meta.subject/topic/domain, then source, then `instruction`."""
@@ -176,17 +175,29 @@ class Task:
         """Items with a prompt-like and a completion-like field: length bounds, grounding in the chunk
         (when asked), no repeated prompt."""
         v = self.cfg.validate_
+        chunk_words = []  # the chunk's word set, built once for all items
 
         def check(it):
             q, a = P.as_str(it.get(prompt_key)), P.as_str(it.get(completion_key))
             reason = P.check_text(q, labels[0], v.min_chars, v.max_question_chars) or \
                 P.check_text(a, labels[1], 1, v.max_answer_chars)
-            if not reason and grounded and v.grounding_threshold and \
-                    P.grounding(a, row["text"]) < v.grounding_threshold:
-                reason = "ungrounded_answer"
+            if not reason and grounded and v.grounding_threshold:
+                if not chunk_words:
+                    chunk_words.append(set(P.words(row["text"])))
+                if P.grounding(a, chunk_words[0]) < v.grounding_threshold:
+                    reason = "ungrounded_answer"
             return reason, q, {"prompt": self.with_context(row, q), "completion": self.completion(a)}
 
         return self.parse_items(response, check)
+
+
+@functools.lru_cache(maxsize=64)
+def _read_template(name_or_path: str) -> str:
+    """A prompt file's text, read once per process (a path, or the name of a bundled prompt)."""
+    if name_or_path.endswith(".txt") or os.sep in name_or_path:
+        with open(name_or_path, encoding="utf-8") as f:
+            return f.read()
+    return resources.files("wiki_qa.llm").joinpath(f"prompts/{name_or_path}.txt").read_text(encoding="utf-8")
 
 
 def fill(tmpl: str, **values: Any) -> str:
