@@ -54,30 +54,62 @@ def site(tmp_path):
 
 
 def test_llm_base_url_credentials_and_env_key_stay_out_of_errors_and_debug_logs(tmp_path):
+    env = {"OPENAI_API_KEY": "sk-env-SECRET-99"}
+    runs = []
     with OpenAIStub(status=401) as stub:
-        url = f"http://alice:hunter2-pass@127.0.0.1:{stub.port}/v1?api_key=sk-query-SECRET-77"
-        cfg = write_config(tmp_path, generate={"task": "qa"}, llm={"model": "fake-model", "base_url": url})
-        env = {"OPENAI_API_KEY": "sk-env-SECRET-99"}
-        plain = cli("build", cfg, "--output", tmp_path / "o1", cwd=tmp_path, env=env)
-        debug = cli("--debug", "build", cfg, "--output", tmp_path / "o2", cwd=tmp_path, env=env)
-        assert stub.requests, "the request never reached the server: the test proves nothing"
+        for n, url in enumerate((f"http://127.0.0.1:{stub.port}/v1?api_key=sk-query-SECRET-77",
+                                 f"http://alice:hunter2-pass@127.0.0.1:{stub.port}/v1")):
+            cfg = write_config(tmp_path, generate={"task": "qa"}, llm={"model": "fake-model", "base_url": url})
+            runs.append(cli("build", cfg, "--output", tmp_path / f"o{n}", cwd=tmp_path, env=env))
+            runs.append(cli("--debug", "build", cfg, "--output", tmp_path / f"d{n}", cwd=tmp_path, env=env))
+        assert stub.requests, "no request reached the server: the test proves nothing"
+    plain, debug = runs[0], runs[1]
     assert plain.returncode == 2 and "refused the credentials" in plain.stderr
-    assert f"http://{MASK}@127.0.0.1:{stub.port}" in plain.stderr
-    assert debug.returncode == 2 and "HTTP Request:" in debug.stderr and "Traceback" in debug.stderr
-    for p in (plain, debug):
+    assert f"127.0.0.1:{stub.port}/v1?api_key={MASK}" in plain.stderr
+    assert debug.returncode == 2 and "Traceback" in debug.stderr
+    # userinfo in base_url: whatever the LLM client makes of it, the password is never printed
+    assert all("Traceback" not in p.stderr for p in runs[::2]) and "Traceback" in runs[3].stderr
+    for p in runs:
         for secret in ("hunter2-pass", "alice", "sk-query-SECRET-77", "sk-env-SECRET-99"):
             assert secret not in p.stderr + p.stdout, secret
 
 
 def test_unreachable_endpoint_warning_is_redacted(tmp_path):
     with OpenAIStub(status=200) as good:
-        bad = "http://bob:warn-pass-55@127.0.0.1:9/v1"  # nothing listens on port 9
+        bad = "http://127.0.0.1:9/v1?key=warn-secret-55"  # nothing listens on port 9
         cfg = write_config(tmp_path, generate={"task": "qa"}, llm={
             "model": "fake-model", "endpoints": [{"base_url": good.base_url}, {"base_url": bad}]})
         p = cli("build", cfg, "--output", tmp_path / "o", cwd=tmp_path, env={"OPENAI_API_KEY": "sk-x-123456"})
     warning = [line for line in p.stderr.splitlines() if "starting without it" in line]
-    assert warning and f"http://{MASK}@127.0.0.1:9/v1" in warning[0]
-    assert "warn-pass-55" not in p.stderr and "bob" not in p.stderr
+    assert warning and warning[0].startswith("WARNING") and f"127.0.0.1:9/v1?key={MASK}" in warning[0]
+    assert "warn-secret-55" not in p.stderr
+
+
+def test_every_log_record_is_redacted_httpx_style(monkeypatch):
+    """--debug turns on DEBUG logs of every library (httpx, urllib3, botocore): the CLI's handlers redact."""
+    import io
+    import logging
+
+    from wiki_qa.secrets import install_log_redaction
+
+    monkeypatch.setenv("HF_TOKEN", "hf_log_secret_1234")
+    stream = io.StringIO()
+    root = logging.getLogger()
+    handler = logging.StreamHandler(stream)
+    monkeypatch.setattr(root, "handlers", [handler])
+    install_log_redaction()
+    log = logging.getLogger("httpx")
+    monkeypatch.setattr(log, "level", logging.DEBUG)
+    log.debug('HTTP Request: %s %s "HTTP/1.1 401"', "POST", "http://u:pw-in-url@h/v1?api_key=sk-q-1&x=1")
+    log.warning("token %s refused", "hf_log_secret_1234")
+    try:
+        raise RuntimeError("failed for http://u:pw-in-url@h/")
+    except RuntimeError:
+        log.exception("with a traceback")
+    out = stream.getvalue()
+    assert f"http://{MASK}@h/v1?api_key={MASK}&x=1" in out and f"token {MASK} refused" in out
+    assert "pw-in-url" not in out and "sk-q-1" not in out and "hf_log_secret_1234" not in out
+    assert "Traceback" in out and f"http://{MASK}@h/" in out
 
 
 def test_dump_url_with_credentials_in_published_files_and_errors(tmp_path, site):
