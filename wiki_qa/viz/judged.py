@@ -70,7 +70,7 @@ def section(report: dict, image: str | None) -> str:
     if items:
         out.append("<h2>Question mix and evidence</h2>")
         mix = items.get("question_mix") or {}
-        kinds = sorted(set(mix.get("target") or {}) | set(mix.get("planned_kept") or {}) | set(mix.get("looks_like") or {}))
+        kinds = sorted({k for part in ("target", "planned_kept", "looks_like") for k in mix.get(part) or {}})
         if kinds:
             def share(part, k):
                 v = (mix.get(part) or {}).get(k)

@@ -82,20 +82,31 @@ def _fuzzy(quote: str, text: str, min_ratio: float) -> tuple[int, int] | None:
         if overlap * 2 >= m:
             best.append((overlap, -max(0, i - m + 1)))
     best = sorted(best, reverse=True)[:8]
+    slack = max(2, m // 4)  # a quote that skipped or added a few words
     top, found = 0.0, None
     for _, neg in best:
-        lo = -neg
-        window = [w for w, _, _ in words[lo:lo + m + 2]]  # +2: a quote that skipped a word or two
-        blocks = [b for b in difflib.SequenceMatcher(None, q, window, autojunk=False).get_matching_blocks()
-                  if b.size]
+        lo = max(0, -neg - slack)
+        window = [w for w, _, _ in words[lo:-neg + m + slack]]
+        blocks = _core(difflib.SequenceMatcher(None, q, window, autojunk=False).get_matching_blocks())
         if not blocks:
             continue
+        got = sum(b.size for b in blocks)
         first, last = blocks[0].b, blocks[-1].b + blocks[-1].size - 1
-        # difflib's ratio, over the matched stretch of the chunk (not the slack around it)
-        ratio = 2 * sum(b.size for b in blocks) / (m + last - first + 1)
-        if ratio > top:
-            top, found = ratio, (words[lo + first][1], words[lo + last][2])
+        # share of the quote found, times how densely it sits in the chunk's stretch
+        score = got / m * (got / (last - first + 1)) ** 0.5
+        if score > top:
+            top, found = score, (words[lo + first][1], words[lo + last][2])
     return found if found and top >= min_ratio else None
+
+
+def _core(blocks) -> list:
+    """Matching blocks without stray single words at either edge (a lone "the" three words away)."""
+    blocks = [b for b in blocks if b.size]
+    while len(blocks) > 1 and blocks[0].size == 1 and blocks[1].b - blocks[0].b > 3:
+        blocks = blocks[1:]
+    while len(blocks) > 1 and blocks[-1].size == 1 and blocks[-1].b - (blocks[-2].b + blocks[-2].size) > 2:
+        blocks = blocks[:-1]
+    return blocks
 
 
 def align(quote: str, text: str, min_ratio: float = 0.8) -> tuple[int, int] | None:
