@@ -174,6 +174,140 @@ Doctors see more coughs and eye problems during the season. People cover their f
 [[Category:Winds]]
 [[Category:Climate of Africa]]""")
 
+# Articles added for issue 13: more chunks for the demo (its LLM step needs >= 20 good items in three
+# splits) and pages the older articles link to, so qa_multihop finds pairs joined by a wikilink.
+page(16, "Nigeria", 0, """{{Infobox country|name=Nigeria|capital=Abuja}}
+'''Nigeria''' is a country in [[West Africa]] on the [[Gulf of Guinea]]. It has more people than any other country in Africa, and its largest city is [[Lagos]], while the capital is [[Abuja]].
+
+== Geography ==
+The [[Niger River]] enters the country from the north-west and meets its largest tributary, the Benue, at the town of Lokoja before flowing south to a wide delta on the coast. The south is warm and wet, with mangrove swamps and rain forest, while the north is drier savanna that borders the [[Sahara]]. In the far north-east the country touches [[Lake Chad]].
+
+== People and languages ==
+More than two hundred and fifty ethnic groups live in Nigeria. The largest are the Hausa in the north, the [[Yoruba people|Yoruba]] in the south-west and the Igbo in the south-east. English is the official language, and [[Hausa language|Hausa]], [[Yoruba language|Yoruba]] and Igbo are each spoken by tens of millions of people. Nigerian Pidgin is used across the whole country in markets and in music.
+
+[[Category:Countries in Africa]]""")
+
+page(17, "Abuja", 0, """'''Abuja''' is the capital city of [[Nigeria]]. It was built in the centre of the country during the 1980s and replaced [[Lagos]] as the seat of government in December 1991.
+
+== A planned city ==
+The site was chosen because it lies near the middle of Nigeria, on land that no single large ethnic group claimed as its home. Planners laid out wide roads, a central business district and separate areas for government offices. The National Assembly and the presidential villa stand close to Aso Rock, a large granite hill on the eastern edge of the city.
+
+== Growth ==
+The city grew quickly once ministries moved there from Lagos. New districts and satellite towns were added to house workers, and by the 2020s the wider area held several million people.
+
+[[Category:Cities in Nigeria]]
+[[Category:Planned cities]]""")
+
+page(18, "Niger River", 0, """'''The Niger River''' is the main river of [[West Africa]] and the third longest in Africa, about 4,180 kilometres from source to sea.
+
+== Course ==
+The river rises in the Guinea Highlands, only about 250 kilometres from the Atlantic, but first flows north-east, away from the ocean. It passes through Mali, where it spreads into a wide inland delta of lakes and flood plains, then turns south-east through Niger and [[Nigeria]]. At Lokoja it is joined by the Benue River, and it ends in the Niger Delta on the [[Gulf of Guinea]].
+
+== Use ==
+Fishing communities live along its banks, farmers plant rice in the flood plains as the water falls each year, and boats carry goods between river towns. The Kainji Dam in Nigeria uses the river to make electricity.
+
+[[Category:Rivers of Africa]]""")
+
+page(19, "Sahara", 0, """'''The Sahara''' is the largest hot desert in the world. It covers most of North Africa, from the Atlantic coast in the west to the Red Sea in the east.
+
+== Climate ==
+Most of the Sahara receives less than 100 millimetres of rain in a year. Days can be very hot, but nights are often cold because dry air and clear skies let the heat escape. In winter, dust from the desert is carried south by the [[Harmattan]] wind.
+
+== Trade across the desert ==
+For more than a thousand years camel caravans crossed the Sahara. They carried salt from desert mines south to cities such as Timbuktu and [[Kano]], and brought back gold, cloth and leather. Oases, where water reaches the surface, were the resting places of these routes.
+
+[[Category:Deserts]]""")
+
+page(20, "Hausa language", 0, """'''Hausa''' is a Chadic language spoken mainly in northern [[Nigeria]] and southern Niger. It is the first language of many millions of people and a second language for millions more, which makes it one of the most widely spoken languages of Africa.
+
+== Writing ==
+Hausa has been written in two scripts. The older one, called Ajami, uses Arabic letters and was used by scholars and traders for centuries. Today most books, newspapers and school texts use a Latin alphabet known as Boko, which adds a few letters such as ɓ and ɗ for sounds that English does not have.
+
+== A language of trade ==
+Because Hausa merchants travelled widely, the language spread along the trade routes of West Africa. In markets from [[Kano]] to Accra, traders who speak different first languages often use Hausa with each other.
+
+[[Category:Languages of Nigeria]]""")
+
+page(21, "Sun", 0, """'''The Sun''' is the star at the centre of the [[Solar System]]. It is a huge ball of hot gas, mostly hydrogen and helium, and it holds the planets in their orbits with its gravity.
+
+== Energy ==
+Deep in its core, the Sun joins hydrogen nuclei together to make helium, which releases a great amount of energy. That energy takes many thousands of years to work its way to the surface, and then only about eight minutes to travel as light to Earth. Plants capture part of this light through [[photosynthesis]].
+
+== Size ==
+The Sun is about 109 times as wide as Earth, and it holds more than 99 percent of all the mass in the Solar System. [[Mercury (planet)|Mercury]] is the planet that orbits closest to it.
+
+[[Category:Stars]]""")
+
+page(22, "Solar System", 0, """'''The Solar System''' is the [[Sun]] and everything that travels around it: eight planets, their moons, dwarf planets such as Pluto, and countless asteroids and comets.
+
+== Planets ==
+The four inner planets, [[Mercury (planet)|Mercury]], Venus, Earth and Mars, are small and made of rock and metal. The four outer planets are much larger. Jupiter and Saturn are gas giants made mostly of hydrogen and helium, while Uranus and Neptune contain more ice and are called ice giants.
+
+== Belts of small bodies ==
+Between Mars and Jupiter lies the asteroid belt, a wide ring of rocky pieces left over from when the planets formed. Far beyond Neptune is the Kuiper belt, home to Pluto and many other icy worlds.
+
+[[Category:Astronomy]]""")
+
+page(23, "Chlorophyll", 0, """'''Chlorophyll''' is the green pigment that lets plants, algae and some bacteria take in light for [[photosynthesis]]. It is found in the chloroplasts of leaf cells.
+
+== How it works ==
+Chlorophyll absorbs red and blue light strongly but reflects green light, which is why leaves look green. At the centre of each chlorophyll molecule sits a single atom of magnesium, surrounded by a ring of carbon and nitrogen atoms.
+
+== Autumn colours ==
+In places with cold winters, many trees stop making chlorophyll in autumn. As the green pigment breaks down, yellow and orange pigments that were hidden in the leaf become visible.
+
+[[Category:Biology]]""")
+
+page(24, "Mount Cameroon", 0, """'''Mount Cameroon''' is an active [[Volcano|volcano]] in the south-west of Cameroon, close to the coast of the [[Gulf of Guinea]]. At a little over 4,000 metres it is the highest mountain in West and Central Africa.
+
+== Eruptions ==
+It is one of the most active volcanoes in Africa. Lava flows in 1999 came close to the sea and cut a coastal road, and a smaller eruption took place in 2012.
+
+== Climate and life ==
+The western side of the mountain faces winds from the ocean and is one of the wettest places on Earth, with several metres of rain each year. Its lower slopes are covered in rain forest, while grassland grows near the cold summit.
+
+[[Category:Volcanoes of Africa]]""")
+
+page(25, "Kenya", 0, """'''Kenya''' is a country in East Africa on the coast of the Indian Ocean. Its capital and largest city is Nairobi.
+
+== Land ==
+The Great Rift Valley runs through the west of the country from north to south. Mount Kenya, an old volcano, is the highest point, and its top keeps small glaciers even though it lies almost on the equator. Wide grasslands in the south are home to lions, elephants and herds of wildebeest.
+
+== Farming ==
+Farming employs many Kenyans. The cool, rainy highlands are well suited to [[tea]], and Kenya is one of the largest exporters of black tea in the world. Coffee, flowers and vegetables are also grown for sale abroad.
+
+[[Category:Countries in Africa]]""")
+
+page(26, "Gulf of Guinea", 0, """'''The Gulf of Guinea''' is the part of the Atlantic Ocean that lies off the south-facing coast of West and Central Africa, from Liberia in the west to Gabon in the south.
+
+== Rivers and ports ==
+Several large rivers flow into the gulf, among them the [[Niger River|Niger]] and the Volta. Busy ports line its coast, including [[Lagos]] in Nigeria, Tema in Ghana and Douala in Cameroon.
+
+== Resources ==
+Rich fishing grounds lie along the coast, and large fields of oil and gas have been found under the sea floor, especially off the Niger Delta.
+
+[[Category:Gulfs of the Atlantic Ocean]]""")
+
+page(27, "Lake Chad", 0, """'''Lake Chad''' is a large, shallow lake in central Africa, on the border of Chad, Cameroon, Niger and [[Nigeria]].
+
+== A shrinking lake ==
+The lake's size changes with the rains, but it has become much smaller since the 1960s. Long droughts and the use of river water for farming mean less water reaches it, and in dry years the open water covers only a small part of the area it once did.
+
+== Life around the lake ==
+Millions of people depend on the lake for fishing, farming and raising cattle. When the water goes down, farmers plant crops on the newly uncovered land.
+
+[[Category:Lakes of Africa]]""")
+
+page(28, "Yoruba people", 0, """'''The Yoruba''' are one of the largest ethnic groups in West Africa. Most live in south-western [[Nigeria]], and smaller communities live in Benin and Togo.
+
+== Cities ==
+The Yoruba have a long history of city life. Ile-Ife is regarded as the place where the Yoruba people began, and Oyo was the capital of a powerful kingdom. Ibadan and [[Lagos]] are among the largest cities in the Yoruba-speaking region today.
+
+== Culture ==
+Yoruba artists are known for bronze and terracotta heads made at Ife many centuries ago. Talking drums, whose pitch can copy the tones of the [[Yoruba language]], are played at festivals and ceremonies.
+
+[[Category:Ethnic groups in Nigeria]]""")
+
 out = ['<mediawiki xmlns="http://www.mediawiki.org/xml/export-0.11/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="http://www.mediawiki.org/xml/export-0.11/ http://www.mediawiki.org/xml/export-0.11.xsd" version="0.11" xml:lang="en">',
 '  <siteinfo>', '    <sitename>Demo Wiki</sitename>', '    <dbname>demowiki</dbname>',
 '    <base>https://demo.wiki-qa.invalid/wiki/Main_Page</base>', '    <generator>MediaWiki 1.43.0</generator>',

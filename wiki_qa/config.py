@@ -24,6 +24,7 @@ from wiki_qa.builders.mediawiki.clean import CleanConfig
 from wiki_qa.configbase import StrictModel
 from wiki_qa.errors import UserError
 from wiki_qa.llm.config import GenerateConfig, LLMConfig, migrate_legacy
+from wiki_qa.llm.tasks.judge import JudgeConfig
 from wiki_qa.pipeline.chunk import ChunkConfig
 from wiki_qa.pipeline.formats import FormatConfig
 from wiki_qa.pipeline.split import SplitConfig
@@ -41,6 +42,7 @@ class BuildConfig(StrictModel):
     chunk: ChunkConfig = ChunkConfig()
     generate: GenerateConfig | None = None
     llm: LLMConfig | None = None
+    judge: JudgeConfig | None = None    # off unless set; `judge: true` scores items with the llm: model
     format: FormatConfig = FormatConfig()
     split: SplitConfig = SplitConfig()
     dedup: DedupConfig = DedupConfig()

@@ -17,6 +17,7 @@ from wiki_qa.builders.mediawiki.clean import CleanConfig, WikiSyntax, is_disambi
 from wiki_qa.builders.mediawiki.clean import options as clean_options
 from wiki_qa.builders.mediawiki.clean import to_text as wikitext_to_text
 from wiki_qa.builders.mediawiki.dump import CUT_OFF, Dump, open_dump, read_error, short
+from wiki_qa.builders.mediawiki.links import body_links
 from wiki_qa.builders.mediawiki.pages import BadXML, EntitiesRefused
 from wiki_qa.builders.mediawiki.siteinfo import CATEGORY_NS, FILE_NS, MEDIA_NS
 from wiki_qa.errors import UserError
@@ -156,7 +157,7 @@ class MediaWikiSource(Source):
                 "lang": lang,
                 "source": f"mediawiki:{site.site_key}",
                 "meta": {"page_id": page.id, "namespace": ns, "revision_id": rev.id,
-                         "timestamp": rev.timestamp},
+                         "timestamp": rev.timestamp, "links": body_links(text, self._syntax.namespace_prefixes)},
             }
 
     @staticmethod

@@ -26,8 +26,10 @@ def paraphrase(**cfg):
     return Paraphrase(Paraphrase.Config(**cfg))
 
 
-ITEMS = [{"question": "What is the capital of France?", "answer": "Paris is the capital"},
-         {"question": "When was the Eiffel Tower finished?", "answer": "1889"}]
+# Every qa/mcq item quotes its evidence from the passage (an item without one is dropped as ungrounded).
+ITEMS = [{"question": "What is the capital of France?", "answer": "Paris is the capital",
+          "quote": "Paris is the capital of France"},
+         {"question": "When was the Eiffel Tower finished?", "answer": "1889", "quote": "finished in 1889"}]
 
 
 @pytest.mark.parametrize("text", [
@@ -48,14 +50,15 @@ def test_no_json_is_a_parse_error():
 
 
 def test_arrays_and_numbers_coerced_to_strings():
-    good, _ = qa(**CFG).parse(ROW, json.dumps({"items": [{"question": "When was the tower finished?", "answer": [1889]}]}))
+    good, _ = qa(**CFG).parse(ROW, json.dumps({"items": [{"question": "When was the tower finished?", "answer": [1889],
+                                                                 "quote": "finished in 1889"}]}))
     assert good[0]["completion"] == "1889"
 
 
 def test_bad_items_dropped_with_reasons_good_ones_kept():
     items = ITEMS + [{"question": "What is it?", "answer": "..."},
                      {"question": "Who?", "answer": "[answer]"},
-                     {"question": "What is the capital of France?", "answer": "Paris"},       # duplicate
+                     {"question": "What is the capital of France?", "answer": "Paris", "quote": "Paris"},  # duplicate
                      {"question": "Who painted it?", "answer": "Leonardo da Vinci in Milan"},  # ungrounded
                      {"question": "", "answer": "Paris"}, "just a string"]
     good, dropped = qa(**CFG).parse(ROW, json.dumps({"items": items}))
@@ -65,14 +68,15 @@ def test_bad_items_dropped_with_reasons_good_ones_kept():
 
 
 def test_grounding_threshold_is_configurable():
-    item = {"items": [{"question": "Who painted it?", "answer": "Leonardo da Vinci of Paris"}]}
+    item = {"items": [{"question": "Who painted it?", "answer": "Leonardo da Vinci of Paris", "quote": "Paris"}]}
     assert qa(**CFG).parse(ROW, json.dumps(item))[0] == []
     loose = dict(validate={"grounding_threshold": 0.2})
     assert len(qa(**loose).parse(ROW, json.dumps(item))[0]) == 1
 
 
 def test_mcq_letter_text_and_validation():
-    item = {"question": "What is the capital of France?", "options": ["Lyon", "Paris", "Nice", "Lille"], "answer": "B"}
+    item = {"question": "What is the capital of France?", "options": ["Lyon", "Paris", "Nice", "Lille"], "answer": "B",
+            "quote": "Paris is the capital of France."}
     bad = {"question": "Which river?", "options": ["Seine", "Seine", "Loire", "Rhone"], "answer": "A"}
     good, dropped = mcq(**CFG).parse(ROW, json.dumps({"items": [item, bad]}))
     assert good[0]["completion"] == "B" and good[0]["prompt"].endswith("B. Paris\nC. Nice\nD. Lille\nAnswer:")

@@ -128,6 +128,8 @@ def _sentences(text: str) -> list[str]:
 
 def answer_for(user: str) -> dict:
     """A valid reply for the task recognised from the (first) user message."""
+    if "<passage 1>" in user or "Score each of the" in user:
+        return qa_judge_answer(user)
     m = re.search(r"<passage>\n(.*?)\n</passage>", user, re.S)
     text = m.group(1) if m else user
     title = (re.search(r'page "([^"]*)"', user) or [None, "it"])[1]
@@ -140,19 +142,39 @@ def answer_for(user: str) -> dict:
     items = []
     for i in range(n):
         s = sents[i % len(sents)]
-        q = f"What does {title} say, point {i + 1}?"
+        q = f"What does {title} say about {' '.join(s.split()[:4])}, point {i + 1}?"
         if "multiple-choice" in user:
             opts = [s] + [f"Option {j} for {i}" for j in range(1, 4)]
             k = int(_h(s, i) * 4)
             opts[0], opts[k] = opts[k], opts[0]
-            items.append({"question": q, "options": opts, "answer": "ABCD"[k]})
+            items.append({"question": q, "options": opts, "answer": "ABCD"[k], "quote": s})
         else:
-            items.append({"question": q, "answer": s})
+            items.append({"question": q, "answer": s, "quote": s})
     if "FAULT_PARTIAL" in text:
         items.append({"question": "What is missing?", "answer": "[answer]"})
         if items:
             items.append(dict(items[0]))
     return {"items": items}
+
+
+# -- judge and multi-hop replies (issue 13) ----------------------------------------------------------------
+# A judge scores each item from a hash of its text (markers JUDGE_LOW / JUDGE_HIGH in an item force 1 / 5);
+# a multi-hop item quotes a sentence of each passage and answers with the first.
+def qa_judge_answer(user: str) -> dict:
+    if "<passage 1>" in user:
+        p1, p2 = (re.search(rf"<passage {k}>\n(.*?)\n</passage {k}>", user, re.S)[1] for k in (1, 2))
+        titles = re.search(r'pages, "(.*?)" and "(.*?)"', user)
+        n = int((re.search(r"Write (\d+)", user) or [0, 1])[1])
+        s1, s2 = _sentences(p1) or [p1.strip()], _sentences(p2) or [p2.strip()]
+        return {"items": [{"question": f"How do {titles[1]} and {titles[2]} connect, point {i + 1}?",
+                           "quote_1": s1[i % len(s1)], "quote_2": s2[i % len(s2)], "answer": s1[i % len(s1)]}
+                          for i in range(n)]}
+    items = re.findall(r"^Item (\d+)\n(.*?)(?=\n\nItem \d+\n|\n\nScore each of the)", user, re.S | re.M)
+    out = []
+    for num, text in items:
+        score = 1 if "JUDGE_LOW" in text else 5 if "JUDGE_HIGH" in text else 1 + int(_h("judge", text) * 5)
+        out.append({"item": int(num), "reason": f"Item {num} earns {score}.", "score": score})
+    return {"items": out}
 
 
 async def chat(request: web.Request) -> web.StreamResponse:

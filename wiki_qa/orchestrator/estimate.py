@@ -1,12 +1,16 @@
 """`wiki-qa build --dry-run`: what a build would produce and cost, before anything is spent.
 
 Runs the free stages (read, clean, chunk, split; cached for the real run) and hands the chunks to the LLM
-room's estimator, which counts prompt tokens with tiktoken and prices them from the YAML price table.
+room's estimator, which counts prompt tokens with tiktoken and prices them from the YAML price table. With a
+`judge:`, the judge pass is estimated the same way: one request per chunk holding the items the generation
+is expected to give (a qa_multihop build is estimated on its chunks, not on the pairs it would make).
 """
 from __future__ import annotations
 
 from wiki_qa import executor
 from wiki_qa.llm import estimate
+from wiki_qa.llm.config import resolve
+from wiki_qa.llm.tasks.judge import Judge
 from wiki_qa.orchestrator.report import new_report
 from wiki_qa.rows import SPLITS
 
@@ -19,4 +23,23 @@ def dry_run(cfg, num_proc: int | None = None) -> dict:
            "chunks": {s: dsd[s].num_rows for s in SPLITS}, "llm": None}
     if cfg.generate:
         out["llm"] = estimate((row for s in SPLITS for row in dsd[s]), cfg.llm, cfg.generate)
+        if cfg.judge is not None and cfg.judge.enabled:
+            out["judge"] = _judge_estimate(cfg, dsd)
     return out
+
+
+def _judge_estimate(cfg, dsd) -> dict:
+    from wiki_qa.orchestrator.steps import Judge as JudgeStep
+
+    task, _ = resolve(cfg.generate, cfg.llm)
+    llm = JudgeStep().llm(cfg)
+
+    def rows():
+        for s in SPLITS:
+            for row in dsd[s]:
+                n, per = task.estimate(row)
+                if n:
+                    yield Judge.estimate_row(row, n, per)
+
+    est = estimate(rows(), llm, Judge(cfg.judge, None, llm.model))
+    return {**est, "task": "judge", "min_score": cfg.judge.min_score}

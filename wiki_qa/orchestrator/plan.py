@@ -14,12 +14,17 @@ class Context:
     executor: Any                 # wiki_qa.executor.local or .ray
     num_proc: int | None = None
     refresh: bool = False
+    chunks: Any = None            # the LLM step's input rows (the judge and item stats read passages there)
+    generation: Any = None        # the LLM step's LLMStats (the judge reports its cost against them)
 
 
 def plan(cfg) -> list[steps.Step]:
-    candidates = [steps.Dedup(), steps.Generate(), steps.Dedup(after_generate=True), steps.Decontaminate(),
-                  steps.Format()]
-    return [s for s in candidates if s.applies(cfg)]
+    candidates = [steps.Dedup(), steps.PairChunks(), steps.Generate(), steps.Dedup(after_generate=True),
+                  steps.DedupQuestions(), steps.Judge(), steps.Decontaminate(), steps.ItemStats(), steps.Format()]
+    chosen = [s for s in candidates if s.applies(cfg)]
+    for s in chosen:
+        s.check(cfg)
+    return chosen
 
 
 def needs_whole_dataset(cfg) -> bool:

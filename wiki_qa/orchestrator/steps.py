@@ -7,9 +7,15 @@ from __future__ import annotations
 import datasets
 
 from wiki_qa.errors import UserError
+from wiki_qa.llm.config import LLMConfig, resolve
 from wiki_qa.llm.stats import LLMStats
+from wiki_qa.llm.tasks.judge import Judge as JudgeTask
+from wiki_qa.llm.tasks.question import QuestionConfig
+from wiki_qa.orchestrator import judging, pairs
+from wiki_qa.orchestrator.items import item_stats
 from wiki_qa.pipeline import formats
 from wiki_qa.quality import decontaminate, dedup
+from wiki_qa.quality.config import DedupConfig
 from wiki_qa.rows import SPLITS
 
 
@@ -19,6 +25,9 @@ class Step:
 
     def applies(self, cfg) -> bool:
         return True
+
+    def check(self, cfg) -> None:
+        """Raise UserError for a config this step cannot run (called when the plan is made)."""
 
     def __call__(self, dsd: datasets.DatasetDict, ctx) -> tuple[datasets.DatasetDict, dict | None]:
         raise NotImplementedError
@@ -56,9 +65,115 @@ class Generate(Step):
         if not _is_chunks(dsd):
             return dsd, None
         stats = LLMStats()
-        dsd = ctx.executor.generate(dsd, ctx.cfg.generate, ctx.cfg.llm, num_proc=ctx.num_proc, refresh=ctx.refresh,
-                                    stats=stats)
+        task, llm = resolve(ctx.cfg.generate, ctx.cfg.llm)
+        task.hidden = True   # `_question` for the question dedup and the judge; the format step drops it
+        ctx.chunks, ctx.generation = dsd, stats  # what the judge and the item stats read the passages from
+        dsd = ctx.executor.generate(dsd, task, llm, num_proc=ctx.num_proc, refresh=ctx.refresh, stats=stats)
         return dsd, stats.to_json()
+
+
+def _question_task(cfg) -> bool:
+    return isinstance(cfg.generate, QuestionConfig)
+
+
+class PairChunks(Step):
+    """qa_multihop: chunk rows -> pairs of chunks whose pages are joined by a wikilink (pairs.py)."""
+
+    name = "pairs"
+
+    def applies(self, cfg) -> bool:
+        return cfg.generate is not None and cfg.generate.task == "qa_multihop"
+
+    def check(self, cfg) -> None:
+        if cfg.source.type != "mediawiki":
+            raise UserError(f"{cfg.config_path()}: generate.task qa_multihop pairs pages joined by wikilinks, so "
+                            f"it needs a mediawiki source (source.type is {cfg.source.type})")
+
+    def __call__(self, dsd, ctx):
+        g, out, report = ctx.cfg.generate, {}, {"max_pairs_per_page": ctx.cfg.generate.max_pairs_per_page,
+                                                "seed": ctx.cfg.generate.seed, "by_split": {}}
+        for s in SPLITS:
+            chosen, counts = pairs.plan_pairs(dsd[s], g.max_pairs_per_page, g.seed)
+            out[s] = pairs.pair_dataset(dsd[s], chosen)
+            report["by_split"][s] = counts
+        report["pairs"] = sum(v["pairs"] for v in report["by_split"].values())
+        return datasets.DatasetDict(out), report
+
+
+class DedupQuestions(Step):
+    """Near-duplicate questions across the whole build (every split, every chunk): MinHash over the bare
+    question text (character 5-grams: questions are short), keeping the first copy in train, val, test
+    order."""
+
+    name = "dedup_questions"
+
+    def applies(self, cfg) -> bool:
+        return _question_task(cfg) and cfg.generate.dedup_questions is not None
+
+    def __call__(self, dsd, ctx):
+        if "_question" not in dsd[SPLITS[0]].column_names:
+            return dsd, None
+        d = ctx.cfg.dedup
+        cfg = DedupConfig(enabled=True, threshold=ctx.cfg.generate.dedup_questions, shingle="chars",
+                          shingle_size=5, num_perm=d.num_perm, seed=d.seed, keep_order=d.keep_order,
+                          max_examples=d.max_examples)
+        return dedup(dsd, cfg, column="_question")
+
+
+class Judge(Step):
+    """A second LLM pass scoring each item against its chunk (llm/tasks/judge.py); items under
+    judge.min_score are dropped (judge_low)."""
+
+    name = "judge"
+
+    def applies(self, cfg) -> bool:
+        return cfg.generate is not None and cfg.judge is not None and cfg.judge.enabled
+
+    def check(self, cfg) -> None:
+        self.llm(cfg)  # a typo in judge.llm must fail before generation is paid for
+
+    def llm(self, cfg) -> LLMConfig:
+        base = (cfg.llm or LLMConfig()).model_dump()
+        try:
+            return LLMConfig.model_validate(cfg.judge.engine_settings(base))
+        except ValueError as e:
+            raise UserError(f"{cfg.config_path()}: judge.llm: {e}") from None
+
+    def __call__(self, dsd, ctx):
+        if _is_chunks(dsd) or ctx.chunks is None:
+            return dsd, None  # the source gave examples: nothing was generated to judge
+        jcfg, llm = ctx.cfg.judge, self.llm(ctx.cfg)
+        first = dsd[SPLITS[0]]
+        task = JudgeTask(jcfg, first.features, llm.model)
+        rows = datasets.DatasetDict({s: judging.judge_rows(dsd[s], ctx.chunks[s]) for s in SPLITS})
+        stats = LLMStats()
+        judged = ctx.executor.generate(rows, task, llm, num_proc=ctx.num_proc, refresh=ctx.refresh, stats=stats)
+        out, report = judging.threshold(judged, jcfg.min_score, jcfg.keep_unjudged)
+        report = {"model": llm.model, **report, "llm": stats.to_json()}
+        gen = ctx.generation
+        if gen is not None and gen.prompt_tokens + gen.completion_tokens and stats.prompt_tokens:
+            # per kept item, both passes serve the same items: the ratio of the totals
+            report["vs_generation"] = {
+                "tokens": round((stats.prompt_tokens + stats.completion_tokens)
+                                / (gen.prompt_tokens + gen.completion_tokens), 3),
+                "completion_tokens": round(stats.completion_tokens / max(1, gen.completion_tokens), 3),
+                "cost": round(stats.cost_usd / gen.cost_usd, 3) if gen.cost_usd else None}
+        return out, report
+
+
+class ItemStats(Step):
+    """The kept question items: achieved question mix and difficulty, evidence spans that round-trip."""
+
+    name, section = "item_stats", "items"
+
+    def applies(self, cfg) -> bool:
+        return _question_task(cfg)
+
+    def __call__(self, dsd, ctx):
+        if ctx.chunks is None or _is_chunks(dsd):
+            return dsd, None
+        g = ctx.cfg.generate
+        return dsd, item_stats(dsd, ctx.chunks, g.question_types, g.difficulty)
 
 
 class Decontaminate(Step):

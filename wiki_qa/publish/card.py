@@ -17,7 +17,7 @@ from wiki_qa.secrets import mask_secrets, redact
 
 # Hub task categories of generated rows, by LLM task (the source's own categories apply otherwise).
 TASKS = {"qa": ["question-answering", "text-generation"], "mcq": ["multiple-choice", "question-answering"],
-         "paraphrase": ["text-generation"]}
+         "paraphrase": ["text-generation"], "qa_multihop": ["question-answering", "text-generation"]}
 UNKNOWN_LICENSE = {"id": "unknown", "name": "unknown", "note": "The source's licence is not recorded."}
 LANG_ALIASES = {"simple": "en"}  # simplewiki is English
 MAIN_PLOT = "report/lengths.png"  # written by `wiki-qa report` (wiki_qa.viz); linked when present
@@ -153,6 +153,7 @@ def render_body(report: dict, config_yaml: str, *, config_name: str | None = Non
             stats += [(f"outcome: {k}", v) for k, v in outcomes.items()]
             out += [_table(stats, ("llm", "value")), ""]
 
+    out += quality_sections(report)
     out += ["### Licence", "", f"**{lic['name']}** (from the `{stype}` source). {lic['note']}", ""]
     if gen:
         out += [f"Generated text is also subject to the terms of the model `{gen.get('model', '?')}` "
@@ -194,3 +195,31 @@ def _format_name(cfg: dict) -> str:
     """`format:` is a name in YAML shorthand and a {type, system, template} mapping once resolved."""
     fmt = cfg.get("format", "unknown")
     return fmt.get("type", "unknown") if isinstance(fmt, dict) else str(fmt)
+
+
+# -- the judge, evidence and question mix (LLM builds with a judge: / qa-like tasks) -------------------------
+def quality_sections(report: dict) -> list[str]:
+    """"Judged" and "Items" sections: who judged the data at what threshold, and what the kept items are."""
+    out: list[str] = []
+    judge = report.get("judge") or {}
+    if judge:
+        out += ["### Judged", "",
+                f"Every generated item was scored from 1 to 5 against its source passage by the model "
+                f"`{judge.get('model', '?')}` (answer supported, question understandable alone, answer complete "
+                f"and correct, worth asking). Items scoring under **{judge.get('min_score')}** were dropped: "
+                f"{judge.get('kept', 0)} of {judge.get('judged', 0)} items kept. Each row's `meta.judge` holds its "
+                "score and the judge's reason.", "",
+                _table([(k, v) for k, v in (judge.get("histogram") or {}).items()]
+                       + ([("no score (judge failed)", judge["unjudged"])] if judge.get("unjudged") else []),
+                       ("score", "items")), ""]
+    items = report.get("items") or {}
+    ev = items.get("evidence") or {}
+    if ev.get("with_span"):
+        out += ["### Evidence", "", f"{ev['with_span']} of {items.get('items', 0)} items carry the passage span "
+                f"that supports the answer (`meta.evidence`: chunk id, character offsets, quoted text); "
+                f"{ev.get('round_trip', 0)} spans were checked to quote their chunk exactly.", ""]
+    mix = (items.get("question_mix") or {}).get("planned_kept")
+    if mix:
+        out += ["### Question mix", "", _table([(k, v["items"], v["share"]) for k, v in mix.items()],
+                                               ("planned type", "kept items", "share")), ""]
+    return out

@@ -93,6 +93,10 @@ def export_review(path: str | Path, to: str | Path, *, split: str = "train") -> 
         raise UserError("review file must end in .csv or .jsonl", path=str(to))
     rows = ds.to_list()
     context = [c for c in READ_ONLY if c in ds.column_names and c != "split"]
+    judged = _judge_columns(rows)
+    context += list(judged[0]) if judged else []
+    for r, j in zip(rows, judged):
+        r.update(j)
     base = {"split": split}
     to.parent.mkdir(parents=True, exist_ok=True)
     if kind == ".jsonl":
@@ -131,6 +135,20 @@ def export_review(path: str | Path, to: str | Path, *, split: str = "train") -> 
                 w.writerow(rec)
     return {"rows": len(rows), "file": str(to), "format": fmt, "split": split, "columns": columns}
 
+
+
+def _judge_columns(rows: list[dict]) -> list[dict]:
+    """judge_score / judge_reason per row from meta.judge (a build with `judge:`), so a reviewer can see what
+    the judge thought and calibrate judge.min_score; [] when no row was judged. Read-only on import."""
+    out, any_judged = [], False
+    for r in rows:
+        try:
+            j = (json.loads(r.get("meta") or "{}") or {}).get("judge") or {}
+        except (ValueError, AttributeError):
+            j = {}
+        any_judged = any_judged or bool(j)
+        out.append({"judge_score": j.get("score"), "judge_reason": j.get("reason")})
+    return out if any_judged else []
 
 
 # ------------------------------------------------------------------------------------------------------ import

@@ -125,3 +125,20 @@ def stages(timings: list[tuple[str, float, str]], path, *, cost_usd: float | Non
 def _short(s: str, n: int = 32) -> str:
     s = " ".join(str(s).split())
     return s if len(s) <= n else s[: n - 1] + "…"
+
+
+def judge_scores(hist: dict[str, int], min_score: int, unjudged: int, path, *, model: str = "") -> None:
+    """The judge's 1-5 histogram: kept scores in blue, dropped ones in red (plus items it could not score)."""
+    labels = [str(k) for k in range(1, 6)] + (["none"] if unjudged else [])
+    counts = [int(hist.get(str(k), 0)) for k in range(1, 6)] + ([unjudged] if unjudged else [])
+    colors = ["#1f77b4" if lab != "none" and int(lab) >= min_score else "#d62728" for lab in labels]
+    fig, ax = plt.subplots(figsize=(6.5, 3.4))
+    ax.bar(labels, counts, color=colors)
+    for x, n in zip(labels, counts):
+        ax.text(x, n, f"{n}", ha="center", va="bottom", fontsize=8)
+    ax.set_xlabel(f"judge score (kept from {min_score})")
+    ax.set_ylabel("items")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_title(f"judge scores by {_short(model, 40)}: {sum(counts)} items", fontsize=10)
+    ax.margins(y=0.15)
+    _save(fig, path)

@@ -17,10 +17,11 @@ import numpy as np
 
 from wiki_qa.errors import UserError
 from wiki_qa.rows import SPLITS
-from wiki_qa.viz import MAIN_PLOT, REPORT_DIR
+from wiki_qa.viz import MAIN_PLOT, REPORT_DIR, judged
 
 log = logging.getLogger("wiki_qa")
 SAMPLE_CHARS = 700
+QUALITY_MARK = "<!-- wiki_qa:quality -->"
 
 
 # ---- reading a build ---------------------------------------------------------------------------------
@@ -171,7 +172,7 @@ def write_report(out_dir, *, sample: int = 5, max_rows: int = 5_000, update_card
     if counts:
         plots.per_document(counts, titles, rdir / "documents.png")
         images["documents"] = "documents.png"
-    reasons = rejection_reasons(report)
+    reasons = rejection_reasons(report) + judged.rejections(report)
     if reasons:
         plots.rejections(reasons, rdir / "rejections.png")
         images["rejections"] = "rejections.png"
@@ -182,7 +183,9 @@ def write_report(out_dir, *, sample: int = 5, max_rows: int = 5_000, update_card
         plots.stages(timings, rdir / "stages.png", cost_usd=cost)
         images["stages"] = "stages.png"
 
+    judge_image = judged.plot(report, rdir)
     page = render_html(name, folder, splits, report, lengths, sampled, counts, reasons, timings, images, sample)
+    page = page.replace(QUALITY_MARK, judged.section(report, judge_image), 1)
     index = rdir / "index.html"
     index.write_text(page, encoding="utf-8")
     if update_card:
@@ -334,6 +337,7 @@ def render_html(name, folder, splits, report, lengths, sampled, counts, reasons,
     else:
         out.append("<p>No LLM step in this build: it cost nothing.</p>")
 
+    out.append(QUALITY_MARK)  # the judge / question mix / evidence sections (viz/judged.py) go here
     out.append(f"<h2>Sample rows (up to {sample} per split)</h2>")
     for split, ds in splits.items():
         out.append(f"<h3>{_e(split)} ({ds.num_rows} rows)</h3>")

@@ -51,6 +51,11 @@ class ValidateConfig(StrictModel):
     max_answer_chars: int = 2000
     # Share of the answer's word tokens that must appear in the chunk (0 disables the check).
     grounding_threshold: float = 0.5
+    # qa/mcq/qa_multihop: ask for a quote from the passage and align it to the chunk (evidence span in
+    # meta). An item whose quote cannot be aligned is dropped as `ungrounded` (unless not required).
+    evidence: bool = True
+    require_evidence: bool = True
+    evidence_min_ratio: float = Field(0.8, gt=0, le=1)  # fuzzy alignment: difflib ratio over the words
     # paraphrase: word-count ratio bounds (paraphrase/original), and phrases chatty models wrap output in.
     min_word_ratio: float = 0.8
     max_word_ratio: float = 2.0
@@ -96,23 +101,34 @@ class Task:
         raise NotImplementedError
 
     # -- output rows (a later step such as a judge may shape them differently) ------------------------
-    def output_rows(self, row: dict, examples: list[dict], keep: list[str]):
-        """The output rows of one input row: prompt, completion, then the kept input columns."""
-        for k, ex in enumerate(examples):
-            yield {"prompt": ex["prompt"], "completion": ex["completion"],
-                   **{c: f"{row['id']}/{self.name}/{k}" if c == "id" else row[c] for c in keep}}
+    # A build sets `hidden`: example rows then also carry `_question` (the bare question, for the dedup of
+    # questions and the judge); the format step drops every `_` column.
+    hidden: bool = False
+    HIDDEN = {"_question": datasets.Value("string")}
 
-    @staticmethod
-    def output_columns(column_names: list[str]) -> list[str]:
+    def output_rows(self, row: dict, examples: list[dict], keep: list[str]):
+        """The output rows of one input row: prompt, completion, then the kept input columns. An example's
+        own `meta` (evidence, planned question type) is merged into the row's meta JSON."""
+        for k, ex in enumerate(examples):
+            out = {"prompt": ex["prompt"], "completion": ex["completion"],
+                   **{c: f"{row['id']}/{self.name}/{k}" if c == "id" else row[c] for c in keep}}
+            if "meta" in keep:
+                out["meta"] = item_meta(row["meta"], ex.get("meta") or {})
+            if self.hidden:
+                out["_question"] = ex.get("question") or ex["prompt"]
+            yield out
+
+    def output_columns(self, column_names: list[str]) -> list[str]:
         keep = [c for c in column_names if c != "text"]
         if "id" not in keep:
             keep.insert(0, "id")
         return keep
 
-    @staticmethod
-    def output_features(features: datasets.Features, keep: list[str]) -> datasets.Features:
+    def output_features(self, features: datasets.Features, keep: list[str]) -> datasets.Features:
         feats = {"prompt": datasets.Value("string"), "completion": datasets.Value("string")}
         feats.update({c: features[c] for c in keep})
+        if self.hidden:
+            feats.update(self.HIDDEN)
         return datasets.Features(feats)
 
     # -- helpers for passage-based tasks ------------------------------------------------------------
@@ -141,10 +157,11 @@ class Task:
         msgs = [{"role": "system", "content": self.cfg.system_prompt}] if self.cfg.system_prompt else []
         return msgs + [{"role": "user", "content": user}]
 
-    def passage_prompt(self, tmpl: str, row, n: int) -> list[dict]:
-        """The chat request for a template asking for `n` items about one passage."""
+    def passage_prompt(self, tmpl: str, row, n: int, **extra: str) -> list[dict]:
+        """The chat request for a template asking for `n` items about one passage (`extra`: more
+        placeholders, such as a question plan)."""
         return self.messages(fill(tmpl, title=row["title"], text=row["text"], n=n, language=self.language(row),
-                                  instruction=self.instruction(row)))
+                                  instruction=self.instruction(row), **extra))
 
     def completion(self, text: str) -> str:
         return (" " + text) if self.cfg.completion_leading_space else text
@@ -153,14 +170,14 @@ class Task:
         return f"{row['text']}\n\n{prompt}" if self.cfg.include_context else prompt
 
     def parse_items(self, response: str, check) -> tuple[list[dict], list[str]]:
-        """The reply's items, each judged on its own by `check(item) -> (reason | None, question, example)`;
-        a repeat of an earlier question is dropped too."""
+        """The reply's items, each judged on its own by `check(item, position) -> (reason | None, question,
+        example)`; a repeat of an earlier question is dropped too."""
         good, dropped, seen = [], [], set()
-        for it in P.items_of(P.parse_json(response)):
+        for k, it in enumerate(P.items_of(P.parse_json(response))):
             if not isinstance(it, dict):
                 dropped.append("not_an_object")
                 continue
-            reason, q, example = check(it)
+            reason, q, example = check(it, k)
             if not reason and P.norm_question(q) in seen:
                 reason = "duplicate_question"
             if reason:
@@ -177,7 +194,7 @@ class Task:
         v = self.cfg.validate_
         chunk_words = []  # the chunk's word set, built once for all items
 
-        def check(it):
+        def check(it, k):
             q, a = P.as_str(it.get(prompt_key)), P.as_str(it.get(completion_key))
             reason = P.check_text(q, labels[0], v.min_chars, v.max_question_chars) or \
                 P.check_text(a, labels[1], 1, v.max_answer_chars)
@@ -198,6 +215,24 @@ def _read_template(name_or_path: str) -> str:
         with open(name_or_path, encoding="utf-8") as f:
             return f.read()
     return resources.files("wiki_qa.llm").joinpath(f"prompts/{name_or_path}.txt").read_text(encoding="utf-8")
+
+
+# Document facts that describe the page, not one example drawn from it: left out of example rows.
+PAGE_ONLY_META = ("links",)
+
+
+def item_meta(row_meta, extra: dict) -> str:
+    """The row's meta JSON (source extras) with one example's own facts added."""
+    try:
+        meta = json.loads(row_meta) if isinstance(row_meta, str) and row_meta else dict(row_meta or {})
+    except ValueError:
+        meta = {}
+    if not isinstance(meta, dict):
+        meta = {}
+    for k in PAGE_ONLY_META:
+        meta.pop(k, None)
+    meta.update(extra)
+    return json.dumps(meta, ensure_ascii=False, sort_keys=True, default=str)
 
 
 def fill(tmpl: str, **values: Any) -> str:

@@ -6,7 +6,8 @@ from typing import Literal
 from pydantic import Field
 
 from wiki_qa.llm import parsing as P
-from wiki_qa.llm.tasks.base import Task, TaskConfig, items_schema, register
+from wiki_qa.llm.tasks.base import items_schema, register
+from wiki_qa.llm.tasks.question import QuestionConfig, QuestionTask
 
 LETTERS = "ABCD"
 ITEM = {"type": "object", "properties": {
@@ -29,10 +30,13 @@ def _letter(ans, options) -> str | None:
 
 
 @register
-class MCQ(Task):
+class MCQ(QuestionTask):
     name = "mcq"
+    VERSION = 2
+    TEMPLATE = "mcq"
+    FIELDS = ' Each item also has a "quote": words copied exactly from the passage that support the correct option.'
 
-    class Config(TaskConfig):
+    class Config(QuestionConfig):
         task: Literal["mcq"] = "mcq"
         n: int | None = Field(None, ge=1)  # default 3
         mcq_answer: Literal["letter", "text"] = "letter"
@@ -40,16 +44,13 @@ class MCQ(Task):
     def n_items(self, row) -> int:
         return self.cfg.n or 3
 
-    def prompt(self, row) -> list[dict]:
-        return self.passage_prompt(self.template("mcq"), row, self.n_items(row))
-
     def schema(self, row) -> dict:
-        return items_schema(ITEM, self.n_items(row))
+        return items_schema(self.with_quote(ITEM), self.n_items(row))
 
     def parse(self, row, response):
-        v = self.cfg.validate_
+        v, plan = self.cfg.validate_, self.item_plan(row)
 
-        def check(it):
+        def check(it, k):
             q = P.as_str(it.get("question"))
             opts = [P.as_str(o) for o in it.get("options") or []] if isinstance(it.get("options"), list) else []
             reason = P.check_text(q, "question", v.min_chars, v.max_question_chars)
@@ -60,13 +61,17 @@ class MCQ(Task):
             letter = None if reason else _letter(it.get("answer"), opts)
             if not reason and letter is None:
                 reason = "bad_answer_key"
+            spans = []
+            if not reason:
+                reason, spans = self.spans(row, it)
             if reason:
                 return reason, q, None
             body = q + "\n" + "\n".join(f"{L}. {o}" for L, o in zip(LETTERS, opts)) + "\nAnswer:"
             ans = letter if self.cfg.mcq_answer == "letter" else opts[LETTERS.index(letter)]
-            return None, q, {"prompt": self.with_context(row, body), "completion": self.completion(ans)}
+            return None, q, self.example(row, k, body, q, ans, spans, plan)
 
         return self.parse_items(response, check)
 
     def estimate(self, row) -> tuple[int, int]:
-        return self.n_items(row), 90
+        n, per = super().estimate(row)
+        return n, per + 30

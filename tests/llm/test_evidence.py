@@ -1,0 +1,95 @@
+"""Evidence spans on real chunks (enwiki and a Yoruba dump from ../shared/data): quotes as a model retypes
+them align back to the chunk, every span round-trips (chunk[start:end] == quote), and quotes that are not in
+the chunk do not align."""
+from __future__ import annotations
+
+import json
+import random
+import re
+
+import pytest
+
+from tests.llm.conftest import DATA, chunk_rows, read_pages
+from wiki_qa.llm.tasks import evidence
+from wiki_qa.llm.tasks.qa import QA
+
+
+def sentences(text: str) -> list[str]:
+    return [s for s in re.split(r"(?<=[.!?])\s+", text) if 8 <= len(s.split()) <= 40]
+
+
+@pytest.fixture(scope="module")
+def yo_chunks():
+    return chunk_rows(read_pages(DATA / "dbpedia-minidump-yo.xml.bz2", "yo", 10))
+
+
+def retyped(s: str, rng: random.Random) -> list[str]:
+    """What models do to a quote: case, curly quotes and dashes, spacing, a dropped or changed word."""
+    words = s.split()
+    k = rng.randrange(1, len(words) - 1)
+    return [s.lower(), s.replace("'", "\u2019").replace('"', "\u201c").replace("-", "\u2013"),
+            "  ".join(words), " ".join(words[:k] + words[k + 1:]), " ".join(words[:k] + ["thing"] + words[k + 1:]),
+            f"\"{s}\""]
+
+
+def test_exact_and_retyped_quotes_align_and_round_trip(real_chunks, yo_chunks):
+    rng = random.Random(13)
+    tried = found = 0
+    for row in real_chunks + yo_chunks:
+        text = row["text"]
+        for s in sentences(text)[:3]:
+            start = text.index(s)
+            for q in [s] + retyped(s, rng):
+                tried += 1
+                hit = evidence.align(q, text)
+                assert hit is not None, (row["id"], q)
+                a, b = hit
+                sp = evidence.span(text, a, b, chunk=row["id"])
+                assert evidence.round_trips([sp], {row["id"]: text})
+                # the span is the sentence's place in the chunk (give or take an edge word)
+                assert a < start + len(s) and b > start and abs((b - a) - len(s)) <= 0.25 * len(s), (q, sp)
+                found += 1
+    assert tried == found and tried > 200
+
+
+def test_quotes_from_elsewhere_do_not_align(real_chunks):
+    rows = real_chunks
+    misses = 0
+    for i, row in enumerate(rows):
+        other = rows[(i + 7) % len(rows)]
+        if other["doc_id"] == row["doc_id"]:
+            continue
+        for s in sentences(other["text"])[:2]:
+            if s in row["text"]:
+                continue
+            assert evidence.align(s, row["text"]) is None, (row["id"], s)
+            misses += 1
+    assert misses > 20
+    assert evidence.align("", rows[0]["text"]) is None and evidence.align("...", rows[0]["text"]) is None
+
+
+def test_qa_items_keep_spans_in_meta_and_ungrounded_ones_are_dropped(real_chunks):
+    row = real_chunks[0]
+    good = sentences(row["text"])[0]
+    foreign = sentences(real_chunks[5]["text"])[0]
+    reply = {"items": [{"question": f"What does {row['title']} say first?", "quote": good.lower(), "answer": good},
+                       {"question": "What is said elsewhere?", "quote": foreign, "answer": good}]}
+    task = QA(QA.Config(validate={"grounding_threshold": 0}))
+    examples, dropped = task.parse(row, json.dumps(reply))
+    assert dropped == ["ungrounded"] and len(examples) == 1
+    (sp,) = examples[0]["meta"]["evidence"]
+    assert sp["chunk"] == row["id"] and row["text"][sp["start"]:sp["end"]] == sp["quote"] == good.rstrip(".")
+    lax = QA(QA.Config(validate={"grounding_threshold": 0, "require_evidence": False}))
+    examples, dropped = lax.parse(row, json.dumps(reply))
+    assert dropped == [] and len(examples) == 2 and "evidence" not in examples[1]["meta"]
+
+
+def test_cite_evidence_builds_citation_completions(real_chunks):
+    row = real_chunks[1]
+    s = sentences(row["text"])[0]
+    reply = {"items": [{"question": f"What does {row['title']} say?", "quote": s, "answer": s}]}
+    task = QA(QA.Config(include_context=True, cite_evidence=True, validate={"grounding_threshold": 0}))
+    (ex,), _ = task.parse(row, json.dumps(reply))
+    assert ex["prompt"].startswith(row["text"]) and ex["completion"] == f'{s}\n\nEvidence: "{s.rstrip(".")}"'
+    with pytest.raises(ValueError, match="include_context"):
+        QA.Config(cite_evidence=True)

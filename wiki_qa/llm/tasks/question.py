@@ -1,0 +1,95 @@
+"""What the question-writing tasks (qa, mcq, qa_multihop) share: N items per chunk, the planned question
+mix in the prompt, evidence spans aligned to the chunk, and completions that cite their evidence."""
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import Field, model_validator
+
+from wiki_qa.llm import parsing as P
+from wiki_qa.llm.tasks import evidence, mix
+from wiki_qa.llm.tasks.base import Task, TaskConfig, default_n, fill
+
+# A quote copied from the passage; the pattern rules out "...", "[quote]" and "<quote>" placeholders at
+# the grammar level on servers that constrain decoding.
+QUOTE = {"type": "string", "minLength": 8, "maxLength": 400, "pattern": "^[^.\\[<\\s][^\\n]*$"}
+
+
+class QuestionConfig(TaskConfig, mix.MixConfig):
+    n: int | None = Field(None, ge=1)
+    # With include_context: the completion also quotes its evidence, for citation training.
+    cite_evidence: bool = False
+    cite_template: str = '{answer}\n\nEvidence: "{quote}"'
+
+    @model_validator(mode="after")
+    def _cite_needs_context(self):
+        if self.cite_evidence and not self.include_context:
+            raise ValueError("cite_evidence needs include_context: true (the quoted passage must be in the prompt)")
+        if self.cite_evidence and not self.validate_.evidence:
+            raise ValueError("cite_evidence needs validate.evidence: true")
+        return self
+
+
+class QuestionTask(Task):
+    TEMPLATE: ClassVar[str]   # the prompt file in prompts/
+    QUOTES: ClassVar[tuple[str, ...]] = ("quote",)
+    # The template's {fields}: how the reply's quote is asked for (empty when evidence is off).
+    FIELDS: ClassVar[str] = ', a "quote" (words copied exactly from the passage that support the answer)'
+
+    def n_items(self, row) -> int:
+        return self.cfg.n or default_n(row)
+
+    def item_plan(self, row) -> list[dict]:
+        return mix.item_plan(self.cfg, self.n_items(row), row["id"])
+
+    def prompt(self, row) -> list[dict]:
+        plan = mix.describe(self.item_plan(row))
+        extra = {"instruction": "\n".join(x for x in (self.instruction(row), plan) if x),
+                 "fields": self.FIELDS if self.cfg.validate_.evidence else ""}
+        return self.messages(fill(self.template(self.TEMPLATE), **self.passages(row), n=self.n_items(row),
+                                  language=self.language(row), **extra))
+
+    def passages(self, row) -> dict:
+        return {"title": row["title"], "text": row["text"]}
+
+    def with_quote(self, item: dict) -> dict:
+        """A JSON schema item with the quote field(s) after the question (evidence before the answer)."""
+        if not self.cfg.validate_.evidence:
+            return item
+        props = dict(item["properties"])
+        q = props.pop("question")
+        props = {"question": q, **{k: QUOTE for k in self.QUOTES}, **props}
+        req = ["question", *self.QUOTES, *[r for r in item["required"] if r != "question"]]
+        return {**item, "properties": props, "required": req}
+
+    # -- evidence -----------------------------------------------------------------------------------
+    def texts(self, row) -> list[tuple[str, str]]:
+        """(chunk id, chunk text) for each quote field, in QUOTES order."""
+        return [(row["id"], row["text"])]
+
+    def spans(self, row, it: dict) -> tuple[str | None, list[dict]]:
+        """(drop reason, evidence spans) for one item's quote(s)."""
+        v = self.cfg.validate_
+        if not v.evidence:
+            return None, []
+        out = []
+        for key, (cid, text) in zip(self.QUOTES, self.texts(row)):
+            hit = evidence.align(P.as_str(it.get(key)), text, v.evidence_min_ratio)
+            if hit is None:
+                return ("ungrounded" if v.require_evidence else None), []
+            out.append(evidence.span(text, *hit, chunk=cid))
+        return None, out
+
+    def example(self, row, k: int, prompt: str, question: str, answer: str, spans: list[dict],
+                plan: list[dict]) -> dict:
+        meta = dict(plan[k]) if k < len(plan) else {}
+        if spans:
+            meta["evidence"] = spans
+        if self.cfg.cite_evidence and spans:
+            answer = fill(self.cfg.cite_template, answer=answer, quote=" … ".join(s["quote"] for s in spans))
+        return {"prompt": self.with_context(row, prompt), "completion": self.completion(answer),
+                "question": question, "meta": meta}
+
+    def estimate(self, row) -> tuple[int, int]:
+        per = 60 + (30 * len(self.QUOTES) if self.cfg.validate_.evidence else 0)
+        return self.n_items(row), per

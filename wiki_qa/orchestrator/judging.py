@@ -1,0 +1,86 @@
+"""The judge step's data work: example rows grouped by chunk (one judge request each), and the threshold.
+
+Generated rows come out of the LLM step in their chunk's order, k = 0, 1, ... (both engines), so a chunk's
+examples are contiguous; dedup and decontamination only remove rows. Grouping consecutive rows by chunk
+id therefore gives one judge row per chunk, and the judge's output (the same rows, annotated) comes back
+in the same order: ids and order are those of the generated rows whatever the engine.
+"""
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import datasets
+
+from wiki_qa.llm.tasks.judge import SCORE
+from wiki_qa.llm.tasks.multihop import PAIR_COLUMNS
+
+JUDGE_ROW = datasets.Features({"id": datasets.Value("string"), "title": datasets.Value("string"),
+                               "text": datasets.Value("string"), "_rows": datasets.List(datasets.Value("string"))})
+
+
+def chunk_of(example_id: str) -> str:
+    """`{chunk id}/{task}/{k}` -> chunk id (a chunk id may itself hold '/')."""
+    return example_id.rsplit("/", 2)[0]
+
+
+def contexts(chunks: datasets.Dataset, ids: set[str]) -> dict[str, tuple[str, str, dict[str, str]]]:
+    """chunk id -> (title, passage the items were written from, {chunk id: text} of its parts), for `ids`.
+    A qa_multihop pair's passage is both chunks; its parts are A and B."""
+    if not ids or not chunks.num_rows:
+        return {}
+    all_ids = chunks["id"]
+    where = [i for i, c in enumerate(all_ids) if c in ids]
+    pair = PAIR_COLUMNS[0] in chunks.column_names
+    cols = ["id", "title", "text"] + (["_b_id", "_b_text"] if pair else [])
+    out = {}
+    for r in chunks.select(where).select_columns(cols):
+        if pair:
+            a_id = r["id"][: len(r["id"]) - len(r["_b_id"]) - 1]
+            out[r["id"]] = (r["title"], f"{r['text']}\n\n{r['_b_text']}", {a_id: r["text"], r["_b_id"]: r["_b_text"]})
+        else:
+            out[r["id"]] = (r["title"], r["text"], {r["id"]: r["text"]})
+    return out
+
+
+def judge_rows(examples: datasets.Dataset, chunks: datasets.Dataset) -> datasets.Dataset:
+    """One row per chunk: id, title, text (the passage), _rows (its example rows as JSON, in order)."""
+    if not examples.num_rows:
+        return datasets.Dataset.from_dict({c: [] for c in JUDGE_ROW}, features=JUDGE_ROW)
+    ctx = contexts(chunks, {chunk_of(i) for i in examples["id"]})
+    out: dict[str, list] = {c: [] for c in JUDGE_ROW}
+    for batch in examples.iter(batch_size=1000):
+        for row in (dict(zip(batch, vals)) for vals in zip(*batch.values())):
+            key = chunk_of(row["id"])
+            if not out["id"] or out["id"][-1] != key:
+                if key not in ctx:
+                    raise ValueError(f"judge: example {row['id']} has no chunk {key} among the generation's input")
+                title, text, _ = ctx[key]
+                out["id"].append(key)
+                out["title"].append(title)
+                out["text"].append(text)
+                out["_rows"].append([])
+            out["_rows"][-1].append(json.dumps(row, ensure_ascii=False))
+    return datasets.Dataset.from_dict(out, features=JUDGE_ROW)
+
+
+def threshold(dsd: datasets.DatasetDict, min_score: int, keep_unjudged: bool) -> tuple[datasets.DatasetDict, dict]:
+    """Drop rows under min_score (judge_low) and, unless kept, rows the judge could not score
+    (judge_failed); the score column goes. Returns the rows and the report's counts."""
+    hist: Counter = Counter()
+    by_split, out = {}, {}
+    for s, ds in dsd.items():
+        scores = ds[SCORE] if ds.num_rows else []
+        hist.update(scores)
+        keep = [i for i, x in enumerate(scores) if x >= min_score or (x == 0 and keep_unjudged)]
+        low = sum(1 for x in scores if 0 < x < min_score)
+        by_split[s] = {"judged": len(scores), "kept": len(keep), "judge_low": low,
+                       "judge_failed": 0 if keep_unjudged else sum(1 for x in scores if x == 0)}
+        kept = ds if len(keep) == ds.num_rows else ds.select(keep)
+        out[s] = kept.remove_columns(SCORE)
+    total = {k: sum(v[k] for v in by_split.values()) for k in ("judged", "kept", "judge_low", "judge_failed")}
+    report = {"min_score": min_score, **total, "dropped": {"judge_low": total["judge_low"],
+                                                           "judge_failed": total["judge_failed"]},
+              "histogram": {str(k): hist.get(k, 0) for k in range(1, 6)}, "unjudged": hist.get(0, 0),
+              "by_split": by_split}
+    return datasets.DatasetDict(out), report
