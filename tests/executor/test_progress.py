@@ -4,16 +4,17 @@ formula with the elapsed time given, and the counters against the build's own re
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 
+from tests.conftest import SHARED_DATA
 from wiki_qa import progress
 from wiki_qa.config import from_dict
 from wiki_qa.orchestrator import dataset_dict
 from wiki_qa.pipeline.stages import StageStats, stage_rows
 
-DUMPS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mediawiki"
+DUMPS = SHARED_DATA / "mediawiki"
+pytestmark = pytest.mark.usefixtures("shared_data")  # skip (or fail in CI) without ../shared/data
 FILES = [str(DUMPS / f) for f in ("simplewiki-7pages.xml", "enwiki-export-0.9-sample.xml.bz2", "enwiki-pear.xml")]
 
 

@@ -9,12 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import SHARED_DATA
 from tests.executor.test_ray_engine import same, same_report
 from wiki_qa.config import from_dict
 from wiki_qa.orchestrator import dataset_dict
 
 ROOT = Path(__file__).resolve().parents[2]
-DUMPS = ROOT.parent / "shared" / "data" / "mediawiki"
+DUMPS = SHARED_DATA / "mediawiki"
+pytestmark = pytest.mark.usefixtures("shared_data")  # skip (or fail in CI) without ../shared/data
 FILES = ["simplewiki-7pages.xml", "enwiki-pear.xml", "ltgwiki-tiny-edgecases.xml",
          "enwiki-export-0.9-sample.xml.bz2"]
 S3_ENV = {"AWS_ACCESS_KEY_ID": "testing-key", "AWS_SECRET_ACCESS_KEY": "testing-secret",

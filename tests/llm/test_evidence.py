@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from tests.llm.conftest import DATA, chunk_rows, read_pages
+from tests.llm.conftest import chunk_rows, read_pages
 from wiki_qa.llm.tasks import evidence
 from wiki_qa.llm.tasks.qa import QA
 
@@ -19,8 +19,8 @@ def sentences(text: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def yo_chunks():
-    return chunk_rows(read_pages(DATA / "dbpedia-minidump-yo.xml.bz2", "yo", 10))
+def yo_chunks(mediawiki_dir):
+    return chunk_rows(read_pages(mediawiki_dir / "dbpedia-minidump-yo.xml.bz2", "yo", 10))
 
 
 def retyped(s: str, rng: random.Random) -> list[str]:

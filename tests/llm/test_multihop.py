@@ -8,11 +8,10 @@ import xml.etree.ElementTree as ET
 
 import mwparserfromhell as mwp
 import pytest
-from wiki_qa.builders.mediawiki.links import _is_article, body_links, normalize_title
 
-from tests.llm.conftest import DATA
 from tests.llm.test_judge import WIKI
 from wiki_qa import executor
+from wiki_qa.builders.mediawiki.links import _is_article, body_links, normalize_title
 from wiki_qa.config import from_dict
 from wiki_qa.errors import UserError
 from wiki_qa.llm.tasks import evidence
@@ -20,16 +19,16 @@ from wiki_qa.orchestrator import dataset_dict
 from wiki_qa.orchestrator.pairs import plan_pairs
 from wiki_qa.rows import SPLITS
 
-ENWIKI = DATA / "enwiki-206pages.xml.bz2"
+ENWIKI = "enwiki-206pages.xml.bz2"
 NAMESPACES = frozenset({"file", "image", "media", "category", "talk", "user", "wikipedia", "template", "help",
                         "portal", "draft", "module", "special", "mediawiki", "wp"})
 
 
-def test_body_links_on_a_real_dump_match_mwparserfromhell():
+def test_body_links_on_a_real_dump_match_mwparserfromhell(mediawiki_dir):
     """Every top-level article link mwparserfromhell finds is there; nothing comes from outside the page's
     links (the extra ones sit in tables, which mwparserfromhell nests in tag nodes)."""
     pages = 0
-    with bz2.open(ENWIKI) as f:
+    with bz2.open(mediawiki_dir / ENWIKI) as f:
         for _, el in ET.iterparse(f):
             if not el.tag.endswith("}text") or not el.text or el.text.lower().startswith("#redirect"):
                 continue
@@ -55,8 +54,8 @@ def test_body_links_skip_templates_refs_captions_and_other_namespaces():
 
 
 @pytest.fixture(scope="module")
-def enwiki_stages(tmp_path_factory):
-    cfg = from_dict({"name": "mh", "source": {"type": "mediawiki", "path": str(ENWIKI)},
+def enwiki_stages(tmp_path_factory, mediawiki_dir):
+    cfg = from_dict({"name": "mh", "source": {"type": "mediawiki", "path": str(mediawiki_dir / ENWIKI)},
                      "chunk": {"max_tokens": 512}, "split": {"train": 0.6, "val": 0.2, "test": 0.2}})
     dsd, _ = executor.get("local").stages(cfg, cache_dir=str(tmp_path_factory.mktemp("mh")))
     return dsd
