@@ -43,13 +43,15 @@ demo: $(VENV)/.demo-installed
 # The full suite, with the 15 slowest tests listed at the end. Chromium first, for the one browser test: where
 # it cannot be installed (no root, no sudo, no apt-get) that test skips with its reason and the rest runs.
 test: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
 	@$(MAKE) --no-print-directory chromium || true
 	$(PYTEST) -q --durations=15
 
 test-fast: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
 	$(PYTEST) -q -m "$(FAST)" --durations=10
 
-# Findings are reported, not yet enforced (not part of `make test` or .ci/run).
+# Lint and import order (ruff, settings in pyproject.toml); `make test` runs it first, so CI enforces it.
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 

@@ -119,9 +119,9 @@ def bench_e2e() -> dict:
 
     import wiki_qa  # noqa: F401 - registers the builder
     from wiki_qa.config import load_config
+    from wiki_qa.executor.local import stages
     from wiki_qa.llm import local_server
     from wiki_qa.orchestrator import run
-    from wiki_qa.executor.local import stages
 
     try:
         demo = yaml.safe_load((ROOT / "configs" / "demo.yaml").read_text())
