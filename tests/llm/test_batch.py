@@ -77,6 +77,14 @@ def test_files_respect_the_request_limit_and_spread_over_endpoints(ds, fake, llm
         other.stop()
 
 
+def test_files_respect_the_byte_limit(ds, fake, llm, tmp_path, online):
+    limit = 12_000  # a few of these requests (3-4 kB each as JSONL) per file
+    out, st = run(ds, batched(llm, tmp_path, max_bytes=limit))
+    s = fake.stats()
+    assert rows_of(out) == online[0] and s["files"] == s["batches"] > 2
+    assert max(s["file_bytes"]) <= limit and sum(s["batch_lines"]) == len(ds)
+
+
 def test_expired_job_resubmits_only_its_unfinished_lines(ds, fake, llm, tmp_path, online):
     fake.reset(batch_outcomes=["expired"], batch_expire_after=10)
     out, st = run(ds, batched(llm, tmp_path))
@@ -136,6 +144,23 @@ def test_died_between_creating_and_recording_a_job_adopts_it(ds, fake, llm, tmp_
     monkeypatch.setattr(Cache, "batch_update", real)
     out, _ = run(ds, batched(llm, tmp_path))
     assert fake.stats()["batches"] == 1 and fake.stats()["files"] == 1 and rows_of(out) == online[0]
+
+
+def test_died_after_a_job_finished_before_its_results_were_cached(ds, fake, llm, tmp_path, online, monkeypatch):
+    """The job completed at the provider (it is paid for) but the process died before the collecting
+    transaction: the rerun downloads its output again instead of submitting the requests again."""
+    def dies(self, *a, **kw):
+        raise RuntimeError("killed while collecting")
+    real = Cache.batch_collect
+    monkeypatch.setattr(Cache, "batch_collect", dies)
+    with pytest.raises(RuntimeError):
+        generate(ds, "qa", batched(llm, tmp_path))
+    assert fake.stats()["batch_lines"] == [len(ds)]  # it ran
+    monkeypatch.setattr(Cache, "batch_collect", real)
+    out, st = run(ds, batched(llm, tmp_path))
+    s = fake.stats()
+    assert s["batches"] == s["files"] == 1 and s["batch_lines"] == [len(ds)] and s["chat"] == 0
+    assert rows_of(out) == online[0] and st.cost_usd == pytest.approx(online[1] / 2) and st.batch["jobs"] == 1
 
 
 KILL_SCRIPT = """
