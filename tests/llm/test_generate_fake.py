@@ -245,6 +245,35 @@ def test_cache_writes_of_one_loop_turn_share_one_commit(tmp_path, monkeypatch):
     assert all(isinstance(r, KeyError) for r in results) and other() == 50  # rolled back together
 
 
+def test_rows_are_prepared_a_few_per_slot_ahead_not_all_at_once(real_chunks, fake, llm, monkeypatch):
+    """Building prompts and reading the cache for every row of the map up front would hold the first
+    replies behind that work; rows wait at a gate of ROWS_PER_SLOT per slot (at least 64) instead."""
+    from wiki_qa.llm import engine as E
+    from wiki_qa.llm import transport as T
+    from wiki_qa.llm.tasks import TASKS
+
+    Task = TASKS["qa"]
+    rows = [dict(r, id=f"{r['id']}-{k}", text=f"{r['text']} Copy {k}.") for k in range(12) for r in real_chunks]
+    built, at_first_reply = [0], []
+    prompt, post = Task.prompt, T.Transport.post
+
+    def counting_prompt(self, row):
+        built[0] += 1
+        return prompt(self, row)
+
+    async def noting_post(self, path, body):
+        out = await post(self, path, body)
+        if not at_first_reply:
+            at_first_reply.append(built[0])
+        return out
+    monkeypatch.setattr(Task, "prompt", counting_prompt)
+    monkeypatch.setattr(T.Transport, "post", noting_post)
+    fake.reset(latency=0.3)
+    out, st = run(datasets.Dataset.from_list(rows), dict(llm, concurrency=16))
+    assert st.outcomes["ok"] == len(rows) == 288 and built[0] >= len(rows)
+    assert 16 <= at_first_reply[0] <= max(64, E.ROWS_PER_SLOT * 16)
+
+
 @pytest.mark.slow  # make test-fast leaves it out
 @pytest.mark.parametrize("concurrency", [2, 8])
 def test_resume_after_kill_9(ds, fake, llm, baseline, tmp_path, concurrency):

@@ -92,6 +92,9 @@ class Counters:
     est_out: float = 0.0                        # batch planning: the row's expected completion tokens
 
 
+ROWS_PER_SLOT = 2  # rows prepared (prompt built, cache read) per concurrency slot, ahead of a free slot
+
+
 def _backoff(attempt: int, base: float = 0.5, cap: float = 30.0) -> float:
     return random.uniform(0, min(cap, base * 2 ** attempt))  # full jitter: no thundering herd
 
@@ -163,6 +166,10 @@ class Engine:
                                   rate, self.cfg.endpoint_failures, self.cfg.endpoint_cooldown_s,
                                   Limiter(ep.limits, self.num_proc)))
             st = self._loops[loop] = Router(slots)
+            # Rows past the first few per slot wait here before building their prompt and reading the
+            # cache. Without it, every row of datasets' up to 1000 concurrent map calls does that work in
+            # one burst at the start, and the first replies wait behind it on the event loop.
+            st.rows = asyncio.Semaphore(max(64, ROWS_PER_SLOT * self.per_loop_concurrency))
         return st
 
     def close(self):
@@ -335,6 +342,12 @@ class Engine:
     # -- one chunk --------------------------------------------------------------------------------
     async def run_row(self, row: dict) -> tuple[list[dict], dict]:
         """Examples for one row (a chunk) + its log record. Every row ends ok, partial or failed, with a reason."""
+        if self.offline == "plan":  # batch planning sends nothing: no gate needed
+            return await self._run_row(row)
+        async with self.state().rows:
+            return await self._run_row(row)
+
+    async def _run_row(self, row: dict) -> tuple[list[dict], dict]:
         n = Counters()
         messages = self.task.prompt(row)
         schema = self.task.schema(row)
