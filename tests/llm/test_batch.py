@@ -113,6 +113,16 @@ def test_invalid_replies_are_reasked_in_a_follow_up_batch_or_online(ds, fake, ll
     assert rows_of(out) == online[0] and st.outcomes["ok"] == len(ds)
 
 
+def test_reask_online_still_resubmits_expired_lines_in_batch(ds, fake, llm, tmp_path, online):
+    """`reask: online` sends only re-asks online: lines an expired job left unanswered go into the next
+    job at the batch price, not online at the full one."""
+    fake.reset(batch_outcomes=["expired"], batch_expire_after=10, batch_invalid_first=3)
+    out, st = run(ds, batched(llm, tmp_path, reask="online"))
+    s = fake.stats()
+    assert s["batch_lines"] == [len(ds), len(ds) - 10] and s["chat"] == 3  # the 3 invalid replies, online
+    assert rows_of(out) == online[0] and st.outcomes["ok"] == len(ds)
+
+
 def test_lines_that_keep_failing_fail_their_rows_only(ds, fake, llm, tmp_path):
     rows = ds.to_list()[:6]
     rows[0]["text"] += " FAULT_BATCH_ERROR"
@@ -120,6 +130,9 @@ def test_lines_that_keep_failing_fail_their_rows_only(ds, fake, llm, tmp_path):
     out, st = run(datasets.Dataset.from_list(rows), batched(llm, tmp_path, name="f") | {"max_retries": 2})
     assert st.failures == {"http_500": 1, "context_overflow": 1} and st.outcomes["ok"] == 4
     assert fake.stats()["batch_lines"] == [6, 1, 1]  # the 500 line: three rounds; the 400 is final at once
+    fake.reset()  # with re-asks online, a line that failed every round is still not sent online
+    run(datasets.Dataset.from_list(rows), batched(llm, tmp_path, name="g", reask="online") | {"max_retries": 2})
+    assert fake.stats()["batch_lines"] == [6, 1, 1] and fake.stats()["chat"] == 0
 
 
 def test_max_cost_counts_batches(ds, fake, llm, tmp_path):

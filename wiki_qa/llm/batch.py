@@ -12,7 +12,8 @@ Before the map, in rounds:
    and its results cached, with the job marked collected, in one transaction. Lines that failed (a 5xx,
    an expired or failed job) are not cached, so the next round resubmits only them.
 The map then runs as usual and finds every reply in the cache, so parsing, validation and the rows are
-exactly those of online mode. Re-asks go to further rounds, or online with `reask: online`.
+exactly those of online mode. Re-asks go to further rounds, or online with `reask: online`; failed and
+expired lines go to further rounds either way, and a line that failed in every round fails its row.
 """
 from __future__ import annotations
 
@@ -57,8 +58,9 @@ class Submitter:
 
     async def rounds(self, rows_factory) -> None:
         engine = self.engine
+        engine.plan_reasks = self.bcfg.reask == "batch"
         try:
-            for _ in range(1 if self.bcfg.reask == "online" else self.cfg.max_retries + 1):
+            for _ in range(self.cfg.max_retries + 1):
                 pending = await self.plan(rows_factory)
                 if not pending:
                     break

@@ -90,6 +90,7 @@ class Counters:
     throttled: int = 0                          # 429 replies
     waits: dict = field(default_factory=dict)   # seconds held back, by limit (rpm, tpm, ..., server_tokens)
     est_out: float = 0.0                        # batch planning: the row's expected completion tokens
+    reask: bool = False                         # the request being made re-asks after an unusable reply
 
 
 ROWS_PER_SLOT = 2  # rows prepared (prompt built, cache read) per concurrency slot, ahead of a free slot
@@ -139,9 +140,11 @@ class Engine:
         self._in_ratio = 1.0       # server prompt tokens / tiktoken's count, learned from usage
         self._out_mean = float(min(self.cfg.max_tokens, 256))  # running mean of completion tokens
         # Batch mode (wiki_qa.llm.batch): "plan" collects the requests the cache cannot answer instead of
-        # sending them; "final" answers them with their batch error. `notes`: per-request outcomes of the
-        # last batches that are not cached (a refused response_format, a failed or expired line).
+        # sending them (re-asks only when `plan_reasks`); "final" answers them with their batch error.
+        # `notes`: per-request outcomes of the last batches that are not cached (a refused
+        # response_format, a failed or expired line); after the rounds, a noted line is final online too.
         self.offline: str | None = None
+        self.plan_reasks = True
         self.collector: dict = {}
         self.notes: dict = {}
 
@@ -246,14 +249,17 @@ class Engine:
         body = {"messages": messages, **{k: v for k, v in params.items() if v is not None}}
         if rf:
             body["response_format"] = rf
-        if self.offline:
-            note = self.notes.get(key)
+        note = self.notes.get(key) if self.notes else None
+        if self.offline == "plan":
             # A refused response_format steps down at once; a failed line is asked again until the last round.
-            if note and (self.offline == "final" or note["error"] == "response_format_unsupported"):
+            if note and note["error"] == "response_format_unsupported":
                 return dict(note)
-            if self.offline == "plan":
+            if self.plan_reasks or not n.reask:  # `reask: online`: re-asks wait for the map
                 self.collector.setdefault(key, (body, n.est_out))
-                return {"error": "pending"}
+            return {"error": "pending"}
+        if note:  # a line that failed in every round is not sent again online at the full price
+            return dict(note)
+        if self.offline:
             return {"error": "batch_unfinished"}
         router = self.state()
         last = "unknown"
@@ -356,6 +362,7 @@ class Engine:
             n.est_out = min(self.cfg.max_tokens, 10 + k * per)
         examples, dropped, reason = [], [], None
         for attempt in range(self.cfg.max_retries + 1):
+            n.reask = attempt > 0
             body = await self.complete(messages, schema, n)
             if body.get("error") == "pending":
                 return [], None  # batch planning: this row waits for its batch
