@@ -63,6 +63,16 @@ def test_same_rows_as_online_at_half_the_cost(ds, fake, llm, tmp_path, online):
     assert rows_of(out2) == rows and fake.stats()["batches"] == 0 and st2.cache_hits == len(ds)
 
 
+def test_num_proc_workers_read_the_batch_replies_and_send_nothing(ds, fake, llm, tmp_path, online):
+    fake.reset(batch_outcomes=["expired"], batch_expire_after=10)
+    st = LLMStats()
+    out = generate(ds, "qa", batched(llm, tmp_path) | {"max_retries": 0}, num_proc=2, stats=st)
+    s = fake.stats()  # one round only: the unanswered lines fail their rows in the workers, not online
+    assert s["batch_lines"] == [len(ds)] and s["chat"] == 0
+    assert st.outcomes == {"ok": 10, "partial": 0, "failed": len(ds) - 10} and st.failures == {"batch_expired": 14}
+    assert rows_of(out) == [r for r in online[0] if r["id"].rsplit("/", 2)[0] in set(ds["id"][:10])]
+
+
 def test_files_respect_the_request_limit_and_spread_over_endpoints(ds, fake, llm, tmp_path, online):
     other = FakeServer()
     try:
@@ -244,8 +254,14 @@ def test_ray_executor_one_submitter_same_rows(ds, fake, llm, tmp_path, online):
     try:
         st = LLMStats()
         out = ray_exec.generate(dsd, {"task": "qa"}, batched(llm, tmp_path, name="ray"), stats=st)
+        got = sorted((r for s in out for r in out[s].to_list()), key=lambda r: r["id"])
+        assert [dict(r, split=None) for r in got] == [dict(r, split=None) for r in online[0]]
+        assert fake.stats()["batches"] == 1 and fake.stats()["chat"] == 0 and st.batch["ok"] == len(ds)
+        # lines an expired job left unanswered, with no round left: the actors fail those rows, never
+        # sending them online
+        fake.reset(batch_outcomes=["expired"], batch_expire_after=10)
+        st = LLMStats()
+        ray_exec.generate(dsd, {"task": "qa"}, batched(llm, tmp_path, name="ray2") | {"max_retries": 0}, stats=st)
+        assert fake.stats()["chat"] == 0 and st.failures == {"batch_expired": len(ds) - 10}
     finally:
         ray.shutdown()
-    got = sorted((r for s in out for r in out[s].to_list()), key=lambda r: r["id"])
-    assert [dict(r, split=None) for r in got] == [dict(r, split=None) for r in online[0]]
-    assert fake.stats()["batches"] == 1 and fake.stats()["chat"] == 0 and st.batch["ok"] == len(ds)

@@ -123,6 +123,15 @@ class Engine:
         self.num_proc = max(1, num_proc)
         self.per_loop_concurrency = sum(self._share(ep.concurrency) for ep in self.endpoints)
         self.min_seen = self.per_loop_concurrency
+        # Batch mode (wiki_qa.llm.batch): "plan" collects the requests the cache cannot answer instead of
+        # sending them (re-asks only when `plan_reasks`); "final" answers them with their batch error.
+        # `notes`: per-request outcomes of the last batches that are not cached (a refused
+        # response_format, a failed or expired line); after the rounds, a noted line is final online too.
+        # Set on the driver before the map: they travel with the engine to worker processes and actors.
+        self.offline: str | None = None
+        self.plan_reasks = True
+        self.collector: dict = {}
+        self.notes: dict = {}
         self._init_local()
 
     def _share(self, concurrency: int) -> int:
@@ -139,14 +148,6 @@ class Engine:
         self._cost_checked = 0.0
         self._in_ratio = 1.0       # server prompt tokens / tiktoken's count, learned from usage
         self._out_mean = float(min(self.cfg.max_tokens, 256))  # running mean of completion tokens
-        # Batch mode (wiki_qa.llm.batch): "plan" collects the requests the cache cannot answer instead of
-        # sending them (re-asks only when `plan_reasks`); "final" answers them with their batch error.
-        # `notes`: per-request outcomes of the last batches that are not cached (a refused
-        # response_format, a failed or expired line); after the rounds, a noted line is final online too.
-        self.offline: str | None = None
-        self.plan_reasks = True
-        self.collector: dict = {}
-        self.notes: dict = {}
 
     def __getstate__(self):
         return {k: v for k, v in self.__dict__.items() if k != "_loops"}
