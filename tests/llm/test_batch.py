@@ -220,6 +220,19 @@ def test_kill_9_while_polling_then_rerun_submits_nothing_new(ds, fake, llm, tmp_
     assert rows_of(out) == online[0] and st.batch["jobs"] == 1 and st.cost_usd == pytest.approx(online[1] / 2)
 
 
+def test_max_cost_counts_the_resumed_jobs_estimate(ds, fake, llm, tmp_path):
+    """A rerun waits for (and pays for) the job it resumes: new requests get only what is left."""
+    rows = ds.to_list()
+    cfg = batched(llm, tmp_path)
+    _killed_while_polling(datasets.Dataset.from_list(rows[:18]), fake, cfg, tmp_path)
+    est = sqlite3.connect(cfg["cache"]).execute("SELECT est_cost FROM batches").fetchone()[0]
+    assert est > 0
+    fake.configure(batch_polls=2)
+    with pytest.raises(BuildAborted, match="max_cost_usd"):  # 6 new rows; about 2 fit beside the job
+        generate(ds, "qa", cfg | {"max_cost_usd": est * (1 + 2.5 / 18)})
+    assert 1 <= fake.stats()["batch_lines"][-1] <= 4 and fake.stats()["batches"] == 2
+
+
 def test_llm_batches_cli_lists_and_cancels_then_a_rerun_resubmits(ds, fake, llm, tmp_path, online, capsys):
     import argparse
 

@@ -69,7 +69,7 @@ class Submitter:
                     log.warning("LLM batch: resuming %d job(s) already submitted for %d request(s)", len(live),
                                 len(taken))
                 new = {k: v for k, v in pending.items() if k not in taken}
-                live += await self.submit(new)
+                live += await self.submit(new, live)
                 await self.wait(live)
         finally:
             await asyncio.gather(*(t.close() for t in self.transports.values()))
@@ -91,16 +91,18 @@ class Submitter:
 
     # -- submit ---------------------------------------------------------------------------------------
     def _estimate(self, body: dict, est_out: float) -> float:
+        if not self.engine.price:
+            return 0.0
         return prices.cost(self.engine.price, tokens.count_messages(body["messages"]), est_out) * \
             self.bcfg.price_factor
 
-    def _affordable(self, new: dict) -> dict:
-        """The requests that fit max_cost_usd, counting what this run spent and its jobs still running."""
+    def _affordable(self, new: dict, live: list[dict]) -> dict:
+        """The requests that fit max_cost_usd, counting what this run spent and the jobs it waits for
+        (resumed ones included: they are collected, and paid, in this run)."""
         limit = self.cfg.max_cost_usd
         if limit is None or not new:
             return new
-        committed = self.cache.run_cost(self.engine.run) + sum(
-            b["est_cost"] or 0 for b in self.cache.live_batches(new)[0])
+        committed = self.cache.run_cost(self.engine.run) + sum(b["est_cost"] or 0 for b in live)
         out = {}
         for k, (body, est_out) in new.items():
             committed += self._estimate(body, est_out)
@@ -129,14 +131,14 @@ class Submitter:
             keys.append(k)
             lines.append(line)
             size += len(line)
-            cost += self._estimate(body, est_out) if self.cfg.max_cost_usd is not None else 0.0
+            cost += self._estimate(body, est_out)  # recorded: a rerun with max_cost_usd counts the job
         if keys:
             yield keys, b"".join(lines), cost
 
-    async def submit(self, new: dict) -> list[dict]:
-        live = []
+    async def submit(self, new: dict, live: list[dict]) -> list[dict]:
+        created = []
         endpoints = [e for e in self.engine.endpoints if e.healthy] or self.engine.endpoints
-        for i, (keys, data, est) in enumerate(self._files(self._affordable(new))):
+        for i, (keys, data, est) in enumerate(self._files(self._affordable(new, live))):
             ep = endpoints[i % len(endpoints)].base_url
             name = f"wiki_qa-{self.engine.run[:8]}-{i}.jsonl"
 
@@ -150,8 +152,8 @@ class Submitter:
             job = {"id": rid, "endpoint": ep, "file_id": f["id"], "batch_id": None, "status": "uploaded",
                    "run": self.engine.run, "n": len(keys), "est_cost": est}
             await self._create(job)
-            live.append(job)
-        return live
+            created.append(job)
+        return created
 
     async def _create(self, job: dict) -> None:
         b, _ = await self._call(job["endpoint"], "POST", "/batches", body={
