@@ -249,7 +249,7 @@ def main():
     tmp = tempfile.TemporaryDirectory()
     base_tree = None if a.no_baseline else extract_tree(a.baseline_ref, tmp.name)
     if not a.no_baseline and base_tree is None:
-        print(f"   (no git checkout: the {a.baseline_ref} baseline is skipped)")
+        print(f"   (git cannot extract {a.baseline_ref} here: the openai-client baseline is skipped)")
     print("1) generate() vs the ideal concurrency/latency, fault-free fake server on this machine"
           + (f"; baseline: the engine at {a.baseline_ref} (openai client)" if base_tree else ""))
     for c, lat, note in SCENARIOS:
