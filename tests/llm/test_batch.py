@@ -152,7 +152,32 @@ def test_max_cost_counts_batches(ds, fake, llm, tmp_path):
     assert fake.stats()["files"] == 0  # nothing submitted that the budget could not pay
 
 
-def test_died_between_creating_and_recording_a_job_adopts_it(ds, fake, llm, tmp_path, online, monkeypatch):
+def _other_jobs(fake, n: int) -> None:
+    """n jobs of someone else's on the same account, created after ours."""
+    import asyncio
+
+    import aiohttp
+
+    from wiki_qa.llm import transport as T
+
+    if not n:
+        return
+
+    async def go():
+        t = T.Transport(fake.base_url, "sk-other", 10.0, 4)
+        fd = aiohttp.FormData()
+        fd.add_field("purpose", "batch")
+        fd.add_field("file", b"{}\n", filename="other.jsonl")
+        f, _ = await t.request("POST", "/files", data=fd)
+        for _ in range(n):
+            await t.post("/batches", {"input_file_id": f["id"], "endpoint": "/v1/chat/completions"})
+        await t.close()
+    asyncio.run(go())
+
+
+@pytest.mark.parametrize("others", [0, 150])
+def test_died_between_creating_and_recording_a_job_adopts_it(ds, fake, llm, tmp_path, online, monkeypatch,
+                                                             others):
     real = Cache.batch_update
     calls = []
 
@@ -165,8 +190,10 @@ def test_died_between_creating_and_recording_a_job_adopts_it(ds, fake, llm, tmp_
     with pytest.raises(RuntimeError):
         generate(ds, "qa", batched(llm, tmp_path))
     monkeypatch.setattr(Cache, "batch_update", real)
+    _other_jobs(fake, others)  # ours is then past the first page of the newest 100
     out, _ = run(ds, batched(llm, tmp_path))
-    assert fake.stats()["batches"] == 1 and fake.stats()["files"] == 1 and rows_of(out) == online[0]
+    s = fake.stats()
+    assert s["batches"] == 1 + others and s["files"] == 1 + bool(others) and rows_of(out) == online[0]
 
 
 def test_died_after_a_job_finished_before_its_results_were_cached(ds, fake, llm, tmp_path, online, monkeypatch):

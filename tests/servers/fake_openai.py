@@ -438,6 +438,8 @@ async def get_batch(request):
 async def list_batches(request):
     STATS["requests"] += 1
     data = sorted((b["obj"] for b in BATCHES.values()), key=lambda o: o["id"], reverse=True)
+    if request.query.get("after"):  # the cursor: jobs older than this one
+        data = [o for o in data if o["id"] < request.query["after"]]
     limit = int(request.query.get("limit", 20))
     return web.json_response({"object": "list", "data": data[:limit], "has_more": len(data) > limit})
 

@@ -34,6 +34,7 @@ log = logging.getLogger("wiki_qa")
 
 TERMINAL = {"completed", "failed", "expired", "cancelled"}
 PLAN_CHUNK = 512
+ADOPT_PAGES = 50  # of 100 jobs: how far back a rerun looks for a job it created but never recorded
 
 
 def run(engine, rows_factory) -> None:
@@ -166,8 +167,14 @@ class Submitter:
     async def _adopt(self, job: dict) -> None:
         """A job recorded but never confirmed (the process died around its creation): find it by its input
         file, or create it now."""
-        data, _ = await self._call(job["endpoint"], "GET", "/batches?limit=100")
-        found = next((b for b in (data.get("data") or []) if b.get("input_file_id") == job["file_id"]), None)
+        found, after = None, ""
+        for _ in range(ADOPT_PAGES):  # newest first: the job, if created, is among the most recent
+            data, _ = await self._call(job["endpoint"], "GET", f"/batches?limit=100{after}")
+            page = (data.get("data") or []) if isinstance(data, dict) else []
+            found = next((b for b in page if b.get("input_file_id") == job["file_id"]), None)
+            if found is not None or not page or not data.get("has_more"):
+                break
+            after = f"&after={page[-1]['id']}"
         if found is None:
             await self._create(job)
         else:
