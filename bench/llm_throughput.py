@@ -1,15 +1,18 @@
 """LLM step throughput and client CPU, printed as ratios against baselines run side by side.
 
 1. generate() against the fault-free fake server (same machine, same run) with a fixed latency L, at
-   concurrency C: achieved requests/s over the ideal C/L, and the client's CPU time per request (this
+   concurrency C: achieved requests/s over the ideal C/L, and the client's CPU time per request (the client
    process's user+sys CPU over the call, divided by the requests sent). Targets: ratio >= 0.9 at (64, 0.2 s)
-   and (256, 1 s); CPU <= 1 ms per request.
+   and (256, 1 s); CPU <= 1 ms per request. Side by side, scenario by scenario, the same generate() of the
+   engine as it was on the official openai client (git ref BASELINE_REF, extracted to a temporary folder);
+   each run is a fresh process against a fresh fake server, so neither inherits the other's warm state.
+   Then the same closed loop through bare aiohttp (no engine): the ratio the loaded machine allows now.
 2. The same requests sent by bare transports (no engine, no datasets): the openai client (raw post and
    typed create), httpx and aiohttp. Their CPU per request is the floor any engine on them pays.
 3. Under lognormal latency: generate() vs a naive client that awaits batches of 10 together (target >= 3x).
 4. The engine against the real local Gemma server vs that server's own saturated throughput (target >= 0.9).
 
-Run: python bench/llm_throughput.py [--quick] [--no-gemma] [--tree DIR]
+Run: python bench/llm_throughput.py [--quick] [--no-gemma] [--no-baseline] [--tree DIR]
 `--tree DIR` imports wiki_qa from another checkout (e.g. the main branch) to measure it in the same run.
 """
 from __future__ import annotations
@@ -26,6 +29,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 FAKE = ROOT / "tests/servers/fake_openai.py"
+# The last commit whose engine sent through the openai client (AsyncOpenAI over httpx, pydantic responses,
+# one sqlite commit per response, a datasets map of one row per call); 2b78563 replaced it.
+BASELINE_REF = "2b78563^"
 
 
 def start_fake(cfg: dict):
@@ -70,7 +76,8 @@ def run_generate(base_url: str, n: int, concurrency: int, extra: dict | None = N
 
 def _body(i: int) -> dict:
     user = f"Below is a passage from the page \"Bench\".\n\n<passage>\nItem {i} is a fine item.\n</passage>\nWrite 1"
-    return {"model": "fake-model", "temperature": 0.2, "max_tokens": 64, "messages": [{"role": "user", "content": user}]}
+    return {"model": "fake-model", "temperature": 0.2, "max_tokens": 64,
+            "messages": [{"role": "user", "content": user}]}
 
 
 async def _closed_loop(send, n: int, conc: int):
@@ -177,6 +184,38 @@ async def engine_on(base_url: str, model: str, n: int, conc: int, max_tokens: in
     return c.completion_tokens / el
 
 
+def extract_tree(ref: str, dest: str) -> str | None:
+    """The repository at `ref` in `dest` (git archive), or None outside a git checkout."""
+    try:
+        data = subprocess.run(["git", "-C", str(ROOT), "archive", ref], capture_output=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    subprocess.run(["tar", "-x", "-C", dest], input=data, check=True)
+    return dest
+
+
+def child_generate(tree: str, url: str, n: int, conc: int) -> dict:
+    """run_generate in a fresh process importing wiki_qa from `tree`."""
+    out = subprocess.run([sys.executable, __file__, "--tree", tree, "--child", json.dumps([url, n, conc])],
+                         capture_output=True, text=True)
+    line = next((x for x in out.stdout.splitlines() if x.startswith("RESULT ")), None)
+    if line is None:
+        raise RuntimeError(f"bench child ({tree}) failed:\n{out.stderr[-2000:]}")
+    return json.loads(line[len("RESULT "):])
+
+
+def scenario(tree: str, c: int, lat: float, n: int) -> tuple[dict, float]:
+    """(client figures, server CPU ms per request) of one generate() run against a fresh fake server."""
+    proc, url = start_fake({"latency": lat})
+    try:
+        s0 = proc_cpu(proc.pid)
+        r = child_generate(tree, url, n, c)
+        return r, 1000 * (proc_cpu(proc.pid) - s0) / n
+    finally:
+        proc.kill()
+        proc.wait()
+
+
 SCENARIOS = [(64, 0.2, "target >= 0.9"), (256, 1.0, "target >= 0.9"), (16, 1.0, ""), (64, 1.0, "")]
 
 
@@ -186,6 +225,9 @@ def main():
     ap.add_argument("--no-gemma", action="store_true")
     ap.add_argument("--no-transports", action="store_true")
     ap.add_argument("--tree", help="import wiki_qa from this checkout instead of this one")
+    ap.add_argument("--no-baseline", action="store_true", help="skip the openai-client engine in section 1")
+    ap.add_argument("--baseline-ref", default=BASELINE_REF)
+    ap.add_argument("--child", help=argparse.SUPPRESS)  # [url, n, concurrency]: one generate(), RESULT json
     ap.add_argument("--seconds", type=float, default=None, help="ideal duration of each run (default 6, quick 3)")
     a = ap.parse_args()
     sys.path.insert(0, str(Path(a.tree).resolve() if a.tree else ROOT))
@@ -193,28 +235,49 @@ def main():
 
     datasets.disable_progress_bars()
     os.environ.setdefault("OPENAI_API_KEY", "bench")
+    if a.child:
+        url, n, conc = json.loads(a.child)
+        print("RESULT " + json.dumps(run_generate(url, n, conc)), flush=True)
+        return
     secs = a.seconds or (3.0 if a.quick else 6.0)
     results = {}
     import wiki_qa
     print(f"wiki_qa from {Path(wiki_qa.__file__).parent}")
 
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (other processes share them)")
-    print("1) generate() vs the ideal concurrency/latency, fault-free fake server on this machine")
+    tree = str(Path(a.tree).resolve() if a.tree else ROOT)
+    tmp = tempfile.TemporaryDirectory()
+    base_tree = None if a.no_baseline else extract_tree(a.baseline_ref, tmp.name)
+    if not a.no_baseline and base_tree is None:
+        print(f"   (git cannot extract {a.baseline_ref} here: the openai-client baseline is skipped)")
+    print("1) generate() vs the ideal concurrency/latency, fault-free fake server on this machine"
+          + (f"; baseline: the engine at {a.baseline_ref} (openai client)" if base_tree else ""))
     for c, lat, note in SCENARIOS:
+        n = max(c * 2, int(secs * c / lat))
+        key = f"c{c}_l{lat:g}"
+        for label, t, suffix in (("this engine  ", tree, ""), ("openai engine", base_tree, "_openai_engine")):
+            if t is None:
+                continue
+            r, server_ms = scenario(t, c, lat, n)
+            ratio = r["rps"] / (c / lat)
+            results[f"ratio_{key}{suffix}"], results[f"cpu_ms_{key}{suffix}"] = ratio, r["cpu_ms"]
+            print(f"   {label} concurrency {c:>3}, latency {lat:.1f} s, {n:>5} requests: {r['rps']:7.1f} req/s"
+                  f"  ideal {c / lat:6.1f}  ratio {ratio:.2f}  client CPU {r['cpu_ms']:.2f} ms/request (server "
+                  f"{server_ms:.2f})  {note if not suffix else ''}", flush=True)
+        # What the loaded machine allows right now: the same closed loop through bare aiohttp, no engine.
         proc, url = start_fake({"latency": lat})
         try:
-            n = max(c * 2, int(secs * c / lat))
-            s0 = proc_cpu(proc.pid)
-            r = run_generate(url, n, c)
-            server_ms = 1000 * (proc_cpu(proc.pid) - s0) / n
+            bare = asyncio.run(transport("aiohttp", url, n, c))
         finally:
             proc.kill()
-        ratio = r["rps"] / (c / lat)
-        key = f"c{c}_l{lat:g}"
-        results[f"ratio_{key}"], results[f"cpu_ms_{key}"] = ratio, r["cpu_ms"]
-        print(f"   concurrency {c:>3}, latency {lat:.1f} s, {n:>5} requests: {r['rps']:7.1f} req/s  ideal "
-              f"{c / lat:6.1f}  ratio {ratio:.2f}  client CPU {r['cpu_ms']:.2f} ms/request (server "
-              f"{server_ms:.2f})  {note}")
+            proc.wait()
+        results[f"ratio_{key}_bare_aiohttp"] = bare["rps"] / (c / lat)
+        print(f"   bare aiohttp  (no engine, no datasets, the machine's ceiling now): ratio "
+              f"{bare['rps'] / (c / lat):.2f}  CPU {bare['cpu_ms']:.2f} ms/request", flush=True)
+        if base_tree:
+            print(f"   -> client CPU per request: openai engine / this engine = "
+                  f"{results[f'cpu_ms_{key}_openai_engine'] / results[f'cpu_ms_{key}']:.1f}x", flush=True)
+    tmp.cleanup()
 
     if not a.no_transports:
         c, lat = 64, 0.2

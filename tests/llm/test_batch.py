@@ -63,6 +63,16 @@ def test_same_rows_as_online_at_half_the_cost(ds, fake, llm, tmp_path, online):
     assert rows_of(out2) == rows and fake.stats()["batches"] == 0 and st2.cache_hits == len(ds)
 
 
+def test_num_proc_workers_read_the_batch_replies_and_send_nothing(ds, fake, llm, tmp_path, online):
+    fake.reset(batch_outcomes=["expired"], batch_expire_after=10)
+    st = LLMStats()
+    out = generate(ds, "qa", batched(llm, tmp_path) | {"max_retries": 0}, num_proc=2, stats=st)
+    s = fake.stats()  # one round only: the unanswered lines fail their rows in the workers, not online
+    assert s["batch_lines"] == [len(ds)] and s["chat"] == 0
+    assert st.outcomes == {"ok": 10, "partial": 0, "failed": len(ds) - 10} and st.failures == {"batch_expired": 14}
+    assert rows_of(out) == [r for r in online[0] if r["id"].rsplit("/", 2)[0] in set(ds["id"][:10])]
+
+
 def test_files_respect_the_request_limit_and_spread_over_endpoints(ds, fake, llm, tmp_path, online):
     other = FakeServer()
     try:
@@ -75,6 +85,14 @@ def test_files_respect_the_request_limit_and_spread_over_endpoints(ds, fake, llm
         assert a["batches"] >= 1 and b["batches"] >= 1 and max(a["batch_lines"] + b["batch_lines"]) <= 10
     finally:
         other.stop()
+
+
+def test_files_respect_the_byte_limit(ds, fake, llm, tmp_path, online):
+    limit = 12_000  # a few of these requests (3-4 kB each as JSONL) per file
+    out, st = run(ds, batched(llm, tmp_path, max_bytes=limit))
+    s = fake.stats()
+    assert rows_of(out) == online[0] and s["files"] == s["batches"] > 2
+    assert max(s["file_bytes"]) <= limit and sum(s["batch_lines"]) == len(ds)
 
 
 def test_expired_job_resubmits_only_its_unfinished_lines(ds, fake, llm, tmp_path, online):
@@ -105,6 +123,16 @@ def test_invalid_replies_are_reasked_in_a_follow_up_batch_or_online(ds, fake, ll
     assert rows_of(out) == online[0] and st.outcomes["ok"] == len(ds)
 
 
+def test_reask_online_still_resubmits_expired_lines_in_batch(ds, fake, llm, tmp_path, online):
+    """`reask: online` sends only re-asks online: lines an expired job left unanswered go into the next
+    job at the batch price, not online at the full one."""
+    fake.reset(batch_outcomes=["expired"], batch_expire_after=10, batch_invalid_first=3)
+    out, st = run(ds, batched(llm, tmp_path, reask="online"))
+    s = fake.stats()
+    assert s["batch_lines"] == [len(ds), len(ds) - 10] and s["chat"] == 3  # the 3 invalid replies, online
+    assert rows_of(out) == online[0] and st.outcomes["ok"] == len(ds)
+
+
 def test_lines_that_keep_failing_fail_their_rows_only(ds, fake, llm, tmp_path):
     rows = ds.to_list()[:6]
     rows[0]["text"] += " FAULT_BATCH_ERROR"
@@ -112,6 +140,9 @@ def test_lines_that_keep_failing_fail_their_rows_only(ds, fake, llm, tmp_path):
     out, st = run(datasets.Dataset.from_list(rows), batched(llm, tmp_path, name="f") | {"max_retries": 2})
     assert st.failures == {"http_500": 1, "context_overflow": 1} and st.outcomes["ok"] == 4
     assert fake.stats()["batch_lines"] == [6, 1, 1]  # the 500 line: three rounds; the 400 is final at once
+    fake.reset()  # with re-asks online, a line that failed every round is still not sent online
+    run(datasets.Dataset.from_list(rows), batched(llm, tmp_path, name="g", reask="online") | {"max_retries": 2})
+    assert fake.stats()["batch_lines"] == [6, 1, 1] and fake.stats()["chat"] == 0
 
 
 def test_max_cost_counts_batches(ds, fake, llm, tmp_path):
@@ -121,7 +152,32 @@ def test_max_cost_counts_batches(ds, fake, llm, tmp_path):
     assert fake.stats()["files"] == 0  # nothing submitted that the budget could not pay
 
 
-def test_died_between_creating_and_recording_a_job_adopts_it(ds, fake, llm, tmp_path, online, monkeypatch):
+def _other_jobs(fake, n: int) -> None:
+    """n jobs of someone else's on the same account, created after ours."""
+    import asyncio
+
+    import aiohttp
+
+    from wiki_qa.llm import transport as T
+
+    if not n:
+        return
+
+    async def go():
+        t = T.Transport(fake.base_url, "sk-other", 10.0, 4)
+        fd = aiohttp.FormData()
+        fd.add_field("purpose", "batch")
+        fd.add_field("file", b"{}\n", filename="other.jsonl")
+        f, _ = await t.request("POST", "/files", data=fd)
+        for _ in range(n):
+            await t.post("/batches", {"input_file_id": f["id"], "endpoint": "/v1/chat/completions"})
+        await t.close()
+    asyncio.run(go())
+
+
+@pytest.mark.parametrize("others", [0, 150])
+def test_died_between_creating_and_recording_a_job_adopts_it(ds, fake, llm, tmp_path, online, monkeypatch,
+                                                             others):
     real = Cache.batch_update
     calls = []
 
@@ -134,8 +190,27 @@ def test_died_between_creating_and_recording_a_job_adopts_it(ds, fake, llm, tmp_
     with pytest.raises(RuntimeError):
         generate(ds, "qa", batched(llm, tmp_path))
     monkeypatch.setattr(Cache, "batch_update", real)
+    _other_jobs(fake, others)  # ours is then past the first page of the newest 100
     out, _ = run(ds, batched(llm, tmp_path))
-    assert fake.stats()["batches"] == 1 and fake.stats()["files"] == 1 and rows_of(out) == online[0]
+    s = fake.stats()
+    assert s["batches"] == 1 + others and s["files"] == 1 + bool(others) and rows_of(out) == online[0]
+
+
+def test_died_after_a_job_finished_before_its_results_were_cached(ds, fake, llm, tmp_path, online, monkeypatch):
+    """The job completed at the provider (it is paid for) but the process died before the collecting
+    transaction: the rerun downloads its output again instead of submitting the requests again."""
+    def dies(self, *a, **kw):
+        raise RuntimeError("killed while collecting")
+    real = Cache.batch_collect
+    monkeypatch.setattr(Cache, "batch_collect", dies)
+    with pytest.raises(RuntimeError):
+        generate(ds, "qa", batched(llm, tmp_path))
+    assert fake.stats()["batch_lines"] == [len(ds)]  # it ran
+    monkeypatch.setattr(Cache, "batch_collect", real)
+    out, st = run(ds, batched(llm, tmp_path))
+    s = fake.stats()
+    assert s["batches"] == s["files"] == 1 and s["batch_lines"] == [len(ds)] and s["chat"] == 0
+    assert rows_of(out) == online[0] and st.cost_usd == pytest.approx(online[1] / 2) and st.batch["jobs"] == 1
 
 
 KILL_SCRIPT = """
@@ -172,6 +247,19 @@ def test_kill_9_while_polling_then_rerun_submits_nothing_new(ds, fake, llm, tmp_
     assert rows_of(out) == online[0] and st.batch["jobs"] == 1 and st.cost_usd == pytest.approx(online[1] / 2)
 
 
+def test_max_cost_counts_the_resumed_jobs_estimate(ds, fake, llm, tmp_path):
+    """A rerun waits for (and pays for) the job it resumes: new requests get only what is left."""
+    rows = ds.to_list()
+    cfg = batched(llm, tmp_path)
+    _killed_while_polling(datasets.Dataset.from_list(rows[:18]), fake, cfg, tmp_path)
+    est = sqlite3.connect(cfg["cache"]).execute("SELECT est_cost FROM batches").fetchone()[0]
+    assert est > 0
+    fake.configure(batch_polls=2)
+    with pytest.raises(BuildAborted, match="max_cost_usd"):  # 6 new rows; about 2 fit beside the job
+        generate(ds, "qa", cfg | {"max_cost_usd": est * (1 + 2.5 / 18)})
+    assert 1 <= fake.stats()["batch_lines"][-1] <= 4 and fake.stats()["batches"] == 2
+
+
 def test_llm_batches_cli_lists_and_cancels_then_a_rerun_resubmits(ds, fake, llm, tmp_path, online, capsys):
     import argparse
 
@@ -206,8 +294,14 @@ def test_ray_executor_one_submitter_same_rows(ds, fake, llm, tmp_path, online):
     try:
         st = LLMStats()
         out = ray_exec.generate(dsd, {"task": "qa"}, batched(llm, tmp_path, name="ray"), stats=st)
+        got = sorted((r for s in out for r in out[s].to_list()), key=lambda r: r["id"])
+        assert [dict(r, split=None) for r in got] == [dict(r, split=None) for r in online[0]]
+        assert fake.stats()["batches"] == 1 and fake.stats()["chat"] == 0 and st.batch["ok"] == len(ds)
+        # lines an expired job left unanswered, with no round left: the actors fail those rows, never
+        # sending them online
+        fake.reset(batch_outcomes=["expired"], batch_expire_after=10)
+        st = LLMStats()
+        ray_exec.generate(dsd, {"task": "qa"}, batched(llm, tmp_path, name="ray2") | {"max_retries": 0}, stats=st)
+        assert fake.stats()["chat"] == 0 and st.failures == {"batch_expired": len(ds) - 10}
     finally:
         ray.shutdown()
-    got = sorted((r for s in out for r in out[s].to_list()), key=lambda r: r["id"])
-    assert [dict(r, split=None) for r in got] == [dict(r, split=None) for r in online[0]]
-    assert fake.stats()["batches"] == 1 and fake.stats()["chat"] == 0 and st.batch["ok"] == len(ds)

@@ -19,7 +19,9 @@ BURST = 3.0
 
 @pytest.fixture
 def rows(real_chunks):
-    return datasets.Dataset.from_list([dict(r, id=f"{r['id']}-{k}") for k in range(10) for r in real_chunks])
+    # distinct texts: identical ones would be answered from the cache once the first reply is in
+    return datasets.Dataset.from_list([dict(r, id=f"{r['id']}-{k}", text=f"{r['text']} Copy {k}.")
+                                       for k in range(10) for r in real_chunks])
 
 
 def after_warm_up(trace: list[str]) -> float:

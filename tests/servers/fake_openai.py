@@ -57,7 +57,7 @@ def reset():
     STATS.clear()
     STATS.update(requests=0, chat=0, by_kind={}, inflight=0, max_inflight=0, tokens_in=0, tokens_out=0,
                  trace=[],  # with a budget: "ok" / "429" per chat request, in arrival order
-                 files=0, batches=0, batch_lines=[], batch_retrieves=0, batch_cancels=0)
+                 files=0, file_bytes=[], batches=0, batch_lines=[], batch_retrieves=0, batch_cancels=0)
     SEEN.clear()
     FILES.clear()
     BATCHES.clear()
@@ -341,7 +341,9 @@ async def upload_file(request):
     if form.get("purpose") != "batch" or f is None:
         return _err(400, "purpose=batch and a file are required", None, "bad_upload")
     STATS["files"] += 1
-    return web.json_response(_new_file(f.file.read(), "batch", f.filename))
+    content = f.file.read()
+    STATS["file_bytes"].append(len(content))
+    return web.json_response(_new_file(content, "batch", f.filename))
 
 
 async def get_file(request):
@@ -436,6 +438,8 @@ async def get_batch(request):
 async def list_batches(request):
     STATS["requests"] += 1
     data = sorted((b["obj"] for b in BATCHES.values()), key=lambda o: o["id"], reverse=True)
+    if request.query.get("after"):  # the cursor: jobs older than this one
+        data = [o for o in data if o["id"] < request.query["after"]]
     limit = int(request.query.get("limit", 20))
     return web.json_response({"object": "list", "data": data[:limit], "has_more": len(data) > limit})
 

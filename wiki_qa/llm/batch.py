@@ -12,7 +12,8 @@ Before the map, in rounds:
    and its results cached, with the job marked collected, in one transaction. Lines that failed (a 5xx,
    an expired or failed job) are not cached, so the next round resubmits only them.
 The map then runs as usual and finds every reply in the cache, so parsing, validation and the rows are
-exactly those of online mode. Re-asks go to further rounds, or online with `reask: online`.
+exactly those of online mode. Re-asks go to further rounds, or online with `reask: online`; failed and
+expired lines go to further rounds either way, and a line that failed in every round fails its row.
 """
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ log = logging.getLogger("wiki_qa")
 
 TERMINAL = {"completed", "failed", "expired", "cancelled"}
 PLAN_CHUNK = 512
+ADOPT_PAGES = 50  # of 100 jobs: how far back a rerun looks for a job it created but never recorded
 
 
 def run(engine, rows_factory) -> None:
@@ -57,8 +59,9 @@ class Submitter:
 
     async def rounds(self, rows_factory) -> None:
         engine = self.engine
+        engine.plan_reasks = self.bcfg.reask == "batch"
         try:
-            for _ in range(1 if self.bcfg.reask == "online" else self.cfg.max_retries + 1):
+            for _ in range(self.cfg.max_retries + 1):
                 pending = await self.plan(rows_factory)
                 if not pending:
                     break
@@ -67,7 +70,7 @@ class Submitter:
                     log.warning("LLM batch: resuming %d job(s) already submitted for %d request(s)", len(live),
                                 len(taken))
                 new = {k: v for k, v in pending.items() if k not in taken}
-                live += await self.submit(new)
+                live += await self.submit(new, live)
                 await self.wait(live)
         finally:
             await asyncio.gather(*(t.close() for t in self.transports.values()))
@@ -89,16 +92,18 @@ class Submitter:
 
     # -- submit ---------------------------------------------------------------------------------------
     def _estimate(self, body: dict, est_out: float) -> float:
+        if not self.engine.price:
+            return 0.0
         return prices.cost(self.engine.price, tokens.count_messages(body["messages"]), est_out) * \
             self.bcfg.price_factor
 
-    def _affordable(self, new: dict) -> dict:
-        """The requests that fit max_cost_usd, counting what this run spent and its jobs still running."""
+    def _affordable(self, new: dict, live: list[dict]) -> dict:
+        """The requests that fit max_cost_usd, counting what this run spent and the jobs it waits for
+        (resumed ones included: they are collected, and paid, in this run)."""
         limit = self.cfg.max_cost_usd
         if limit is None or not new:
             return new
-        committed = self.cache.run_cost(self.engine.run) + sum(
-            b["est_cost"] or 0 for b in self.cache.live_batches(new)[0])
+        committed = self.cache.run_cost(self.engine.run) + sum(b["est_cost"] or 0 for b in live)
         out = {}
         for k, (body, est_out) in new.items():
             committed += self._estimate(body, est_out)
@@ -127,14 +132,14 @@ class Submitter:
             keys.append(k)
             lines.append(line)
             size += len(line)
-            cost += self._estimate(body, est_out) if self.cfg.max_cost_usd is not None else 0.0
+            cost += self._estimate(body, est_out)  # recorded: a rerun with max_cost_usd counts the job
         if keys:
             yield keys, b"".join(lines), cost
 
-    async def submit(self, new: dict) -> list[dict]:
-        live = []
+    async def submit(self, new: dict, live: list[dict]) -> list[dict]:
+        created = []
         endpoints = [e for e in self.engine.endpoints if e.healthy] or self.engine.endpoints
-        for i, (keys, data, est) in enumerate(self._files(self._affordable(new))):
+        for i, (keys, data, est) in enumerate(self._files(self._affordable(new, live))):
             ep = endpoints[i % len(endpoints)].base_url
             name = f"wiki_qa-{self.engine.run[:8]}-{i}.jsonl"
 
@@ -148,8 +153,8 @@ class Submitter:
             job = {"id": rid, "endpoint": ep, "file_id": f["id"], "batch_id": None, "status": "uploaded",
                    "run": self.engine.run, "n": len(keys), "est_cost": est}
             await self._create(job)
-            live.append(job)
-        return live
+            created.append(job)
+        return created
 
     async def _create(self, job: dict) -> None:
         b, _ = await self._call(job["endpoint"], "POST", "/batches", body={
@@ -162,8 +167,14 @@ class Submitter:
     async def _adopt(self, job: dict) -> None:
         """A job recorded but never confirmed (the process died around its creation): find it by its input
         file, or create it now."""
-        data, _ = await self._call(job["endpoint"], "GET", "/batches?limit=100")
-        found = next((b for b in (data.get("data") or []) if b.get("input_file_id") == job["file_id"]), None)
+        found, after = None, ""
+        for _ in range(ADOPT_PAGES):  # newest first: the job, if created, is among the most recent
+            data, _ = await self._call(job["endpoint"], "GET", f"/batches?limit=100{after}")
+            page = (data.get("data") or []) if isinstance(data, dict) else []
+            found = next((b for b in page if b.get("input_file_id") == job["file_id"]), None)
+            if found is not None or not page or not data.get("has_more"):
+                break
+            after = f"&after={page[-1]['id']}"
         if found is None:
             await self._create(job)
         else:

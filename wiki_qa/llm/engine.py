@@ -90,6 +90,10 @@ class Counters:
     throttled: int = 0                          # 429 replies
     waits: dict = field(default_factory=dict)   # seconds held back, by limit (rpm, tpm, ..., server_tokens)
     est_out: float = 0.0                        # batch planning: the row's expected completion tokens
+    reask: bool = False                         # the request being made re-asks after an unusable reply
+
+
+ROWS_PER_SLOT = 2  # rows prepared (prompt built, cache read) per concurrency slot, ahead of a free slot
 
 
 def _backoff(attempt: int, base: float = 0.5, cap: float = 30.0) -> float:
@@ -119,6 +123,15 @@ class Engine:
         self.num_proc = max(1, num_proc)
         self.per_loop_concurrency = sum(self._share(ep.concurrency) for ep in self.endpoints)
         self.min_seen = self.per_loop_concurrency
+        # Batch mode (wiki_qa.llm.batch): "plan" collects the requests the cache cannot answer instead of
+        # sending them (re-asks only when `plan_reasks`); "final" answers them with their batch error.
+        # `notes`: per-request outcomes of the last batches that are not cached (a refused
+        # response_format, a failed or expired line); after the rounds, a noted line is final online too.
+        # Set on the driver before the map: they travel with the engine to worker processes and actors.
+        self.offline: str | None = None
+        self.plan_reasks = True
+        self.collector: dict = {}
+        self.notes: dict = {}
         self._init_local()
 
     def _share(self, concurrency: int) -> int:
@@ -135,12 +148,6 @@ class Engine:
         self._cost_checked = 0.0
         self._in_ratio = 1.0       # server prompt tokens / tiktoken's count, learned from usage
         self._out_mean = float(min(self.cfg.max_tokens, 256))  # running mean of completion tokens
-        # Batch mode (wiki_qa.llm.batch): "plan" collects the requests the cache cannot answer instead of
-        # sending them; "final" answers them with their batch error. `notes`: per-request outcomes of the
-        # last batches that are not cached (a refused response_format, a failed or expired line).
-        self.offline: str | None = None
-        self.collector: dict = {}
-        self.notes: dict = {}
 
     def __getstate__(self):
         return {k: v for k, v in self.__dict__.items() if k != "_loops"}
@@ -163,6 +170,10 @@ class Engine:
                                   rate, self.cfg.endpoint_failures, self.cfg.endpoint_cooldown_s,
                                   Limiter(ep.limits, self.num_proc)))
             st = self._loops[loop] = Router(slots)
+            # Rows past the first few per slot wait here before building their prompt and reading the
+            # cache. Without it, every row of datasets' up to 1000 concurrent map calls does that work in
+            # one burst at the start, and the first replies wait behind it on the event loop.
+            st.rows = asyncio.Semaphore(max(64, ROWS_PER_SLOT * self.per_loop_concurrency))
         return st
 
     def close(self):
@@ -239,14 +250,17 @@ class Engine:
         body = {"messages": messages, **{k: v for k, v in params.items() if v is not None}}
         if rf:
             body["response_format"] = rf
-        if self.offline:
-            note = self.notes.get(key)
+        note = self.notes.get(key) if self.notes else None
+        if self.offline == "plan":
             # A refused response_format steps down at once; a failed line is asked again until the last round.
-            if note and (self.offline == "final" or note["error"] == "response_format_unsupported"):
+            if note and note["error"] == "response_format_unsupported":
                 return dict(note)
-            if self.offline == "plan":
+            if self.plan_reasks or not n.reask:  # `reask: online`: re-asks wait for the map
                 self.collector.setdefault(key, (body, n.est_out))
-                return {"error": "pending"}
+            return {"error": "pending"}
+        if note:  # a line that failed in every round is not sent again online at the full price
+            return dict(note)
+        if self.offline:
             return {"error": "batch_unfinished"}
         router = self.state()
         last = "unknown"
@@ -335,6 +349,12 @@ class Engine:
     # -- one chunk --------------------------------------------------------------------------------
     async def run_row(self, row: dict) -> tuple[list[dict], dict]:
         """Examples for one row (a chunk) + its log record. Every row ends ok, partial or failed, with a reason."""
+        if self.offline == "plan":  # batch planning sends nothing: no gate needed
+            return await self._run_row(row)
+        async with self.state().rows:
+            return await self._run_row(row)
+
+    async def _run_row(self, row: dict) -> tuple[list[dict], dict]:
         n = Counters()
         messages = self.task.prompt(row)
         schema = self.task.schema(row)
@@ -343,6 +363,7 @@ class Engine:
             n.est_out = min(self.cfg.max_tokens, 10 + k * per)
         examples, dropped, reason = [], [], None
         for attempt in range(self.cfg.max_retries + 1):
+            n.reask = attempt > 0
             body = await self.complete(messages, schema, n)
             if body.get("error") == "pending":
                 return [], None  # batch planning: this row waits for its batch

@@ -6,7 +6,7 @@ Why not the official `openai` client here: measured on this machine against the 
 requests/s on 2 cores the first two leave no CPU for anything else. The engine's behaviour (retries, AIMD,
 endpoints, cache) does not depend on the transport: errors are mapped to the same categories the openai
 client raises (429, auth, 404, 400 with its message, other statuses, timeouts, connection errors).
-The preflight still uses the openai client (one call per run).
+The preflight and the Batch API calls go through it too; docs/llm-client.md has the measurements.
 """
 from __future__ import annotations
 
