@@ -62,7 +62,8 @@ def _messages_build(tmp_path):
               "decontaminate": {"removed": 2},
               "llm": {"requests": 10, "cost_usd": 0.0123, "prompt_tokens": 1000, "completion_tokens": 500,
                       "outcomes": {"ok": 9, "failed": 1}, "failures": {"unparseable_json": 1},
-                      "dropped_items": {"not_grounded": 5}},
+                      "dropped_items": {"not_grounded": 5}, "rate_limited": 7,
+                      "limit_wait_s": {"tpm": 12.5}, "batch": {"jobs": 2, "cost_usd": 0.006}},
               "timings_s": {"read": 0.1, "clean": 0.2, "chunk": 0.1, "stages": 0.5, "generate": 3.0,
                             "format": 0.1, "write": 0.1, "total": 3.9}}
     (out / "build_report.json").write_text(json.dumps(report))
@@ -77,6 +78,8 @@ def test_report_escapes_rows_and_shows_every_section(tmp_path):
     assert "(+" in page  # long answers are cut
     assert "<td>messages</td>" in page  # token stats for the messages field
     assert "$0.0123" in page and "<td>unparseable_json</td>" not in page  # grouped labels
+    assert "<td>waited on limit: tpm (s)</td><td>12.5</td>" in page and "<td>rate_limited</td><td>7</td>" in page
+    assert "<td>batch: jobs</td><td>2</td>" in page
     reasons = dict(((g, r), n) for g, r, n in rejection_reasons(json.loads((out / "build_report.json").read_text())))
     assert reasons == {("source", "redirect"): 4, ("stages", "short_chunk"): 2, ("dedup", "exact duplicate"): 3,
                        ("dedup", "near duplicate"): 1, ("dedup", "exact duplicate (generated)"): 1,

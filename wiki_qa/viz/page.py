@@ -329,10 +329,14 @@ def render_html(name, folder, splits, report, lengths, sampled, counts, reasons,
         trows.append(("total", f"{float(report['timings_s']['total']):.3f}", "wall clock"))
     out.append(_table(trows, ("stage", "seconds", "measured as")) if trows else "<p>No timings recorded.</p>")
     if llm:
-        keys = ("requests", "cache_hits", "retries", "prompt_tokens", "completion_tokens", "cost_usd",
-                "examples", "requests_per_s", "elapsed_s")
+        keys = ("requests", "cache_hits", "retries", "rate_limited", "prompt_tokens", "completion_tokens",
+                "cost_usd", "examples", "requests_per_s", "elapsed_s")
+        batch = llm.get("batch") or {}
         out.append(_table([(k, llm.get(k)) for k in keys if llm.get(k) is not None]
-                          + [(f"outcome: {k}", v) for k, v in (llm.get("outcomes") or {}).items()],
+                          + [(f"outcome: {k}", v) for k, v in (llm.get("outcomes") or {}).items()]
+                          # where the time went when a rate limit binds (seconds, summed over workers)
+                          + [(f"waited on limit: {k} (s)", v) for k, v in (llm.get("limit_wait_s") or {}).items()]
+                          + [(f"batch: {k}", v) for k, v in batch.items() if not isinstance(v, (dict, list))],
                           ("LLM step", "value")))
     else:
         out.append("<p>No LLM step in this build: it cost nothing.</p>")
