@@ -8,7 +8,7 @@ listing, ...), and we count how many of those appear in each tool's text of that
 
 Also per dump and tool, per 100k characters of output:
 - holes: sentences with a gap where something was cut ("is long.", "born on .", "(; ", "of ,");
-- markup remnants: the markup strings of tests/mediawiki/test_clean.py plus the wiki's own File:/Category:
+- markup remnants: the markup strings of tests/builders/mediawiki/test_clean.py plus the wiki's own File:/Category:
   names.
 
 Usage: python bench/fidelity.py [DUMP ...] [--json OUT.json]. Prints tables; nothing is asserted.

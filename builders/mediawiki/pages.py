@@ -3,7 +3,7 @@
 mwxml builds an ElementTree node per element and walks it in Python (about 5 MB/s here). This reader
 drives expat directly: one callback per element start/end and per run of text, nothing kept but the page
 being read, and of a full-history page only the revision that will become the document. It yields what
-mwxml's Page/Revision give for the fields a build uses (tests/mediawiki/test_reader.py compares the two on
+mwxml's Page/Revision give for the fields a build uses (tests/builders/mediawiki/test_reader.py compares the two on
 every real dump), and adds what mwxml cannot: where a parse error happened (byte offset, page title), and
 whether it happened at the end of the input (a truncated dump: keep what came before) or in the middle (a
 corrupt dump: fail, or skip that page and go on at the next <page>).

@@ -2,7 +2,7 @@
 
 The golden files hold text derived from the dumps in ../shared/data/mediawiki (Wikimedia page text, CC BY-SA;
 see golden/README.md for where each one comes from). After a deliberate change to the cleaner, rewrite them
-with `WIKI_QA_UPDATE_GOLDEN=1 pytest tests/mediawiki/test_golden.py`, then read the diff before committing.
+with `WIKI_QA_UPDATE_GOLDEN=1 pytest tests/builders/mediawiki/test_golden.py`, then read the diff before committing.
 """
 from __future__ import annotations
 

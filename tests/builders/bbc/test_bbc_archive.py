@@ -15,10 +15,10 @@ from wiki_qa.builders.bbc import sitemaps
 from wiki_qa.builders.bbc.config import ARCHIVE_INDEX, BBCConfig
 from wiki_qa.builders.bbc.source import BBCSource
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "servers"))
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "servers"))
 from bbc_site import BBCSite
 
-DATA = pathlib.Path(__file__).resolve().parents[1] / "data" / "bbc"
+DATA = pathlib.Path(__file__).resolve().parents[2] / "data" / "bbc"
 ZH_2012 = "/zhongwen/simp/chinese_news/2012/12/121210_hongkong_politics.shtml"
 
 

@@ -23,10 +23,10 @@ from wiki_qa.builders.bbc.fetch import Fetcher, FetchError
 from wiki_qa.builders.bbc.netguard import BlockedURL, check_resolved, check_url
 from wiki_qa.builders.bbc.source import BBCSource
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "servers"))
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "servers"))
 from bbc_site import BBCSite, TLSDripServer, drip, endless, gzip_bomb, gzipped
 
-DATA = pathlib.Path(__file__).resolve().parents[1] / "data" / "bbc"
+DATA = pathlib.Path(__file__).resolve().parents[2] / "data" / "bbc"
 MiB = 1 << 20
 
 

@@ -24,7 +24,7 @@ from wiki_qa.builders.bbc.htmlview import HtmlView
 from wiki_qa.builders.bbc.layouts import html_layout
 from wiki_qa.builders.bbc.source import BBCSource
 
-DATA = pathlib.Path(__file__).resolve().parents[1] / "data" / "bbc"
+DATA = pathlib.Path(__file__).resolve().parents[2] / "data" / "bbc"
 
 
 def _page(name: str) -> bytes:
