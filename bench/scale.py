@@ -120,6 +120,21 @@ print("@@" + json.dumps({"format_cpu_s": t1 - t, "save_cpu_s": t2 - t1, "rows": 
 """
 
 
+# The per-core parts of the stages' work, one process: bz2 decompression alone, then the page reader over
+# the decompressed XML touching every text, as bench/read.py (CPU seconds each); the rest of stage_rows
+# (cleaning, chunking, rows) is the remainder.
+PARTS_WORK = r"""
+import bz2, io, json, sys, time
+from wiki_qa.builders.mediawiki.pages import PageReader
+t = time.process_time()
+xml = b"".join(bz2.open(p, "rb").read() for p in sys.argv[1:])
+t1 = time.process_time()
+n = sum(len(p.revision.text or "") if p.revision else 0 for p in PageReader(io.BytesIO(xml)))
+t2 = time.process_time()
+print("@@" + json.dumps({"xml_mb": len(xml) / 1e6, "decompress_cpu_s": t1 - t, "reader_cpu_s": t2 - t1, "chars": n}))
+"""
+
+
 # -- inputs ---------------------------------------------------------------------------------------------
 _ID = re.compile(r"(<page>\s*<title>([^<]*)</title>\s*<ns>\d+</ns>\s*<id>)(\d+)")
 
@@ -257,6 +272,9 @@ def bench(dump: Path = DUMP, target_mb: float = 50, ray_times: int = 10) -> dict
         one, split = config(work, "one", big), config(work, "parts", parts)
         r["shards"] = {"np1": len(shards(one, 1)), "np2": len(shards(one, 2)), "parts_np2": len(shards(split, 2))}
         r["stage_work"] = {n: stage_work(one, work, n) for n in (1, 2, 4)}
+        r["parts_work"] = {k: round(v, 2) for k, v in _script(PARTS_WORK, work, *big).items()}
+        print(f"   per core: bz2 decompression {r['parts_work']['decompress_cpu_s']} s, page reader "
+              f"{r['parts_work']['reader_cpu_s']} s for {r['parts_work']['xml_mb']} MB XML", flush=True)
         r["serial_work"] = {k: round(v, 2) for k, v in _script(SERIAL_WORK, work, one).items()}
         print(f"   format + save in one process: {r['serial_work']}", flush=True)
         r["small_np1"] = build(config(work, "small", small), work, 1, "1x-np1")
@@ -298,7 +316,17 @@ def estimate(r: dict) -> dict:
     rows_per_mb = r["serial_work"]["rows"] / mb
     stages = ENWIKI_XML_MB * stage_per_mb / CORES
     serial = ENWIKI_XML_MB * serial_per_mb
-    return {"stage_cpu_s_per_mb": round(stage_per_mb, 3), "mb_s_per_core": round(1 / stage_per_mb, 2),
+    pw = r.get("parts_work") or {}
+    parts = {}
+    if pw:  # the same per-MB stage CPU, split into its parts (the clean/chunk part is the remainder)
+        dec, rd = pw["decompress_cpu_s"] / pw["xml_mb"], pw["reader_cpu_s"] / pw["xml_mb"]
+        rest = max(1e-9, stage_per_mb - dec - rd)
+        parts = {"decompress_mbs": round(1 / dec, 1), "reader_mbs": round(1 / rd, 1),
+                 "clean_chunk_mbs": round(1 / rest, 2),
+                 "decompress_min": round(ENWIKI_XML_MB * dec / CORES / 60, 1),
+                 "reader_min": round(ENWIKI_XML_MB * rd / CORES / 60, 1),
+                 "clean_chunk_min": round(ENWIKI_XML_MB * rest / CORES / 60, 1)}
+    return {**parts,"stage_cpu_s_per_mb": round(stage_per_mb, 3), "mb_s_per_core": round(1 / stage_per_mb, 2),
             "pages_s_per_core": round(pages_per_mb / stage_per_mb, 1), "serial_cpu_s_per_mb": round(serial_per_mb, 4),
             "format_rows_s": round(r["serial_work"]["rows"] / r["serial_work"]["format_cpu_s"]),
             "enwiki_rows_m": round(ENWIKI_XML_MB * rows_per_mb / 1e6, 1), "fixed_s": round(fixed_s, 1),
@@ -379,6 +407,10 @@ def markdown(r: dict) -> list[str]:
             f"(counted by pages instead: {ENWIKI_PAGES:,} / ({e['pages_s_per_core']} x {CORES}) = "
             f"{e['stages_min_by_pages']} min; the sample's pages are long featured articles, about 30 KB of XML "
             "against about 14 KB for an average page, so the byte figure is the better one).",
+            *([f"- Per core, in parts: bz2 decompression {e['decompress_mbs']} MB/s of XML, the page reader "
+               f"{e['reader_mbs']} MB/s, cleaning + chunking + rows (the rest) {e['clean_chunk_mbs']} MB/s: "
+               f"{ENWIKI_XML_MB:,} MB / {CORES} cores = {e['decompress_min']} + {e['reader_min']} + "
+               f"{e['clean_chunk_min']} min."] if "decompress_mbs" in e else []),
             f"- Driver, serial: the format step and the save took {r['serial_work']['format_cpu_s']} + "
             f"{r['serial_work']['save_cpu_s']} CPU s for the same dump ({r['serial_work']['rows']} rows; the format "
             f"map runs at {e['format_rows_s']:,} rows/s in one process). For about {e['enwiki_rows_m']} million rows: "
