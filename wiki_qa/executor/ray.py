@@ -311,11 +311,11 @@ class _LLMWorker:
     async def run(self, unit: str, split: str, ipc: bytes) -> dict:
         rows = pa.ipc.open_stream(ipc).read_all().to_pylist()
         results = await asyncio.gather(*(self.engine.run_row(r) for r in rows))
-        writer = staging.SplitWriter(self.folder, unit, self.feats, split_column="_split")
+        writer = staging.SplitWriter(self.folder, unit, self.feats, split_column=SPLIT_COL)
         try:
             for row, (examples, _) in zip(rows, results):
                 for ex in self.engine.task.output_rows(row, examples, self.keep):
-                    writer.write({**ex, "_split": split})
+                    writer.write({**ex, SPLIT_COL: split})
         except BaseException:
             writer.abort()
             raise
@@ -324,6 +324,7 @@ class _LLMWorker:
         return {"unit": unit, **writer.close(), "node": ray.get_runtime_context().get_node_id()}
 
 
+SPLIT_COL = "_wiki_qa_split"  # the writers' own key: the example rows may carry a `split` column of their own
 UNITS_PER_ACTOR = 4    # units cut per actor: a short tail, and the driver never holds more than a few
 IN_FLIGHT_PER_ACTOR = 2  # units sent ahead per actor: its event loop never waits for the driver
 
@@ -398,7 +399,7 @@ def generate(dsd, task_cfg, llm_cfg, *, num_proc=None, refresh=False, stats=None
 
         raise UserError(f"ray_staging {folder.url}: files written by the LLM workers are not visible here "
                         f"({lost[0]}, ...): give a folder every node shares, or an s3:// URL")
-    out = staging.assemble(folder, records, feats, mirror)
+    out = staging.assemble(folder, records, feats, mirror, split_column=SPLIT_COL)
     stats.examples += sum(out[s].num_rows for s in SPLITS)
     return out
 
