@@ -326,7 +326,7 @@ class _LLMWorker:
 
 SPLIT_COL = "_wiki_qa_split"  # the writers' own key: the example rows may carry a `split` column of their own
 UNITS_PER_ACTOR = 4    # units cut per actor: a short tail, and the driver never holds more than a few
-IN_FLIGHT_PER_ACTOR = 2  # units sent ahead per actor: its event loop never waits for the driver
+IN_FLIGHT_PER_ACTOR = 4  # units sent ahead per actor: a slow request holds up one unit, not the actor
 
 
 def generate_folder(dsd, task, llm, cache_dir: str | None = None) -> tuple[staging.Folder, str]:
