@@ -8,6 +8,10 @@ PIP    := $(BIN)/python -m pip
 PYTEST := $(BIN)/python -m pytest
 # the edit loop: no notebook, no Ray, no browser, no real local model
 FAST   := not notebook and not ray and not browser and not slow
+# The light tests run in parallel (pytest-xdist): many of them wait on servers and subprocesses, so one more
+# worker than the 2 cores pays. The heavy ones (the real model, Ray, the notebook) then run alone, one at a
+# time, because the bundled llama.cpp server slows down many times over when the cores are shared.
+WORKERS ?= 3
 
 .PHONY: demo test test-fast lint lock chromium install bench clean
 
@@ -40,16 +44,20 @@ install: $(VENV)/.dev-installed
 demo: $(VENV)/.demo-installed
 	$(BIN)/wiki-qa build demo
 
-# The full suite, with the 15 slowest tests listed at the end. Chromium first, for the one browser test: where
-# it cannot be installed (no root, no sudo, no apt-get) that test skips with its reason and the rest runs.
+# The full suite (lint, the light tests in parallel, then the heavy ones), with the slowest tests listed.
+# Chromium first, for the one browser test: where it cannot be installed (no root, no sudo, no apt-get) that
+# test skips with its reason and the rest runs.
 test: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
 	@$(MAKE) --no-print-directory chromium || true
-	$(PYTEST) -q --durations=15
+	$(PYTEST) -q -n $(WORKERS) -m "$(FAST)" --durations=10
+	$(PYTEST) -q -m "not ($(FAST))" --durations=10
 
 test-fast: $(VENV)/.dev-installed
-	$(PYTEST) -q -m "$(FAST)" --durations=10
+	$(BIN)/ruff check .
+	$(PYTEST) -q -n $(WORKERS) -m "$(FAST)" --durations=10
 
-# Findings are reported, not yet enforced (not part of `make test` or .ci/run).
+# Lint and import order (ruff, settings in pyproject.toml); `make test` runs it first, so CI enforces it.
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 

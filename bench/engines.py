@@ -13,9 +13,9 @@ def compare_engines(config_path, *, num_proc: int | None = 2, overrides=None) ->
     import tempfile
 
     from wiki_qa.config import load_config
+    from wiki_qa.executor.ray import init
     from wiki_qa.llm.config import LLMConfig
     from wiki_qa.orchestrator import dataset_dict
-    from wiki_qa.executor.ray import init
 
     base = load_config(config_path, overrides)
     out: dict = {"config": str(config_path), "num_proc": num_proc}

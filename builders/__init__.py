@@ -12,6 +12,7 @@ import pkgutil
 from typing import Annotated, Union
 
 from pydantic import Field
+
 from wiki_qa.builders.base import REGISTRY, Source, SourceStats
 
 # MediaWiki first: messages that list the source types lead with the main one.

@@ -27,11 +27,19 @@ NO_SHARED_DATA = f"needs the real test data in ../shared/data (not found: {SHARE
 REQUIRE_SHARED_DATA = os.environ.get("WIKI_QA_REQUIRE_SHARED_DATA", "").lower() in ("1", "true", "yes")
 
 
+RAY_FIXTURES = {"ray_local", "cluster"}  # fixtures that start a Ray runtime
+
+
 def pytest_collection_modifyitems(items):
-    # `-m "not shared_data"` selects what runs anywhere; the marker follows the fixture, never a list to keep up
+    # `-m "not shared_data"` selects what runs anywhere; the marker follows the fixture, never a list to keep up.
+    # The same for Ray: a test that starts Ray (by fixture, or says so in its name) is `ray`, so that
+    # `make test-fast` leaves it out.
     for item in items:
-        if "shared_data" in getattr(item, "fixturenames", ()):
+        names = set(getattr(item, "fixturenames", ()))
+        if "shared_data" in names:
             item.add_marker(pytest.mark.shared_data)
+        if names & RAY_FIXTURES or "ray" in item.originalname.split("_"):
+            item.add_marker(pytest.mark.ray)
 
 
 @pytest.fixture(scope="session")

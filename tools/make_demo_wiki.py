@@ -5,7 +5,8 @@ dumps hold: templates, refs, tables, File:/Image: links, categories, interlangua
 disambiguation page, a Talk page, a Template and a File page, and Yoruba and Hausa text.
 Run from the repo root: python tools/make_demo_wiki.py
 """
-import html, datetime
+import html
+
 pages = []
 def page(pid, title, ns, text, redirect=None, ts="2026-03-01T10:00:00Z"):
     pages.append((pid, title, ns, text, redirect, ts))

@@ -4,7 +4,8 @@
 
 A room is a subpackage of wiki_qa (wiki_qa/llm, wiki_qa/orchestrator, ...), one source folder under builders/
 (installed as wiki_qa.builders.NAME), or a module directly in wiki_qa/ or builders/ (the package
-`__init__`s are the rooms `wiki_qa` and `wiki_qa.builders`). tests/test_rooms.py runs the same check, so a loop fails the suite.
+`__init__`s are the rooms `wiki_qa` and `wiki_qa.builders`). tests/test_rooms.py runs the same check, so a loop
+fails the suite.
 """
 from __future__ import annotations
 

@@ -11,8 +11,8 @@ _hook.install()
 
 def build(config, overrides=None, **kwargs):
     """Run a build from a config name, YAML path or BuildConfig; returns the build report."""
-    from wiki_qa.orchestrator import run
     from wiki_qa.config import BuildConfig, load_config
+    from wiki_qa.orchestrator import run
 
     cfg = config if isinstance(config, BuildConfig) else load_config(config, overrides)
     return run(cfg, **kwargs)

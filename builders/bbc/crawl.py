@@ -133,7 +133,8 @@ class PoliteFetcher:
             rp = urllib.robotparser.RobotFileParser()
             robots_url = f"{parts.scheme}://{host}/robots.txt"
             # robots.txt goes through the same checks as every page, redirects included (hop by hop)
-            pace = lambda hop: self._wait(urlsplit(hop).netloc, 1.0 / self.cfg.requests_per_second)
+            def pace(hop):
+                return self._wait(urlsplit(hop).netloc, 1.0 / self.cfg.requests_per_second)
             try:
                 r = self.net.fetch(robots_url, before_hop=pace)
                 if r.status in (401, 403):

@@ -162,7 +162,8 @@ def from_ws_json(data: dict, url: str) -> Article:
     art.modified = iso_time(metadata.get("lastPublished") or metadata.get("lastUpdated"))
     uri = (metadata.get("locators") or {}).get("assetUri")
     art.canonical = urljoin("https://www.bbc.com", uri) if uri else None
-    art.topic = _topic_from_tags(metadata) or ((metadata.get("passport") or {}).get("category") or {}).get("categoryName")
+    category = (metadata.get("passport") or {}).get("category") or {}
+    art.topic = _topic_from_tags(metadata) or category.get("categoryName")
     if "groups" in content and not ("blocks" in content or "model" in content):  # a front/index page
         art.is_article = False
         for group in content.get("groups") or []:
@@ -174,7 +175,8 @@ def from_ws_json(data: dict, url: str) -> Article:
     blocks = content.get("blocks") or (content.get("model") or {}).get("blocks") or []
     headline, paras = optimo_paragraphs(blocks)
     headlines = promo.get("headlines") or {}
-    art.headline = headline or clean_text(headlines.get("headline") or headlines.get("seoHeadline") or headlines.get("shortHeadline") or "")
+    art.headline = headline or clean_text(headlines.get("headline") or headlines.get("seoHeadline")
+                                          or headlines.get("shortHeadline") or "")
     art.paragraphs = paras
     return art
 
@@ -287,6 +289,7 @@ def extract(body: bytes | str, url: str, content_type: str = "") -> Article:
         if not isinstance(data, dict):
             raise ValueError("JSON document is not an object")
         if "props" in data:  # a saved __NEXT_DATA__ payload
-            return from_next_data(data, url) or Article(url=url, is_article=False, method="next_data", layout="next_data")
+            return (from_next_data(data, url)
+                    or Article(url=url, is_article=False, method="next_data", layout="next_data"))
         return from_ws_json(data, url)
     return from_html(text, url)

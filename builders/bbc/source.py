@@ -20,7 +20,6 @@ from datetime import date
 from urllib.parse import urlsplit
 
 from wiki_qa.builders.base import License, Source, SourceStats, register
-
 from wiki_qa.errors import UserError
 
 from . import sitemaps
@@ -156,7 +155,8 @@ class BBCSource(Source):
         return self._row(art, url)
 
     def read(self, shard: str, stats: SourceStats, limit: int | None = None) -> Iterator[dict]:
-        cap = min(x for x in (limit, self.config.max_articles if shard.startswith(CRAWL_PREFIX) else None, 10**12) if x is not None)
+        crawl_cap = self.config.max_articles if shard.startswith(CRAWL_PREFIX) else None
+        cap = min(x for x in (limit, crawl_cap, 10**12) if x is not None)
         if shard.startswith(CRAWL_PREFIX):
             yield from self._read_crawl(stats, cap)
         else:

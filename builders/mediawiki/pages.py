@@ -11,8 +11,8 @@ corrupt dump: fail, or skip that page and go on at the next <page>).
 from __future__ import annotations
 
 import dataclasses
-from xml.parsers import expat
 from collections.abc import Iterator
+from xml.parsers import expat
 
 CHUNK = 1 << 20
 # A parse error this close to the end of the input is the input being cut off (mid-tag, mid-text, mid-

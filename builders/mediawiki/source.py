@@ -12,10 +12,10 @@ from collections.abc import Iterator
 
 from wiki_qa.builders.base import License, Source, SourceStats, register
 from wiki_qa.builders.mediawiki import shards as shard_plan
-from wiki_qa.builders.mediawiki.config import MediaWikiConfig
 from wiki_qa.builders.mediawiki.clean import CleanConfig, WikiSyntax, is_disambiguation, is_redirect
 from wiki_qa.builders.mediawiki.clean import options as clean_options
 from wiki_qa.builders.mediawiki.clean import to_text as wikitext_to_text
+from wiki_qa.builders.mediawiki.config import MediaWikiConfig
 from wiki_qa.builders.mediawiki.dump import CUT_OFF, Dump, open_dump, read_error, short
 from wiki_qa.builders.mediawiki.links import body_links
 from wiki_qa.builders.mediawiki.pages import BadXML, EntitiesRefused

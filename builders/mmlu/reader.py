@@ -21,7 +21,8 @@ from wiki_qa.builders.base import SourceStats
 
 LETTERS = "ABCD"
 SPLIT_DIRS = ("auxiliary_train", "dev", "val", "test")
-_PARQUET_SPLITS = {"validation": "val", "val": "val", "dev": "dev", "test": "test", "auxiliary_train": "auxiliary_train", "train": "auxiliary_train"}
+_PARQUET_SPLITS = {"validation": "val", "val": "val", "dev": "dev", "test": "test",
+                   "auxiliary_train": "auxiliary_train", "train": "auxiliary_train"}
 _TAR_SEP = "::"
 
 

@@ -44,7 +44,8 @@ class MMLUSource(Source):
     def _layout(self) -> Layout:
         layout = open_layout(self.config.path)
         if layout is None:
-            raise UserError("not found (expected an MMLU folder, data.tar or cais/mmlu parquet folder)", path=self.config.path)
+            raise UserError("not found (expected an MMLU folder, data.tar or cais/mmlu parquet folder)",
+                            path=self.config.path)
         return layout
 
     def _selected(self, layout: Layout) -> list[tuple[str, str, str]]:
@@ -70,7 +71,8 @@ class MMLUSource(Source):
         if not files:
             found = sorted({split for split, _, _ in layout.files()})
             raise UserError(
-                f"no MMLU files for splits {', '.join(self.config.splits)} (found splits: {', '.join(found) or 'none'})",
+                f"no MMLU files for splits {', '.join(self.config.splits)} "
+                f"(found splits: {', '.join(found) or 'none'})",
                 path=self.config.path,
             )
         if self.config.k_shot and not any(split == "dev" for split, _, _ in layout.files()):

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import glob
-import io
 import json
 import os
 import re
@@ -142,7 +141,8 @@ def _iter_csv(path: str, stats: SourceStats) -> Iterator[tuple[int, dict, None]]
                 continue
             if len(row) != len(header):
                 stats.skip("malformed_row")
-                stats.errors.append({"file": path, "line": line, "reason": f"expected {len(header)} fields, found {len(row)}"})
+                stats.errors.append({"file": path, "line": line,
+                                     "reason": f"expected {len(header)} fields, found {len(row)}"})
                 continue
             yield line, dict(zip(header, row)), None
 

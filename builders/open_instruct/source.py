@@ -10,8 +10,8 @@ import os
 import re
 from typing import Iterator
 
-from wiki_qa.builders.base import License, Source, SourceStats, register
 from wiki_qa import io
+from wiki_qa.builders.base import License, Source, SourceStats, register
 from wiki_qa.errors import UserError
 
 from .config import OpenInstructConfig
@@ -70,7 +70,8 @@ class OpenInstructSource(Source):
     def shards(self, parallel: int = 1) -> list[str]:
         shards = list_inputs(self.config.path, self.config.format)
         if not shards:
-            raise UserError("no input files found (jsonl, json, parquet or csv, or a Hub dataset id)", path=self.config.path)
+            raise UserError("no input files found (jsonl, json, parquet or csv, or a Hub dataset id)",
+                            path=self.config.path)
         if not shards[0].startswith(HUB_PREFIX):
             for shard in shards:  # fail before any work when a file lacks a needed column
                 resolve_fields(self.config.preset, self.config.fields, peek_columns(shard, self.config.format), shard)

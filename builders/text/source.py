@@ -86,7 +86,8 @@ class TextSource(Source):
         try:
             text = raw.decode(self.config.encoding)
         except UnicodeDecodeError as e:
-            stats.errors.append({"file": shard, "line": raw[: e.start].count(b"\n") + 1, "reason": f"not {self.config.encoding}: {e.reason}"})
+            stats.errors.append({"file": shard, "line": raw[: e.start].count(b"\n") + 1,
+                                 "reason": f"not {self.config.encoding}: {e.reason}"})
             stats.skip("decode_error")
             return
         paragraphs = split_paragraphs(text)

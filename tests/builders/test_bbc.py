@@ -11,16 +11,17 @@ import re
 import sys
 
 import pytest
+
 from wiki_qa.builders.bbc.config import BBCConfig
 from wiki_qa.builders.bbc.extract import extract
 from wiki_qa.builders.bbc.source import BBCSource
-
 from wiki_qa.errors import UserError
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "servers"))
 from bbc_site import BBCSite
 
-BOILERPLATE = re.compile(r"Share this with|Related Topics|Image copyright|Follow Newsbeat|Media playback|cookies", re.IGNORECASE)
+BOILERPLATE = re.compile(r"Share this with|Related Topics|Image copyright|Follow Newsbeat|Media playback|cookies",
+                         re.IGNORECASE)
 UA = "wiki_qa-test-crawler/1.0"
 
 

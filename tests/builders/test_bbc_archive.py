@@ -101,4 +101,5 @@ def test_dates_from_sitemaps_and_urls():
         "<url><loc>https://www.bbc.com/b</loc></url></urlset>")
     assert not is_index and [(e.loc, e.day) for e in entries] == [
         ("https://www.bbc.com/a?x=1&y=2", date(2019, 1, 2)), ("https://www.bbc.com/b", None)]
-    assert sitemaps.in_range(None, date(2012, 1, 1), None) and not sitemaps.in_range(date(2011, 1, 1), date(2012, 1, 1), None)
+    assert sitemaps.in_range(None, date(2012, 1, 1), None)
+    assert not sitemaps.in_range(date(2011, 1, 1), date(2012, 1, 1), None)

@@ -17,6 +17,7 @@ import re
 import time
 
 import pytest
+
 from wiki_qa.builders.bbc.config import BBCConfig
 from wiki_qa.builders.bbc.extract import extract, word_count
 from wiki_qa.builders.bbc.htmlview import HtmlView
@@ -117,7 +118,8 @@ def test_markers_are_read_from_the_parsed_page():
     assert html_layout(HtmlView('<body id="asset-type-idx" class="x">')) == ("cps_html", False)
     assert html_layout(HtmlView('<p>see &lt;body id="asset-type-sty"&gt;</p>')) == ("generic", False)
     assert html_layout(HtmlView('<div data-component="text-block"><p>x</p></div>')) == ("ssr_html", True)
-    assert html_layout(HtmlView('<meta name="generator" content="Topcat2" /><div class="g bodytext"><p>x')) == ("ws_shtml", True)
+    topcat = '<meta name="generator" content="Topcat2" /><div class="g bodytext"><p>x'
+    assert html_layout(HtmlView(topcat)) == ("ws_shtml", True)
 
 
 def test_broken_markup_is_read_in_linear_time():

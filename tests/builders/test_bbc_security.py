@@ -13,6 +13,7 @@ import time
 import tracemalloc
 
 import pytest
+
 from wiki_qa.builders.bbc import fetch as fetch_module
 from wiki_qa.builders.bbc import netguard, sitemaps
 from wiki_qa.builders.bbc.config import BBCConfig
@@ -73,7 +74,8 @@ def test_backslash_userinfo_link_never_reaches_the_internal_host(article, tmp_pa
                  f'<a href="http://user:pw@localhost/news/creds-12345678">b</a>'
                  f'<a href="/news/moved-12345678">c</a>')
         with BBCSite({"/news": ("text/html", f"<html><body>{front}</body></html>".encode()),
-                      "/news/moved-12345678": ("redirect", f"http://127.0.0.1:{ip}/news/secret-12345678".encode())}) as site:
+                      "/news/moved-12345678": ("redirect",
+                                               f"http://127.0.0.1:{ip}/news/secret-12345678".encode())}) as site:
             cfg = _cfg(tmp_path, start_urls=[site.url("/news", host="localhost")], allowed_domains=["localhost"],
                        follow_prefixes=["/news"], allow_private_hosts=True)
             rows, stats = read_all(BBCSource(cfg))
@@ -164,7 +166,8 @@ def test_a_server_dripping_bytes_cannot_hold_a_fetch_past_the_deadline(tmp_path,
     The server would drip forever, so the only way this test ends is the deadline (the bound below is a
     generous ceiling, not a timing measurement)."""
     with BBCSite({"/news/slow-12345678": drip(b"", 0.2, headers_too=headers_too)}) as site:
-        cfg = _cfg(tmp_path, allowed_domains=["127.0.0.1"], allow_private_hosts=True, timeout_s=30, fetch_deadline_s=1.5)
+        cfg = _cfg(tmp_path, allowed_domains=["127.0.0.1"], allow_private_hosts=True, timeout_s=30,
+                   fetch_deadline_s=1.5)
         started = time.monotonic()
         with pytest.raises(FetchError, match="deadline exceeded"):
             Fetcher(cfg).fetch(site.url("/news/slow-12345678"))
@@ -175,7 +178,8 @@ def test_a_server_dripping_bytes_cannot_hold_a_fetch_past_the_deadline(tmp_path,
 def test_a_server_dripping_the_tls_handshake_is_cut_off(tmp_path):
     """The deadline also covers the TLS handshake (before any HTTP request is written)."""
     with TLSDripServer(0.2) as server:
-        cfg = _cfg(tmp_path, allowed_domains=["127.0.0.1"], allow_private_hosts=True, timeout_s=30, fetch_deadline_s=1.5)
+        cfg = _cfg(tmp_path, allowed_domains=["127.0.0.1"], allow_private_hosts=True, timeout_s=30,
+                   fetch_deadline_s=1.5)
         started = time.monotonic()
         with pytest.raises(FetchError, match="deadline exceeded"):
             Fetcher(cfg).fetch(f"https://127.0.0.1:{server.port}/news/x-12345678")
@@ -266,7 +270,8 @@ def test_blocked_url_messages_never_carry_the_credentials():
 
 def test_deeply_nested_json_is_skipped_not_fatal(article, tmp_path, read_all):
     nested = "[" * 100_000 + "]" * 100_000
-    page = article.decode("utf-8").replace("</body>", f'<script id="__NEXT_DATA__" type="application/json">{nested}</script></body>')
+    script = f'<script id="__NEXT_DATA__" type="application/json">{nested}</script>'
+    page = article.decode("utf-8").replace("</body>", f"{script}</body>")
     art = extract(page, "https://www.bbc.co.uk/zhongwen/simp/x.shtml")
     assert art.layout == "ws_shtml" and len(art.paragraphs) == 15  # read from the HTML instead
     (tmp_path / "pages").mkdir()

@@ -43,7 +43,8 @@ def test_configs_run_on_real_data_with_path_override(data_dir, read_all):
     oi = OpenInstructSource(OpenInstructConfig(**_source_section(
         "open-instruct-completion.yaml", path=str(data_dir / "instruct/alpaca_5000.json"))))
     assert len(read_all(oi)[0]) > 4990
-    bbc = BBCSource(BBCConfig(**_source_section("bbc-yoruba-qa.yaml", html_dir=str(data_dir / "bbc/world-service-json-2019/yoruba"))))
+    saved = str(data_dir / "bbc/world-service-json-2019/yoruba")
+    bbc = BBCSource(BBCConfig(**_source_section("bbc-yoruba-qa.yaml", html_dir=saved)))
     rows, _ = read_all(bbc)
     assert [r["doc_id"] for r in rows] == ["bbc:/yoruba/media-23256797"] and rows[0]["lang"] == "yo"
 

@@ -3,7 +3,6 @@ layouts (folder, data.tar, cais/mmlu parquet), prompt templates, split mapping a
 from __future__ import annotations
 
 import csv
-import shutil
 import tarfile
 from collections import Counter
 
@@ -37,7 +36,8 @@ def test_plain_prompt_and_completion(data_dir, read_all):
     assert rows[0]["prompt"] == f"{q}\nA. {a}\nB. {b}\nC. {c}\nD. {d}\n"
     assert rows[0]["completion"] == {"A": a, "B": b, "C": c, "D": d}[ans]
     assert rows[0]["title"] == "abstract algebra" and rows[0]["source"] == "mmlu"
-    letters, _ = read_all(src(data_dir / "mmlu", subjects=["abstract_algebra"], splits={"dev": "train", "val": None}, completion="letter"))
+    letters, _ = read_all(src(data_dir / "mmlu", subjects=["abstract_algebra"], splits={"dev": "train", "val": None},
+                              completion="letter"))
     assert letters[0]["completion"] == ans
 
 

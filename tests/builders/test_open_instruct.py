@@ -29,7 +29,8 @@ def test_alpaca_json_through_template(data_dir, alpaca, read_all):
     without = next(i for i, r in enumerate(alpaca) if not r["input"].strip())
     by_line = {r["meta"]["line"]: r for r in rows}
     rec = alpaca[with_input]
-    assert by_line[with_input + 1]["prompt"] == ALPACA_INPUT.format(instruction=rec["instruction"].strip(), input=rec["input"].strip())
+    assert by_line[with_input + 1]["prompt"] == ALPACA_INPUT.format(instruction=rec["instruction"].strip(),
+                                                                    input=rec["input"].strip())
     assert by_line[without + 1]["prompt"] == ALPACA_NO_INPUT.format(instruction=alpaca[without]["instruction"].strip())
     assert by_line[with_input + 1]["completion"] == rec["output"].strip()
     assert "split" not in by_line[1]  # no input split: the shared seeded hash splitter decides

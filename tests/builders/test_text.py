@@ -15,7 +15,8 @@ from wiki_qa.errors import UserError
 def book(data_dir, tmp_path):
     """A text file made from Readability's real BBC article text, with short header/footer lines."""
     raw = (data_dir / "bbc/english-2015-readability/expected.html").read_text(encoding="utf-8")
-    paras = [" ".join(html.unescape(re.sub(r"<[^>]+>", " ", p)).split()) for p in re.findall(r"<p>(.*?)</p>", raw, re.S)]
+    paras = [" ".join(html.unescape(re.sub(r"<[^>]+>", " ", p)).split())
+             for p in re.findall(r"<p>(.*?)</p>", raw, re.S)]
     body = "Chapter 1\n\n" + "\n\n\n".join(p.replace(". ", ".\n", 1) for p in paras) + "\n\n  \n\nPage 3\n"
     d = tmp_path / "books" / "vol1"
     d.mkdir(parents=True)

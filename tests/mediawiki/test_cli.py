@@ -36,7 +36,8 @@ def test_inspect(mediawiki_dir):
 
 @pytest.mark.parametrize("args,message", [
     (["build", "nosuchconfig"], "nosuchconfig: no such config"),
-    (["build", "demo-text", "--set", "chunk.max_tokenz=5"], "unknown key 'chunk.max_tokenz' (did you mean 'chunk.max_tokens'?)"),
+    (["build", "demo-text", "--set", "chunk.max_tokenz=5"],
+     "unknown key 'chunk.max_tokenz' (did you mean 'chunk.max_tokens'?)"),
     (["build", "demo-text", "--set", "source.path=/nope/dump.xml.bz2"], "/nope/dump.xml.bz2: no such file"),
     (["build", "demo-text", "--set", "split.train=0.5"], "split ratios must be >= 0 and sum to 1"),
     (["build", "demo-text", "--set", "source.type=gopher"], "source.type: must be one of mediawiki"),

@@ -122,7 +122,7 @@ def test_stub_dump_is_a_clear_error(tmp_path, mediawiki_dir):
     ("page.xml", b"<html><body>hi</body></html>", r"page.xml: is XML but not a MediaWiki export \(root element <html>"),
     ("notes.xml", b"just some notes\n", r"notes.xml: is not XML"),
     ("empty.xml", b"", r"empty.xml: is empty"),
-    ("wrong.xml.bz2", gzip.compress(b"<mediawiki></mediawiki>"), r"wrong.xml.bz2: named .bz2 but contains gzip"),
+    ("wrong.xml.bz2", gzip.compress(b"<mediawiki></mediawiki>", mtime=0), r"wrong.xml.bz2: named .bz2 but contains gzip"),
     ("plain.xml.gz", b"<mediawiki></mediawiki>", r"plain.xml.gz: named .gz but contains uncompressed data"),
 ])
 def test_bad_inputs_are_one_line_errors(tmp_path, name, content, message):

@@ -91,7 +91,8 @@ def test_fandom_7z_with_localized_and_custom_namespaces(tmp_path, mediawiki_dir)
 
 
 def test_unknown_namespace_name_is_a_clear_error(tmp_path, mediawiki_dir):
-    with pytest.raises(UserError, match="fandom-macbre.xml.7z: source.namespaces: 'Nope' is not a namespace of this wiki; it has: .*Szablon"):
+    msg = "fandom-macbre.xml.7z: source.namespaces: 'Nope' is not a namespace of this wiki; it has: .*Szablon"
+    with pytest.raises(UserError, match=msg):
         build(tmp_path, mediawiki_dir / "fandom-macbre.xml.7z", source={"namespaces": ["Nope"]})
 
 

@@ -229,9 +229,8 @@ def test_globs_skip_the_index_files_and_an_index_alone_is_a_clear_error(tmp_path
 def test_s3_dump_is_cut_by_range_requests(tmp_path, mediawiki_dir, monkeypatch):
     """Object stores serve byte ranges: a multistream dump on (moto) S3 is cut like a local one."""
     import boto3
-    from moto.server import ThreadedMotoServer
-
     import s3fs
+    from moto.server import ThreadedMotoServer
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import pytest
+
 from wiki_qa.builders.base import SourceStats
 from wiki_qa.builders.mediawiki.config import MediaWikiConfig
 from wiki_qa.builders.mediawiki.source import MediaWikiSource
-
 from wiki_qa.pipeline.chunk import ChunkConfig, Chunker, chunk_rows, word_count
 from wiki_qa.tokens import get_encoding
 

@@ -85,8 +85,9 @@ def make_build(path: Path, name: str = "yowiki-qa", *, splits=(6, 2, 2), card: b
     report = make_report(name, splits=splits, **report_kw)
     (path / "build_report.json").write_text(json.dumps(report, indent=2))
     if card:
-        from wiki_qa.secrets import mask_secrets
         import yaml
+
+        from wiki_qa.secrets import mask_secrets
 
         write_card(path, report, yaml.safe_dump(mask_secrets(report["config"]), sort_keys=False))
     return path

@@ -6,10 +6,11 @@ import json
 import pytest
 import yaml
 
-from .conftest import SECRET, make_build, make_report
 from wiki_qa.publish.card import render_card, size_category, write_card
 from wiki_qa.publish.hub import merge_body, merge_metadata
 from wiki_qa.secrets import MASK, mask_secrets, redact
+
+from .conftest import SECRET, make_build, make_report
 
 
 def _split(text):

@@ -8,10 +8,12 @@ from importlib.metadata import version
 
 import pytest
 
-from .conftest import SECRET, make_build, tree_digest
+from tests.conftest import REPO
 from wiki_qa.errors import UserError
 from wiki_qa.publish import OutputConfig, PublishError, load_from_s3, publish, pull, push_to_s3, validate_destinations
 from wiki_qa.publish import s3 as s3mod
+
+from .conftest import SECRET, make_build, tree_digest
 
 
 def _rows(dd):
@@ -196,4 +198,8 @@ def test_dependency_pins_resolve():
     botocore = tuple(int(x) for x in version("botocore").split(".")[:3])
     assert (1, 43, 115) <= botocore < (1, 43, 118)
     proc = subprocess.run([sys.executable, "-m", "pip", "check"], capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    # wheels installed with --no-deps on purpose (requirements/*-nodeps.in) may lack their declared dependencies
+    nodeps = {line.split("==")[0].strip().lower() for f in (REPO / "requirements").glob("*-nodeps.in")
+              for line in f.read_text().splitlines() if "==" in line and not line.startswith("#")}
+    broken = [line for line in proc.stdout.splitlines() if line.split(" ")[0].lower() not in nodeps]
+    assert not broken and not proc.stderr.strip(), proc.stdout + proc.stderr

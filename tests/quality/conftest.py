@@ -39,7 +39,8 @@ def messages_dir(tmp_path) -> Path:
             ("d1#0/qa/1", "Kí ni olú ìlú Nàìjíríà?", "Àbújá ni olú ìlú Nàìjíríà."),
             ("d2#0/qa/0", "Who wrote Things Fall Apart?", "Chinua Achebe."),
         ]),
-        "val": messages_split([("d3#0/qa/0", "What river flows through Lokoja?", "The Niger and the Benue meet there.")]),
+        "val": messages_split([("d3#0/qa/0", "What river flows through Lokoja?",
+                                "The Niger and the Benue meet there.")]),
         "test": messages_split([("d4#0/qa/0", "What is Lagos known for?", "Being the largest city in Nigeria.")]),
     })
     out = tmp_path / "ds"

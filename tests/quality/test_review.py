@@ -5,9 +5,9 @@ import unicodedata
 import pytest
 from datasets import Dataset, DatasetDict
 
+from wiki_qa.cli import main
 from wiki_qa.errors import UserError
 from wiki_qa.quality import export_review, import_review
-from wiki_qa.cli import main
 from wiki_qa.quality.review import ReviewError
 
 from .conftest import meta_cols
@@ -74,7 +74,7 @@ def test_untouched_file_changes_nothing_even_with_crlf_and_nfd(messages_dir, tmp
 def test_jsonl_round_trip_keeps_nested_messages(messages_dir, tmp_path):
     f = tmp_path / "review.jsonl"
     export_review(messages_dir, f, split="val")
-    recs = [json.loads(l) for l in f.read_text(encoding="utf-8").splitlines()]
+    recs = [json.loads(line) for line in f.read_text(encoding="utf-8").splitlines()]
     assert recs[0]["messages"][0] == {"role": "user", "content": "What river flows through Lokoja?"}
     assert YORUBA_A not in f.read_text(encoding="utf-8")
     recs[0]["messages"][1]["content"] = YORUBA_A
@@ -156,7 +156,7 @@ def test_completion_format_and_cli(tmp_path, capsys):
 def test_deleting_a_whole_split_leaves_a_loadable_dataset(messages_dir, tmp_path):
     f = tmp_path / "r.jsonl"
     export_review(messages_dir, f, split="test")
-    recs = [dict(json.loads(l), delete=True) for l in f.read_text(encoding="utf-8").splitlines()]
+    recs = [dict(json.loads(line), delete=True) for line in f.read_text(encoding="utf-8").splitlines()]
     f.write_text("".join(json.dumps(r) + "\n" for r in recs), encoding="utf-8")
     rep = import_review(f, messages_dir)
     assert rep["splits"]["test"] == {"before": 1, "after": 0}

@@ -2,8 +2,8 @@
 
 It implements the surface that `DatasetDict.push_to_hub`, `load_dataset("ORG/NAME", ...)` (also
 streaming) and wiki_qa's destination checks use, found by probing huggingface_hub 2.4 / datasets 5.2:
-whoami, repo create / info / revision / settings (visibility), auth-check, validate-yaml, preupload (always answers `lfs` for
-non-empty files, as the real Hub does for parquet), LFS batch + PUT, NDJSON commit (with parentCommit
+whoami, repo create / info / revision / settings (visibility), auth-check, validate-yaml, preupload (always answers
+`lfs` for non-empty files, as the real Hub does for parquet), LFS batch + PUT, NDJSON commit (with parentCommit
 412), tree listing, paths-info, and resolve with X-Repo-Commit / ETag / byte ranges (206).
 
 Clients must set HF_ENDPOINT=<url> and HF_HUB_DISABLE_XET=1 *before* importing huggingface_hub.

@@ -38,10 +38,10 @@ def chromium() -> str:
 
 
 def test_report_renders_in_headless_chromium(demo_build, tmp_path):
-    from wiki_qa.viz import write_report
+    from wiki_qa.viz import write_page
 
     exe = chromium()
-    index = write_report(demo_build)
+    index = write_page(demo_build)
     shot = index.parent / "screenshot.png"  # kept beside the report it shows
     profile = tmp_path / "chromium-profile"
     profile.mkdir()

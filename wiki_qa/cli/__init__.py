@@ -2,8 +2,8 @@
 
 0 done; 2 bad input or config (one line naming the file and the problem); 1 anything else.
 A traceback is shown only with --debug. Every line this process writes to stderr (errors, warnings, log
-records of any library, the --debug traceback) goes through wiki_qa.secrets.redact. Each module here registers the verbs of one room
-(`register(subparsers)`); the CLI sits at the top of the room graph and may import any room.
+records of any library, the --debug traceback) goes through wiki_qa.secrets.redact. Each module here registers the
+verbs of one room (`register(subparsers)`); the CLI sits at the top of the room graph and may import any room.
 """
 from __future__ import annotations
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 
 def _report(args) -> int:
-    from wiki_qa.viz import write_report
+    from wiki_qa.viz import write_page
 
-    index = write_report(args.dir, sample=args.sample, max_rows=args.max_rows, update_card=not args.no_card)
+    index = write_page(args.dir, sample=args.sample, max_rows=args.max_rows, update_card=not args.no_card)
     print(f"report: {index}")
     return 0
 

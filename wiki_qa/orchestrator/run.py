@@ -23,7 +23,7 @@ from wiki_qa.publish import publish as do_publish
 from wiki_qa.publish import validate_destinations
 from wiki_qa.publish.card import write_card
 from wiki_qa.rows import SPLITS
-from wiki_qa.viz import write_report
+from wiki_qa.viz import write_page
 
 log = logging.getLogger("wiki_qa")
 
@@ -105,5 +105,5 @@ def _why_empty(report: dict) -> str:
 def _write_extras(folder: Path, report: dict, cfg) -> None:
     """build_report.json, the HTML report, then the card (which embeds the report's main plot)."""
     (folder / "build_report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
-    write_report(folder, update_card=False)
+    write_page(folder, update_card=False)
     write_card(str(folder), report, cfg.echo_yaml())

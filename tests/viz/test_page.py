@@ -8,14 +8,14 @@ import pytest
 
 from wiki_qa.cli import main
 from wiki_qa.publish.card import MAIN_PLOT, render_card
-from wiki_qa.viz import write_report
-from wiki_qa.viz.report import rejection_reasons, stage_timings
+from wiki_qa.viz import write_page
+from wiki_qa.viz.page import rejection_reasons, stage_timings
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
 def test_report_on_demo_build(demo_build):
-    index = write_report(demo_build)
+    index = write_page(demo_build)
     assert index == demo_build / "report" / "index.html"
     for name in ("lengths.png", "documents.png", "rejections.png", "stages.png"):
         data = (demo_build / "report" / name).read_bytes()
@@ -32,7 +32,7 @@ def test_report_on_demo_build(demo_build):
     # the card now shows the main plot, with a relative link
     card = (demo_build / "README.md").read_text()
     assert f"]({MAIN_PLOT})" in card and card.count(MAIN_PLOT) == 1
-    write_report(demo_build)  # idempotent: the card link is not added twice
+    write_page(demo_build)  # idempotent: the card link is not added twice
     assert (demo_build / "README.md").read_text().count(MAIN_PLOT) == 1
 
 
@@ -71,7 +71,7 @@ def _messages_build(tmp_path):
 
 def test_report_escapes_rows_and_shows_every_section(tmp_path):
     out, evil = _messages_build(tmp_path)
-    page = write_report(out, sample=3).read_text()
+    page = write_page(out, sample=3).read_text()
     assert "<script>" not in page and "onerror=alert(1)>" not in page
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
     assert "(+" in page  # long answers are cut
@@ -90,7 +90,7 @@ def test_report_escapes_rows_and_shows_every_section(tmp_path):
 def test_report_without_build_report(tmp_path):
     out, _ = _messages_build(tmp_path)
     (out / "build_report.json").unlink()
-    page = write_report(out).read_text()
+    page = write_page(out).read_text()
     assert "No build_report.json" in page and "No timings recorded" in page
 
 
@@ -125,7 +125,7 @@ def test_report_inside_a_build_temp_folder(demo_build, tmp_path):
     tmp = tmp_path / ".final.tmp-123"
     shutil.copytree(demo_build, tmp, ignore=shutil.ignore_patterns("report"))
     card_before = (tmp / "README.md").read_text()
-    page = write_report(tmp, update_card=False).read_text()
+    page = write_page(tmp, update_card=False).read_text()
     assert (tmp / "README.md").read_text() == card_before
     assert "<code>final</code>" in page and ".tmp-123" not in page and str(tmp_path) not in page
     assert (tmp / MAIN_PLOT).exists()
