@@ -15,6 +15,8 @@ each in its own process; CPU time = user + sys of the build and of every process
    (VmHWM, which also counts the pages of memory-mapped Arrow files that the format and save steps read:
    page cache the kernel can drop) and as peak anonymous memory (sampled), both for the whole build and
    for the stages alone (the executor's part).
+   The same for the Ray LLM step alone (executor.ray.generate against tests/servers/fake_openai.py) on
+   2000 and ten times as many chunk rows saved on disk: the driver sends units and gathers records only.
 4. An estimate for full English Wikipedia on 64 cores from the per-core CPU figures of step 1.
 
 Usage: python bench/scale.py [--dump FILE] [--mb 50] [--ray-times 10] [--rounds 2] [--json FILE]
@@ -133,6 +135,37 @@ t1 = time.process_time()
 n = sum(len(p.revision.text or "") if p.revision else 0 for p in PageReader(io.BytesIO(xml)))
 t2 = time.process_time()
 print("@@" + json.dumps({"xml_mb": len(xml) / 1e6, "decompress_cpu_s": t1 - t, "reader_cpu_s": t2 - t1, "chars": n}))
+"""
+
+
+# The Ray LLM step alone in this process, on chunk rows saved on disk (memory-mapped): the driver's peak
+# anonymous memory and high-water mark while it runs, against the fake OpenAI server (tests/servers).
+LLM_MEMORY = r"""
+import json, resource, sys, threading, time
+import datasets
+datasets.disable_progress_bars()
+peak = {"anon": 0}
+def sample():
+    while True:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("RssAnon:"):
+                    peak["anon"] = max(peak["anon"], int(line.split()[1]) * 1024)
+        time.sleep(0.02)
+from wiki_qa.executor import ray as ray_exec
+from wiki_qa.llm.stats import LLMStats
+dsd = datasets.load_from_disk(sys.argv[1])
+ray_exec.init(None, 2)
+threading.Thread(target=sample, daemon=True).start()
+time.sleep(0.1)
+before = peak["anon"]
+st, t = LLMStats(), time.perf_counter()
+out = ray_exec.generate(dsd, {"task": "qa", "n": 1}, {"model": "fake-model", "base_url": sys.argv[2], "concurrency": 32,
+                        "cache": sys.argv[3]}, stats=st)
+assert st.outcomes["ok"] == sum(dsd[s].num_rows for s in dsd), st.to_json()
+print("@@" + json.dumps({"wall_s": time.perf_counter() - t, "rows": sum(out[s].num_rows for s in out),
+                         "anon_before": before, "anon": peak["anon"],
+                         "hwm": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
 """
 
 
@@ -270,7 +303,8 @@ def best(runs: list[dict]) -> dict:
     return out
 
 
-def bench(dump: Path = DUMP, target_mb: float = 50, ray_times: int = 10, rounds: int = 2) -> dict:
+def bench(dump: Path = DUMP, target_mb: float = 50, ray_times: int = 10, rounds: int = 2,
+          llm_rows: int = 2000) -> dict:
     work = Path(tempfile.mkdtemp(prefix="wiki_qa-bench-scale-"))
     try:
         small, small_bytes = make_dump(dump, work, 1)
@@ -298,11 +332,52 @@ def bench(dump: Path = DUMP, target_mb: float = 50, ray_times: int = 10, rounds:
         r["ray"] = {"1x": build(config(work, "ray1x", big, engine="ray"), work, 2, f"ray-{k}x"),
                     "10x": build(config(work, "ray10x", huge, engine="ray"), work, 2, f"ray-{ray_times * k}x")}
         r["ray_xml_mb"] = {"1x": r["xml_mb"], "10x": round(huge_bytes / 1e6, 1)}
+        r["ray_llm"] = llm_memory(work, llm_rows, ray_times)
         r["estimate"] = estimate(r)
         r["np2_wall_idle"] = wall_on_idle_machine(r)
         return r
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def llm_memory(work: Path, n: int, times: int) -> dict:
+    """Ray driver memory during the LLM step on n and times x n chunk rows (about 4 KB of text each)."""
+    import datasets
+
+    datasets.disable_progress_bars()
+    fake = subprocess.Popen([sys.executable, str(ROOT / "tests/servers/fake_openai.py")], stdout=subprocess.PIPE,
+                            text=True)
+    try:
+        url = fake.stdout.readline().split()[1]
+        out = {}
+        for k in (1, times):
+            m = n * k
+            body = "The quick brown fox jumps over the lazy dog near the river bank today. " * 56
+            rows = {"id": [f"b:{i}#0" for i in range(m)], "doc_id": [f"b:{i}" for i in range(m)],
+                    "chunk_id": [0] * m, "title": ["Bench"] * m,
+                    "text": [f"Bench\n\n{body}Item {i}." for i in range(m)],
+                    "url": [""] * m, "lang": ["en"] * m, "source": ["bench"] * m, "meta": ["{}"] * m}
+            ds = datasets.Dataset.from_dict(rows)
+            cut = [0, m * 90 // 100, m * 95 // 100, m]
+            path = work / f"llm-chunks-{k}x"
+            datasets.DatasetDict({s: ds.select(range(a, b)) for s, a, b in zip(("train", "val", "test"), cut, cut[1:])}
+                                 ).save_to_disk(str(path))
+            del ds, rows
+            load = os.getloadavg()[0]
+            x = _script(LLM_MEMORY, work, path, url, work / f"llm-{k}x.sqlite")
+            mib = 2 ** 20
+            out[f"{k}x"] = {"rows": m, "mb": round(sum(f.stat().st_size for f in path.rglob("*.arrow")) / 1e6, 1),
+                            "wall_s": round(x["wall_s"], 1), "load_avg": round(load, 1),
+                            "anon_before_mib": round(x["anon_before"] / mib, 1),
+                            "anon_mib": round(x["anon"] / mib, 1), "hwm_mib": round(x["hwm"] / mib, 1)}
+            print(f"   Ray LLM step, {m} chunk rows: driver peak anon {out[f'{k}x']['anon_mib']:.0f} MiB "
+                  f"(before {out[f'{k}x']['anon_before_mib']:.0f}), HWM {out[f'{k}x']['hwm_mib']:.0f} MiB, "
+                  f"wall {x['wall_s']:.0f} s (load {load:.1f})", flush=True)
+            shutil.rmtree(path, ignore_errors=True)
+        return out
+    finally:
+        fake.kill()
+        fake.wait()
 
 
 def wall_on_idle_machine(r: dict) -> float:
@@ -387,6 +462,16 @@ def ratio_rows(r: dict) -> list[tuple[str, str, str, str]]:
              ("scale: Ray driver peak RSS during the stages, 10x / 1x",
               f"{b['stages_hwm_mib'] / a['stages_hwm_mib']:.2f}x",
               f"{b['stages_hwm_mib']:.0f} vs {a['stages_hwm_mib']:.0f} MiB", "target < 1.10x")]
+    lm = r.get("ray_llm")
+    if lm:
+        a, b = lm["1x"], lm[next(k for k in lm if k != "1x")]
+        rows += [("scale: Ray LLM step, driver peak anonymous memory, 10x / 1x rows",
+                  f"{b['anon_mib'] / a['anon_mib']:.2f}x",
+                  f"{b['anon_mib']:.0f} vs {a['anon_mib']:.0f} MiB ({b['rows']} vs {a['rows']} chunk rows, "
+                  f"{b['mb']} vs {a['mb']} MB; fake OpenAI server)", "target < 1.10x"),
+                 ("scale: Ray LLM step, driver peak RSS (high-water mark), 10x / 1x rows",
+                  f"{b['hwm_mib'] / a['hwm_mib']:.2f}x", f"{b['hwm_mib']:.0f} vs {a['hwm_mib']:.0f} MiB",
+                  "target < 1.10x")]
     e = r["estimate"]
     rows.append(("scale: full English Wikipedia, 64 cores, no LLM (estimate)", f"{e['total_min']} min",
                  f"stages {e['stages_min']} min at {e['mb_s_per_core']} MB/s per core + serial format/save "
@@ -418,6 +503,14 @@ def markdown(r: dict) -> list[str]:
     out += [f"| {x['tag']} | {x['num_proc']} | {x['wall_s']} | {x['cpu_s']} | {x['load_avg']} | {x['hwm_mib']:.0f} "
             f"| {x['anon_mib']:.0f} | {x['stages_hwm_mib']:.0f} / {x['stages_anon_mib']:.0f} "
             f"| {'/'.join(str(x['rows'][s]) for s in ('train', 'val', 'test'))} |" for x in runs]
+    lm = r.get("ray_llm") or {}
+    if lm:
+        out += ["", "Ray LLM step alone (executor.ray.generate, fake OpenAI server, qa task, n 1): driver memory "
+                "while it maps chunk rows saved on disk; the workers write the example rows.", "",
+                "| chunk rows | MB | wall s | load | driver anon before / peak MiB | driver HWM MiB |",
+                "|---|---|---|---|---|---|"]
+        out += [f"| {x['rows']} | {x['mb']} | {x['wall_s']} | {x['load_avg']} | {x['anon_before_mib']:.0f} / "
+                f"{x['anon_mib']:.0f} | {x['hwm_mib']:.0f} |" for x in lm.values()]
     out += ["", "### Full English Wikipedia on 64 cores (estimate, no LLM step)", "",
             f"- Stages, per core: stage_rows over the {k}x dump in one process took "
             f"{r['stage_work'][1]['cpu_s']} CPU s for {r['xml_mb']} MB of XML: **{e['mb_s_per_core']} MB/s** "
@@ -448,10 +541,11 @@ def main() -> int:
     ap.add_argument("--dump", default=str(DUMP))
     ap.add_argument("--mb", type=float, default=50, help="XML size of the main dump (targets: >= 50)")
     ap.add_argument("--ray-times", type=int, default=10, help="the Ray memory check's big input / small input")
+    ap.add_argument("--llm-rows", type=int, default=2000, help="chunk rows of the Ray LLM memory check (1x)")
     ap.add_argument("--rounds", type=int, default=2, help="builds of each num_proc configuration (best counts)")
     ap.add_argument("--json", help="also write the figures here")
     a = ap.parse_args()
-    r = bench(Path(a.dump), a.mb, a.ray_times, a.rounds)
+    r = bench(Path(a.dump), a.mb, a.ray_times, a.rounds, a.llm_rows)
     if a.json:
         Path(a.json).write_text(json.dumps(r, indent=2))
     print(json.dumps(r, indent=2))
