@@ -8,13 +8,14 @@
   rows equal the local engine's (input order) and the driver's memory does not grow with the input.
   A shard whose record exists from an earlier run of the same build (same stage key) is not read again,
   so a build that died after hours resumes where it stopped.
-- `generate`: the chunk rows cut into units (consecutive rows of one split), mapped by async actors that
-  each hold a `wiki_qa.llm.engine.Engine` (same prompts, parsing, retries, endpoint routing) and write their
-  example rows to the staging folder the same way; the driver sends a few units ahead per actor and gathers
-  only records, then opens the splits memory-mapped in unit order. Every cache read/write and chunk log
-  goes to one cache actor pinned to the driver's node, which owns the usual sqlite file: a Ray run resumes
-  a local one and vice versa, and remote nodes never need that file. Each unit is sent once, so no request
-  is sent twice; rows come out in the input order.
+- `generate`: the chunk rows cut into parts (consecutive rows of one split, a few per actor), mapped by async
+  actors that each hold a `wiki_qa.llm.engine.Engine` (same prompts, parsing, retries, endpoint routing) and
+  write each part's example rows to one file in the staging folder; the driver sends each part in pieces
+  small enough to travel inside the call, a few ahead per actor, gathers only records, then opens the
+  splits memory-mapped in part order. Every cache read/write and chunk log goes to one cache actor pinned
+  to the driver's node, which owns the usual sqlite file: a Ray run resumes a local one and vice versa, and
+  remote nodes never need that file. Each piece is sent once, so no request is sent twice; rows come out
+  in the input order.
 
 `ray_address`: None starts a local Ray (`num_cpus` = num_proc or all cores); "auto" or "ray://head:10001"
 joins an existing cluster, whose workers must have wiki_qa installed and see the input paths (or URLs).
@@ -300,33 +301,48 @@ class RemoteCache:
 
 
 class _LLMWorker:
-    """An async actor: each call maps one unit of chunk rows (one split's consecutive rows) and writes the
-    example rows to the staging folder (executor/staging.py); only the unit's record goes back. Its units
-    run concurrently on the actor's event loop; the engine's router (per-endpoint AIMD gates, rate limits,
-    breaker) decides how many requests are in flight."""
+    """An async actor that maps *parts* (consecutive chunk rows of one split) to example rows and writes each
+    part's rows to one file in the staging folder (executor/staging.py). A part arrives as a run of small
+    pieces, several in flight at once on the actor's event loop (the engine's router, with its per-endpoint
+    AIMD gates, rate limits and breaker, decides how many requests run); each piece's rows are written in
+    piece order. Only the call with a part's last piece returns something: the part's record."""
 
     def __init__(self, engine, keep: list[str], folder: staging.Folder, feats: datasets.Features):
         self.engine, self.keep, self.folder, self.feats = engine, keep, folder, feats
+        self.parts: dict[str, dict] = {}
 
-    async def run(self, unit: str, split: str, ipc: bytes) -> dict:
+    async def run(self, part: str, split: str, seq: int, last: bool, ipc: bytes) -> dict | None:
         rows = pa.ipc.open_stream(ipc).read_all().to_pylist()
         results = await asyncio.gather(*(self.engine.run_row(r) for r in rows))
-        writer = staging.SplitWriter(self.folder, unit, self.feats, split_column=SPLIT_COL)
-        try:
-            for row, (examples, _) in zip(rows, results):
-                for ex in self.engine.task.output_rows(row, examples, self.keep):
-                    writer.write({**ex, SPLIT_COL: split})
-        except BaseException:
-            writer.abort()
-            raise
+        st = self.parts.get(part)
+        if st is None:  # no await since the lookup: one state per part
+            st = self.parts[part] = {"next": 0, "turn": asyncio.Condition(),
+                                     "writer": staging.SplitWriter(self.folder, part, self.feats, SPLIT_COL)}
+        async with st["turn"]:
+            await st["turn"].wait_for(lambda: st["next"] == seq)
+            try:
+                for row, (examples, _) in zip(rows, results):
+                    for ex in self.engine.task.output_rows(row, examples, self.keep):
+                        st["writer"].write({**ex, SPLIT_COL: split})
+            except BaseException:
+                st["writer"].abort()
+                raise
+            st["next"] += 1
+            st["turn"].notify_all()
+        if not last:
+            return None
         import ray
 
-        return {"unit": unit, **writer.close(), "node": ray.get_runtime_context().get_node_id()}
+        del self.parts[part]
+        return {"unit": part, **st["writer"].close(), "node": ray.get_runtime_context().get_node_id()}
 
 
 SPLIT_COL = "_wiki_qa_split"  # the writers' own key: the example rows may carry a `split` column of their own
-UNITS_PER_ACTOR = 4    # units cut per actor: a short tail, and the driver never holds more than a few
-IN_FLIGHT_PER_ACTOR = 4  # units sent ahead per actor: a slow request holds up one unit, not the actor
+PARTS_PER_ACTOR = 4  # parts (output files) per actor: a short tail, and few files whatever the input's size
+IN_FLIGHT_PER_ACTOR = 4  # pieces sent ahead per actor at least: a slow request holds up one piece, not the actor
+# A piece's rows go to its actor inside the call (Ray inlines arguments under 100 KB); a bigger one would be
+# copied into the object store's shared memory by the driver, whose resident size then grows with the input.
+PIECE_BYTES = 80_000
 
 
 def generate_folder(dsd, task, llm, cache_dir: str | None = None) -> tuple[staging.Folder, str]:
@@ -342,12 +358,12 @@ def generate_folder(dsd, task, llm, cache_dir: str | None = None) -> tuple[stagi
 
 
 def generate(dsd, task_cfg, llm_cfg, *, num_proc=None, refresh=False, stats=None):
-    """Chunk rows -> example rows on Ray, written by the workers. The driver cuts each split into units of
-    consecutive rows and hands each unit (an Arrow slice of its memory-mapped rows) to an LLM actor, a few
-    units ahead; the actors write their example rows to the staging folder and return file names and row
-    counts; the splits are then the memory-mapped concatenations of those files in unit order (input order,
-    as the local engine's). So neither the chunk rows nor the example rows pass through the driver's memory
-    all at once. A rerun is resumed by the response cache (no request is sent twice), not by unit records."""
+    """Chunk rows -> example rows on Ray, written by the workers. The driver cuts each split into parts and
+    feeds each part to an LLM actor in pieces (Arrow slices of its memory-mapped rows, under Ray's inline
+    size); the actors write the example rows, one file per part, and return file names and row counts; the
+    splits are then the memory-mapped concatenations of those files in part order (input order, as the
+    local engine's). Neither the chunk rows nor the example rows pass through the driver's memory all at
+    once. A rerun is resumed by the response cache (no request is sent twice), not by part records."""
     from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
     from wiki_qa.llm.cache import Cache
@@ -380,13 +396,15 @@ def generate(dsd, task_cfg, llm_cfg, *, num_proc=None, refresh=False, stats=None
         engine.cache = RemoteCache(cache_actor, engine.cache.path)
         pool = []
         try:
-            size = max(1, min(max(8, min(256, engine.per_loop_concurrency)), -(-total // (actors * UNITS_PER_ACTOR))))
-            units = [(f"{i:03d}-{s}-{a:010d}", s, a, min(a + size, dsd[s].num_rows))
-                     for i, s in enumerate(SPLITS) for a in range(0, dsd[s].num_rows, size)]
+            per_part = max(1, -(-total // (actors * PARTS_PER_ACTOR)))
+            units = [(f"{i:03d}-{s}-{a:010d}", s, a, min(a + per_part, dsd[s].num_rows))
+                     for i, s in enumerate(SPLITS) for a in range(0, dsd[s].num_rows, per_part)]
+            piece = max(1, min(256, PIECE_BYTES // _row_bytes(dsd)))
+            ahead = max(IN_FLIGHT_PER_ACTOR, -(-2 * engine.per_loop_concurrency // piece))  # keep its slots busy
             pool = [ray.remote(num_cpus=0.25)(_LLMWorker).options(scheduling_strategy="SPREAD")
                     .remote(engine, keep, folder, feats)
                     for _ in range(min(actors, max(1, len(units))))]
-            records = _run_units(ray, pool, dsd, units)
+            records = _run_parts(ray, pool, dsd, units, piece, ahead)
         finally:
             stats.add_run(Cache(engine.cache.path), engine.run, time.monotonic() - t0)
             for actor in pool:
@@ -413,30 +431,47 @@ def _ipc(table: pa.Table) -> bytes:
     return sink.getvalue().to_pybytes()
 
 
-def _run_units(ray, pool, dsd, units) -> dict:
-    """Hands the units to the actors, IN_FLIGHT_PER_ACTOR at a time each; returns {unit: record}."""
-    todo = list(reversed(units))
+def _row_bytes(dsd) -> int:
+    """Arrow bytes of an average row (of the files under the splits, which an index mapping may select)."""
+    n = sum(dsd[s].data.num_rows for s in SPLITS)
+    return max(1, -(-sum(dsd[s].data.nbytes for s in SPLITS) // max(1, n)))
+
+
+def _run_parts(ray, pool, dsd, parts, piece: int, ahead: int) -> dict:
+    """Feeds each actor its parts piece by piece, `ahead` pieces in flight per actor; a free actor takes the
+    next part in order. Returns {part: record}."""
+    todo = list(reversed(parts))
+    current: list = [None] * len(pool)  # per actor: [part, split, next row, end, next piece number]
+    busy = [0] * len(pool)
     pending, out = {}, {}
 
-    def send(actor):
-        unit, split, a, b = todo.pop()
-        pending[actor.run.remote(unit, split, _ipc(dsd[split].with_format("arrow")[a:b]))] = (unit, actor)
+    def feed(i: int) -> None:
+        while busy[i] < ahead and (current[i] or todo):
+            if current[i] is None:
+                name, split, a, b = todo.pop()
+                current[i] = [name, split, a, b, 0]
+            name, split, a, b, seq = current[i]
+            e = min(a + piece, b)
+            ref = pool[i].run.remote(name, split, seq, e == b, _ipc(dsd[split].with_format("arrow")[a:e]))
+            pending[ref] = (name, i)
+            busy[i] += 1
+            current[i] = None if e == b else [name, split, e, b, seq + 1]
 
-    for _ in range(IN_FLIGHT_PER_ACTOR):
-        for actor in pool:
-            if todo:
-                send(actor)
+    for i in range(len(pool)):
+        feed(i)
     while pending:
         ready, _ = ray.wait(list(pending), num_returns=1)
         for ref in ready:
-            unit, actor = pending.pop(ref)
+            name, i = pending.pop(ref)
+            busy[i] -= 1
             try:
-                out[unit] = ray.get(ref)
+                rec = ray.get(ref)
             except Exception as e:  # a UserError inside an actor (a bad schema, a stopped server) stays one line
                 for other in pending:
                     ray.cancel(other)
                 _raise_user_error(e)
                 raise
-            if todo:
-                send(actor)
+            if rec is not None:
+                out[name] = rec
+            feed(i)
     return out
