@@ -144,13 +144,14 @@ LLM_MEMORY = r"""
 import json, resource, sys, threading, time
 import datasets
 datasets.disable_progress_bars()
-peak = {"anon": 0}
+peak = {"anon": 0, "file": 0, "shmem": 0}
 def sample():
     while True:
         with open("/proc/self/status") as f:
             for line in f:
-                if line.startswith("RssAnon:"):
-                    peak["anon"] = max(peak["anon"], int(line.split()[1]) * 1024)
+                for k in ("Anon", "File", "Shmem"):
+                    if line.startswith(f"Rss{k}:"):
+                        peak[k.lower()] = max(peak[k.lower()], int(line.split()[1]) * 1024)
         time.sleep(0.02)
 from wiki_qa.executor import ray as ray_exec
 from wiki_qa.llm.stats import LLMStats
@@ -158,13 +159,13 @@ dsd = datasets.load_from_disk(sys.argv[1])
 ray_exec.init(None, 2)
 threading.Thread(target=sample, daemon=True).start()
 time.sleep(0.1)
-before = peak["anon"]
+before, hwm_before = peak["anon"], resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 st, t = LLMStats(), time.perf_counter()
 out = ray_exec.generate(dsd, {"task": "qa", "n": 1}, {"model": "fake-model", "base_url": sys.argv[2], "concurrency": 32,
                         "cache": sys.argv[3]}, stats=st)
 assert st.outcomes["ok"] == sum(dsd[s].num_rows for s in dsd), st.to_json()
 print("@@" + json.dumps({"wall_s": time.perf_counter() - t, "rows": sum(out[s].num_rows for s in out),
-                         "anon_before": before, "anon": peak["anon"],
+                         "anon_before": before, "hwm_before": hwm_before, "anon": peak["anon"], "file": peak["file"], "shmem": peak["shmem"],
                          "hwm": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
 """
 
@@ -369,9 +370,12 @@ def llm_memory(work: Path, n: int, times: int) -> dict:
             out[f"{k}x"] = {"rows": m, "mb": round(sum(f.stat().st_size for f in path.rglob("*.arrow")) / 1e6, 1),
                             "wall_s": round(x["wall_s"], 1), "load_avg": round(load, 1),
                             "anon_before_mib": round(x["anon_before"] / mib, 1),
-                            "anon_mib": round(x["anon"] / mib, 1), "hwm_mib": round(x["hwm"] / mib, 1)}
+                            "anon_mib": round(x["anon"] / mib, 1), "hwm_mib": round(x["hwm"] / mib, 1),
+                            "hwm_before_mib": round(x["hwm_before"] / mib, 1), "file_mib": round(x["file"] / mib, 1), "shmem_mib": round(x["shmem"] / mib, 1)}
             print(f"   Ray LLM step, {m} chunk rows: driver peak anon {out[f'{k}x']['anon_mib']:.0f} MiB "
-                  f"(before {out[f'{k}x']['anon_before_mib']:.0f}), HWM {out[f'{k}x']['hwm_mib']:.0f} MiB, "
+                  f"(before {out[f'{k}x']['anon_before_mib']:.0f}), HWM {out[f'{k}x']['hwm_mib']:.0f} MiB (before "
+                  f"{out[f'{k}x']['hwm_before_mib']:.0f}; peak "
+                  f"file-backed {out[f'{k}x']['file_mib']:.0f}, shared {out[f'{k}x']['shmem_mib']:.0f}), "
                   f"wall {x['wall_s']:.0f} s (load {load:.1f})", flush=True)
             shutil.rmtree(path, ignore_errors=True)
         return out
