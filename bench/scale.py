@@ -165,7 +165,8 @@ out = ray_exec.generate(dsd, {"task": "qa", "n": 1}, {"model": "fake-model", "ba
                         "cache": sys.argv[3]}, stats=st)
 assert st.outcomes["ok"] == sum(dsd[s].num_rows for s in dsd), st.to_json()
 print("@@" + json.dumps({"wall_s": time.perf_counter() - t, "rows": sum(out[s].num_rows for s in out),
-                         "anon_before": before, "hwm_before": hwm_before, "anon": peak["anon"], "file": peak["file"], "shmem": peak["shmem"],
+                         "anon_before": before, "hwm_before": hwm_before,
+                         "anon": peak["anon"], "file": peak["file"], "shmem": peak["shmem"],
                          "hwm": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
 """
 
@@ -371,7 +372,8 @@ def llm_memory(work: Path, n: int, times: int) -> dict:
                             "wall_s": round(x["wall_s"], 1), "load_avg": round(load, 1),
                             "anon_before_mib": round(x["anon_before"] / mib, 1),
                             "anon_mib": round(x["anon"] / mib, 1), "hwm_mib": round(x["hwm"] / mib, 1),
-                            "hwm_before_mib": round(x["hwm_before"] / mib, 1), "file_mib": round(x["file"] / mib, 1), "shmem_mib": round(x["shmem"] / mib, 1)}
+                            "hwm_before_mib": round(x["hwm_before"] / mib, 1),
+                            "file_mib": round(x["file"] / mib, 1), "shmem_mib": round(x["shmem"] / mib, 1)}
             print(f"   Ray LLM step, {m} chunk rows: driver peak anon {out[f'{k}x']['anon_mib']:.0f} MiB "
                   f"(before {out[f'{k}x']['anon_before_mib']:.0f}), HWM {out[f'{k}x']['hwm_mib']:.0f} MiB (before "
                   f"{out[f'{k}x']['hwm_before_mib']:.0f}; peak "
