@@ -7,10 +7,11 @@
    and its share of the server's saturated throughput, measured in this run with the same requests sent
    raw (no engine) at the server's slot count;
 5. local engine vs Ray engine on the same input (bench/engines.py);
-6. shards, num_proc and Ray driver memory at scale, and the full-Wikipedia estimate (bench/scale.py).
+6. shards, num_proc and Ray driver memory at scale, and the full-Wikipedia estimate (bench/scale.py);
+7. the page reader vs mwxml, bz2 decompression per core, byte-range shards read alone (bench/read.py).
 
 Every ratio's baseline is measured in this same run, on this machine. Nothing here asserts a timing.
-Usage: python bench/run_all.py [--quick] [--only parse,llm,memory,e2e,ray,scale] [--out BENCHMARKS.md]
+Usage: python bench/run_all.py [--quick] [--only parse,llm,memory,e2e,ray,scale,read] [--out BENCHMARKS.md]
 """
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
 DUMP = ROOT.parent / "shared" / "data" / "mediawiki" / "enwiki-206pages.xml.bz2"
-SECTIONS = ("parse", "fidelity", "llm", "memory", "e2e", "ray", "scale")
+SECTIONS = ("parse", "fidelity", "llm", "memory", "e2e", "ray", "scale", "read")
 
 
 def _load(name: str, path: Path):
@@ -66,6 +67,13 @@ def bench_parse(dump: Path) -> dict:
     r["steps"] = json.loads(m.group(1)) if m else {}
     r["raw"] = re.sub(r"^@@steps .*$\n?", "", r["raw"], flags=re.M)
     return r
+
+
+def bench_read(dump: Path) -> dict:
+    """bench/read.py in its own process (it pins itself to one core): its figures and its printout."""
+    with tempfile.TemporaryDirectory(prefix="wiki_qa-bench-read-json-") as tmp:
+        out = _run([sys.executable, str(BENCH / "read.py"), str(dump), "--json", f"{tmp}/read.json"])
+        return {"raw": out.strip(), **json.loads(Path(f"{tmp}/read.json").read_text())}
 
 
 def bench_fidelity() -> dict:
@@ -302,7 +310,8 @@ def ratio_rows(r: dict) -> list[tuple[str, str, str, str]]:
         for k, v in (ray.get("result") or {}).items():
             if isinstance(v, (int, float)) and not isinstance(v, bool):
                 rows.append((f"ray: {k}", f"{v:.3g}" if isinstance(v, float) else str(v), "compare_engines", ""))
-    return rows + _load("bench_scale", BENCH / "scale.py").ratio_rows(r.get("scale") or {})
+    rows += _load("bench_scale", BENCH / "scale.py").ratio_rows(r.get("scale") or {})
+    return rows + _load("bench_read", BENCH / "read.py").ratio_rows(r.get("read") or {})
 
 
 def markdown(r: dict, rows) -> str:
@@ -349,7 +358,7 @@ def markdown(r: dict, rows) -> str:
         out += [f"ray engine: not available ({ray.get('why', 'not run')})."]
     out += _load("bench_scale", BENCH / "scale.py").markdown(r.get("scale") or {})
     for key, title in (("parse", "bench/parse.py output"), ("fidelity", "bench/fidelity.py output"),
-                       ("llm", "bench/llm_throughput.py output")):
+                       ("llm", "bench/llm_throughput.py output"), ("read", "bench/read.py output")):
         if (r.get(key) or {}).get("raw"):
             out += ["", f"## {title}", "", "```", r[key]["raw"], "```"]
     if r.get("errors"):
@@ -371,7 +380,8 @@ def main() -> int:
     t0 = time.perf_counter()
     steps = {"parse": lambda: bench_parse(dump), "fidelity": bench_fidelity, "llm": lambda: bench_llm(a.quick),
              "memory": lambda: bench_memory(dump, [1, 2, 5] if a.quick else [1, 2, 5, 10]),
-             "e2e": bench_e2e, "ray": bench_ray, "scale": lambda: _load("bench_scale", BENCH / "scale.py").bench(dump)}
+             "e2e": bench_e2e, "ray": bench_ray, "scale": lambda: _load("bench_scale", BENCH / "scale.py").bench(dump),
+             "read": lambda: bench_read(dump)}
     for name in SECTIONS:
         if name not in only:
             continue

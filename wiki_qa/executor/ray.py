@@ -8,11 +8,14 @@
   rows equal the local engine's (input order) and the driver's memory does not grow with the input.
   A shard whose record exists from an earlier run of the same build (same stage key) is not read again,
   so a build that died after hours resumes where it stopped.
-- `generate`: the chunk rows of all splits as one Ray Dataset, mapped by async actor UDFs that each hold a
-  `wiki_qa.llm.engine.Engine` (same prompts, parsing, retries, endpoint routing). Every cache read/write and
-  chunk log goes to one cache actor pinned to the driver's node, which owns the usual sqlite file: a Ray
-  run resumes a local one and vice versa, and remote nodes never need that file. Materialized once, so no
-  request is sent twice; rows come back in the input order.
+- `generate`: the chunk rows cut into parts (consecutive rows of one split, a few per actor), mapped by async
+  actors that each hold a `wiki_qa.llm.engine.Engine` (same prompts, parsing, retries, endpoint routing) and
+  write each part's example rows to one file in the staging folder; the driver sends each part in pieces
+  small enough to travel inside the call, a few ahead per actor, gathers only records, then opens the
+  splits memory-mapped in part order. Every cache read/write and chunk log goes to one cache actor pinned
+  to the driver's node, which owns the usual sqlite file: a Ray run resumes a local one and vice versa, and
+  remote nodes never need that file. Each piece is sent once, so no request is sent twice; rows come out
+  in the input order.
 
 `ray_address`: None starts a local Ray (`num_cpus` = num_proc or all cores); "auto" or "ray://head:10001"
 joins an existing cluster, whose workers must have wiki_qa installed and see the input paths (or URLs).
@@ -40,6 +43,9 @@ from wiki_qa.rows import SPLITS
 
 log = logging.getLogger("wiki_qa")
 SHARDS_PER_CPU = 4  # smaller shards than workers: the slowest one ends sooner, and a resumed run loses less
+# The staging roots of this process's last Ray stages(): the LLM step writes beside them (the orchestrator
+# gives an executor's generate() no config).
+_ROOTS: dict = {}
 
 
 def init(cfg=None, num_cpus: int | None = None):
@@ -145,6 +151,7 @@ def staging_folder(cfg, cache_dir: str | None = None) -> tuple[staging.Folder, s
     local_root = os.path.join(cache_dir or str(datasets.config.HF_DATASETS_CACHE), "wiki_qa_ray")
     name = f"{cfg.name}-{stage_key(cfg)}"
     root = getattr(cfg, "ray_staging", None) or local_root
+    _ROOTS.update(staging=root, local=local_root)
     return staging.Folder(f"{root.rstrip('/')}/{name}"), os.path.join(local_root, "mirror", name)
 
 
@@ -233,12 +240,6 @@ def _check_shared(ray, folder: staging.Folder) -> None:
                         "node shares (NFS) or an s3:// URL")
 
 
-def _dataset(table: pa.Table, feats: datasets.Features, split: str) -> datasets.Dataset:
-    table = table.select(list(feats)).cast(feats.arrow_schema)
-    return datasets.Dataset(datasets.table.InMemoryTable(table), info=datasets.DatasetInfo(features=feats),
-                            split=datasets.Split(split))
-
-
 def _raise_user_error(e: BaseException):
     from wiki_qa.errors import UserError
 
@@ -300,25 +301,69 @@ class RemoteCache:
 
 
 class _LLMWorker:
-    """Async actor UDF: each batch's chunks run concurrently on the actor's event loop; the engine's
-    router (per-endpoint AIMD gates, rate limits, breaker) decides how many requests are in flight."""
+    """An async actor that maps *parts* (consecutive chunk rows of one split) to example rows and writes each
+    part's rows to one file in the staging folder (executor/staging.py). A part arrives as a run of small
+    pieces, several in flight at once on the actor's event loop (the engine's router, with its per-endpoint
+    AIMD gates, rate limits and breaker, decides how many requests run); each piece's rows are written in
+    piece order. Only the call with a part's last piece returns something: the part's record."""
 
-    def __init__(self, engine, keep: list[str]):
-        self.engine, self.keep = engine, keep
+    def __init__(self, engine, keep: list[str], folder: staging.Folder, feats: datasets.Features):
+        self.engine, self.keep, self.folder, self.feats = engine, keep, folder, feats
+        self.parts: dict[str, dict] = {}
 
-    async def __call__(self, batch: pa.Table) -> pa.Table:
-        rows = batch.to_pylist()
-        helpers = [{k: r.pop(k) for k in ("_split", "_row")} for r in rows]
+    async def run(self, part: str, split: str, seq: int, last: bool, ipc: bytes) -> dict | None:
+        rows = pa.ipc.open_stream(ipc).read_all().to_pylist()
         results = await asyncio.gather(*(self.engine.run_row(r) for r in rows))
-        out = []
-        for row, h, (examples, _) in zip(rows, helpers, results):
-            for k, ex in enumerate(self.engine.task.output_rows(row, examples, self.keep)):
-                out.append({**ex, "_split": h["_split"], "_row": h["_row"], "_k": k})
-        cols = ["prompt", "completion", *self.keep, "_split", "_row", "_k"]
-        return pa.Table.from_pylist(out) if out else pa.table({c: pa.array([], pa.null()) for c in cols})
+        st = self.parts.get(part)
+        if st is None:  # no await since the lookup: one state per part
+            st = self.parts[part] = {"next": 0, "turn": asyncio.Condition(),
+                                     "writer": staging.SplitWriter(self.folder, part, self.feats, SPLIT_COL)}
+        async with st["turn"]:
+            await st["turn"].wait_for(lambda: st["next"] == seq)
+            try:
+                for row, (examples, _) in zip(rows, results):
+                    for ex in self.engine.task.output_rows(row, examples, self.keep):
+                        st["writer"].write({**ex, SPLIT_COL: split})
+            except BaseException:
+                st["writer"].abort()
+                raise
+            st["next"] += 1
+            st["turn"].notify_all()
+        if not last:
+            return None
+        import ray
+
+        del self.parts[part]
+        return {"unit": part, **st["writer"].close(), "node": ray.get_runtime_context().get_node_id()}
+
+
+SPLIT_COL = "_wiki_qa_split"  # the writers' own key: the example rows may carry a `split` column of their own
+PARTS_PER_ACTOR = 4  # parts (output files) per actor: a short tail, and few files whatever the input's size
+IN_FLIGHT_PER_ACTOR = 4  # pieces sent ahead per actor at least: a slow request holds up one piece, not the actor
+# A piece's rows go to its actor inside the call (Ray inlines arguments under 100 KB); a bigger one would be
+# copied into the object store's shared memory by the driver, whose resident size then grows with the input.
+PIECE_BYTES = 80_000
+
+
+def generate_folder(dsd, task, llm, cache_dir: str | None = None) -> tuple[staging.Folder, str]:
+    """Where the LLM step's workers write: beside the stage files (the last `stages()`' root, which is
+    `ray_staging` when given, so every node sees it), named by the inputs and the task/model settings."""
+    local_root = _ROOTS.get("local") or os.path.join(cache_dir or str(datasets.config.HF_DATASETS_CACHE),
+                                                     "wiki_qa_ray")
+    root = _ROOTS.get("staging") or local_root
+    name = "generate-" + fingerprint.of([dsd[s]._fingerprint for s in SPLITS], task.name,
+                                        task.cfg.model_dump(mode="json"), llm.model_dump(mode="json"))
+    return staging.Folder(f"{root.rstrip('/')}/{name}"), os.path.join(local_root, "mirror", name)
+
 
 
 def generate(dsd, task_cfg, llm_cfg, *, num_proc=None, refresh=False, stats=None):
+    """Chunk rows -> example rows on Ray, written by the workers. The driver cuts each split into parts and
+    feeds each part to an LLM actor in pieces (Arrow slices of its memory-mapped rows, under Ray's inline
+    size); the actors write the example rows, one file per part, and return file names and row counts; the
+    splits are then the memory-mapped concatenations of those files in part order (input order, as the
+    local engine's). Neither the chunk rows nor the example rows pass through the driver's memory all at
+    once. A rerun is resumed by the response cache (no request is sent twice), not by part records."""
     from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
     from wiki_qa.llm.cache import Cache
@@ -333,12 +378,11 @@ def generate(dsd, task_cfg, llm_cfg, *, num_proc=None, refresh=False, stats=None
     keep = task.output_columns(first.column_names)
     feats = task.output_features(first.features, keep)
     ray = init(None, num_proc)  # a no-op in a build: the stages phase started (or joined) Ray already
-    tables = []
-    for s in SPLITS:
-        t = dsd[s].with_format("arrow")[:] if dsd[s].num_rows else None
-        if t is not None:
-            tables.append(t.append_column("_split", pa.array([s] * t.num_rows))
-                           .append_column("_row", pa.array(range(t.num_rows), pa.int64())))
+    folder, mirror = generate_folder(dsd, task, llm)
+    folder.remove()  # this build's earlier attempt: the response cache, not its files, carries a rerun
+    shutil.rmtree(mirror, ignore_errors=True)
+    _check_shared(ray, folder)
+    total = sum(dsd[s].num_rows for s in SPLITS)
     actors = llm.ray_actors or max(1, min(8, _cpus(ray) // 2))
     with open_engine(task, llm, refresh=refresh, num_proc=actors) as engine:
         t0 = time.monotonic()
@@ -350,38 +394,84 @@ def generate(dsd, task_cfg, llm_cfg, *, num_proc=None, refresh=False, stats=None
             scheduling_strategy=NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=False)
         ).remote(engine.cache.path)
         engine.cache = RemoteCache(cache_actor, engine.cache.path)
+        pool = []
         try:
-            if tables:
-                src = pa.concat_tables(tables)
-                n_rows = src.num_rows
-                ds = ray.data.from_arrow(src).repartition(max(1, min(n_rows, actors * 4)))
-                ds = ds.map_batches(_LLMWorker, fn_constructor_kwargs={"engine": engine, "keep": keep},
-                                    batch_size=max(1, min(64, -(-n_rows // (actors * 4)))),
-                                    batch_format="pyarrow", compute=ray.data.ActorPoolStrategy(size=actors),
-                                    num_cpus=0.25)
-                try:
-                    res = _concat_any(ray.get(ds.materialize().to_arrow_refs()))  # once
-                except Exception as e:
-                    _raise_user_error(e)
-                    raise
-            else:
-                res = None
+            per_part = max(1, -(-total // (actors * PARTS_PER_ACTOR)))
+            units = [(f"{i:03d}-{s}-{a:010d}", s, a, min(a + per_part, dsd[s].num_rows))
+                     for i, s in enumerate(SPLITS) for a in range(0, dsd[s].num_rows, per_part)]
+            piece = max(1, min(256, PIECE_BYTES // _row_bytes(dsd)))
+            ahead = max(IN_FLIGHT_PER_ACTOR, -(-2 * engine.per_loop_concurrency // piece))  # keep its slots busy
+            pool = [ray.remote(num_cpus=0.25)(_LLMWorker).options(scheduling_strategy="SPREAD")
+                    .remote(engine, keep, folder, feats)
+                    for _ in range(min(actors, max(1, len(units))))]
+            records = _run_parts(ray, pool, dsd, units, piece, ahead)
         finally:
             stats.add_run(Cache(engine.cache.path), engine.run, time.monotonic() - t0)
+            for actor in pool:
+                ray.kill(actor)
             ray.kill(cache_actor)
-    out_tables = {}
-    for s in SPLITS:
-        if res is None or res.num_rows == 0:
-            out_tables[s] = feats.arrow_schema.empty_table()
-            continue
-        t = res.filter(pa.compute.equal(res.column("_split"), s))
-        t = t.take(pa.compute.sort_indices(t, sort_keys=[("_row", "ascending"), ("_k", "ascending")]))
-        out_tables[s] = t.drop_columns(["_split", "_row", "_k"])
-    out = datasets.DatasetDict({s: _dataset(out_tables[s], feats, s) for s in SPLITS})
+    records = [records[u[0]] for u in units]
+    lost = staging.missing_files(folder, records)
+    if lost:
+        from wiki_qa.errors import UserError
+
+        raise UserError(f"ray_staging {folder.url}: files written by the LLM workers are not visible here "
+                        f"({lost[0]}, ...): give a folder every node shares, or an s3:// URL")
+    out = staging.assemble(folder, records, feats, mirror, split_column=SPLIT_COL)
     stats.examples += sum(out[s].num_rows for s in SPLITS)
     return out
 
 
-def _concat_any(tables) -> pa.Table | None:
-    tables = [t for t in tables if t.num_rows]
-    return pa.concat_tables(tables, promote_options="permissive") if tables else None
+def _ipc(table: pa.Table) -> bytes:
+    """A unit's rows as Arrow IPC bytes: only the slice's own values (a pickled slice of a memory-mapped
+    table would carry the whole file's buffers)."""
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as w:
+        w.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+
+def _row_bytes(dsd) -> int:
+    """Arrow bytes of an average row (of the files under the splits, which an index mapping may select)."""
+    n = sum(dsd[s].data.num_rows for s in SPLITS)
+    return max(1, -(-sum(dsd[s].data.nbytes for s in SPLITS) // max(1, n)))
+
+
+def _run_parts(ray, pool, dsd, parts, piece: int, ahead: int) -> dict:
+    """Feeds each actor its parts piece by piece, `ahead` pieces in flight per actor; a free actor takes the
+    next part in order. Returns {part: record}."""
+    todo = list(reversed(parts))
+    current: list = [None] * len(pool)  # per actor: [part, split, next row, end, next piece number]
+    busy = [0] * len(pool)
+    pending, out = {}, {}
+
+    def feed(i: int) -> None:
+        while busy[i] < ahead and (current[i] or todo):
+            if current[i] is None:
+                name, split, a, b = todo.pop()
+                current[i] = [name, split, a, b, 0]
+            name, split, a, b, seq = current[i]
+            e = min(a + piece, b)
+            ref = pool[i].run.remote(name, split, seq, e == b, _ipc(dsd[split].with_format("arrow")[a:e]))
+            pending[ref] = (name, i)
+            busy[i] += 1
+            current[i] = None if e == b else [name, split, e, b, seq + 1]
+
+    for i in range(len(pool)):
+        feed(i)
+    while pending:
+        ready, _ = ray.wait(list(pending), num_returns=1)
+        for ref in ready:
+            name, i = pending.pop(ref)
+            busy[i] -= 1
+            try:
+                rec = ray.get(ref)
+            except Exception as e:  # a UserError inside an actor (a bad schema, a stopped server) stays one line
+                for other in pending:
+                    ray.cancel(other)
+                _raise_user_error(e)
+                raise
+            if rec is not None:
+                out[name] = rec
+            feed(i)
+    return out

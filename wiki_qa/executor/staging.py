@@ -1,6 +1,6 @@
 """Rows written where they are made, and datasets assembled from those files without reading them.
 
-A worker (a Ray stage task today; the LLM step's workers can use the same helpers) writes the rows of one
+A worker (a Ray stage task, or an LLM actor) writes the rows of one
 unit of work to Arrow IPC stream files in a *staging folder*, one file per split, through fsspec (a local
 or shared folder, or s3://...). It returns only a small record: file names, row counts, counters. The
 driver then builds each split as the concatenation of those files, memory-mapped, in work order: no row
@@ -173,9 +173,10 @@ def local_copy(folder: Folder, names: list[str], mirror: str) -> list[str]:
     return out
 
 
-def open_split(paths: list[str], features: datasets.Features, split: str) -> datasets.Dataset:
+def open_split(paths: list[str], features: datasets.Features, split: str,
+               split_column: str = "split") -> datasets.Dataset:
     """One split from its files in order: memory-mapped and concatenated, never loaded."""
-    feats = datasets.Features({k: v for k, v in features.items() if k != "split"})
+    feats = datasets.Features({k: v for k, v in features.items() if k != split_column})
     if not paths:
         return datasets.Dataset(datasets.table.InMemoryTable(feats.arrow_schema.empty_table()),
                                 info=datasets.DatasetInfo(features=feats), split=datasets.Split(split))
@@ -184,10 +185,11 @@ def open_split(paths: list[str], features: datasets.Features, split: str) -> dat
     return parts[0] if len(parts) == 1 else datasets.concatenate_datasets(parts, split=datasets.Split(split))
 
 
-def assemble(folder: Folder, records: list[dict], features: datasets.Features, mirror: str):
-    """The DatasetDict of all units' rows, in the order of `records`."""
+def assemble(folder: Folder, records: list[dict], features: datasets.Features, mirror: str,
+             split_column: str = "split"):
+    """The DatasetDict of all units' rows, in the order of `records` (`split_column`: the writers')."""
     out = {}
     for s in SPLITS:
         names = [rec["files"][s] for rec in records if s in rec["files"]]
-        out[s] = open_split(local_copy(folder, names, mirror), features, s)
+        out[s] = open_split(local_copy(folder, names, mirror), features, s, split_column)
     return datasets.DatasetDict(out)

@@ -50,8 +50,19 @@ def format_row(row: dict, cfg: FormatConfig) -> dict:
     return {"messages": messages, **meta}
 
 
+def format_batch(batch: dict, cfg: FormatConfig) -> dict:
+    """format_row over a batch of columns: a batched map costs datasets a fraction of a per-row one per row,
+    and on a full-Wikipedia build this step runs serially on the driver over every row."""
+    out: dict[str, list] = {c: [] for c in features(cfg.type)}
+    names = list(batch)
+    for values in zip(*batch.values()):
+        for k, v in format_row(dict(zip(names, values)), cfg).items():
+            out[k].append(v)
+    return out
+
+
 def apply(ds: datasets.Dataset, cfg: FormatConfig, num_proc: int | None = None) -> datasets.Dataset:
     keep = set(features(cfg.type))
-    return ds.map(format_row, fn_kwargs={"cfg": cfg}, features=features(cfg.type),
+    return ds.map(format_batch, batched=True, batch_size=1000, fn_kwargs={"cfg": cfg}, features=features(cfg.type),
                   remove_columns=[c for c in ds.column_names if c not in keep],
                   num_proc=num_proc, desc=f"format {cfg.type}")

@@ -1,0 +1,29 @@
+"""The format step's batched map gives format_row's output, row for row, for every format."""
+from __future__ import annotations
+
+import datasets
+import pytest
+
+from wiki_qa.pipeline.formats import FormatConfig, apply, format_row
+
+
+def _rows(pairs: bool) -> datasets.Dataset:
+    rows = [{"id": f"w:{i}#0" + ("/qa/0" if pairs else ""), "doc_id": f"w:{i}", "chunk_id": None if i == 3 else i,
+             "title": f"T{i}", "url": f"u{i}", "lang": "en", "source": "mediawiki:w", "meta": "{}",
+             **({"prompt": f"q{i}?", "completion": f"a{i}"} if pairs else {"text": f"T{i}\n\nbody {i}"})}
+            for i in range(2500)]  # more than one batch
+    return datasets.Dataset.from_list(rows)
+
+
+@pytest.mark.parametrize("fmt,pairs", [("text", False), ("text", True), ("completion", True), ("messages", True)])
+def test_batched_format_equals_format_row(fmt, pairs):
+    cfg = FormatConfig(type=fmt, system="be brief" if fmt == "messages" else None)
+    ds = _rows(pairs)
+    out = apply(ds, cfg)
+    assert out.to_list() == [format_row(r, cfg) for r in ds.to_list()]
+    assert out[3]["chunk_id"] == -1
+
+
+def test_pairs_needed_for_completion():
+    with pytest.raises(ValueError, match="needs prompt/completion rows"):
+        apply(_rows(False), FormatConfig(type="completion"))
