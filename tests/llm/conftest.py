@@ -15,7 +15,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 FAKE = ROOT / "tests" / "servers" / "fake_openai.py"
-DEFAULTS = {"fault_first": [], "models": ["fake-model", "gpt-4o-mini"], "api_key": None, "latency": 0.0, "latency_dist": "fixed",
+DEFAULTS = {"fault_first": [], "models": ["fake-model", "gpt-4o-mini"], "api_key": None, "latency": 0.0,
+            "latency_dist": "fixed",
             "faults": {}, "fault_attempts": 1, "slow_s": 5.0, "retry_after": "0.2", "max_concurrent": None,
             "reject_json_schema": False, "seed": 0, "budget": None, "batch_polls": 2, "batch_outcomes": [],
             "batch_expire_after": 0, "batch_invalid_first": 0}
