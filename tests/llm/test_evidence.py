@@ -119,3 +119,14 @@ def test_sentence_focus_plans_distinct_sentences_whose_spans_round_trip(real_chu
     other = QA(QA.Config(n=3, focus="sentence", seed=1, validate={"grounding_threshold": 0}))
     assert any(other.focus_spans(r) != task.focus_spans(r) for r in real_chunks if len(focus.sentences(r["text"])) > 3)
     assert '"quote"' not in json.dumps(task.schema(real_chunks[0])) and task.n_items(real_chunks[0]) <= 3
+
+
+@pytest.mark.parametrize("question, reason", [
+    ("Which country is it?", "vague_question"), ("What does the passage say about tea?", "vague_question"),
+    ("Why do honey bees dance?", "copied_example"),   # the worked example of prompts/qa_sentence.txt
+    ("Which city is the commercial centre of Nigeria?", None), ("Why is it important that tea is dried?", None)])
+def test_vague_and_copied_questions_are_dropped(real_chunks, question, reason):
+    row = real_chunks[2]
+    task = QA(QA.Config(n=1, focus="sentence", validate={"grounding_threshold": 0}))
+    examples, dropped = task.parse(row, json.dumps({"items": [{"question": question, "answer": "An answer."}]}))
+    assert (dropped, len(examples)) == (([reason], 0) if reason else ([], 1))

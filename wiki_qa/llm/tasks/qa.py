@@ -78,7 +78,8 @@ class QA(QuestionTask):
         def check(it, k):
             q, a = P.as_str(it.get("question")), P.as_str(it.get("answer"))
             reason = P.check_text(q, "question", v.min_chars, v.max_question_chars) or \
-                P.check_text(a, "answer", 1, v.max_answer_chars)
+                P.check_text(a, "answer", 1, v.max_answer_chars) or \
+                self.question_problem(q, "qa_sentence" if self.cfg.focus == "sentence" else self.TEMPLATE)
             if not reason and v.grounding_threshold and \
                     P.grounding(a, self.grounding_text(row)) < v.grounding_threshold:
                 reason = "ungrounded_answer"
