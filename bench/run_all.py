@@ -7,10 +7,12 @@
    and its share of the server's saturated throughput, measured in this run with the same requests sent
    raw (no engine) at the server's slot count;
 5. local engine vs Ray engine on the same input (bench/engines.py);
-6. shards, num_proc and Ray driver memory at scale, and the full-Wikipedia estimate (bench/scale.py).
+6. shards, num_proc and Ray driver memory at scale, and the full-Wikipedia estimate (bench/scale.py);
+7. the bundled local models on the demo (Gemma 3 270M vs SmolLM2): valid items per chunk, judge scores,
+   tokens/s and the judge's cost per kept item against the generation's (bench/qa_models.py).
 
 Every ratio's baseline is measured in this same run, on this machine. Nothing here asserts a timing.
-Usage: python bench/run_all.py [--quick] [--only parse,llm,memory,e2e,ray,scale] [--out BENCHMARKS.md]
+Usage: python bench/run_all.py [--quick] [--only parse,llm,memory,e2e,ray,scale,qa] [--out BENCHMARKS.md]
 """
 from __future__ import annotations
 
@@ -33,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
 DUMP = ROOT.parent / "shared" / "data" / "mediawiki" / "enwiki-206pages.xml.bz2"
-SECTIONS = ("parse", "fidelity", "llm", "memory", "e2e", "ray", "scale")
+SECTIONS = ("parse", "fidelity", "llm", "memory", "e2e", "ray", "scale", "qa")
 
 
 def _load(name: str, path: Path):
@@ -302,7 +304,8 @@ def ratio_rows(r: dict) -> list[tuple[str, str, str, str]]:
         for k, v in (ray.get("result") or {}).items():
             if isinstance(v, (int, float)) and not isinstance(v, bool):
                 rows.append((f"ray: {k}", f"{v:.3g}" if isinstance(v, float) else str(v), "compare_engines", ""))
-    return rows + _load("bench_scale", BENCH / "scale.py").ratio_rows(r.get("scale") or {})
+    rows += _load("bench_scale", BENCH / "scale.py").ratio_rows(r.get("scale") or {})
+    return rows + _load("bench_qa_models", BENCH / "qa_models.py").ratio_rows(r.get("qa") or {})
 
 
 def markdown(r: dict, rows) -> str:
@@ -348,6 +351,7 @@ def markdown(r: dict, rows) -> str:
     else:
         out += [f"ray engine: not available ({ray.get('why', 'not run')})."]
     out += _load("bench_scale", BENCH / "scale.py").markdown(r.get("scale") or {})
+    out += _load("bench_qa_models", BENCH / "qa_models.py").section(r.get("qa") or {})
     for key, title in (("parse", "bench/parse.py output"), ("fidelity", "bench/fidelity.py output"),
                        ("llm", "bench/llm_throughput.py output")):
         if (r.get(key) or {}).get("raw"):
@@ -371,7 +375,8 @@ def main() -> int:
     t0 = time.perf_counter()
     steps = {"parse": lambda: bench_parse(dump), "fidelity": bench_fidelity, "llm": lambda: bench_llm(a.quick),
              "memory": lambda: bench_memory(dump, [1, 2, 5] if a.quick else [1, 2, 5, 10]),
-             "e2e": bench_e2e, "ray": bench_ray, "scale": lambda: _load("bench_scale", BENCH / "scale.py").bench(dump)}
+             "e2e": bench_e2e, "ray": bench_ray, "scale": lambda: _load("bench_scale", BENCH / "scale.py").bench(dump),
+             "qa": lambda: _load("bench_qa_models", BENCH / "qa_models.py").bench()}
     for name in SECTIONS:
         if name not in only:
             continue
