@@ -10,7 +10,7 @@ import re
 import pytest
 
 from tests.llm.conftest import chunk_rows, read_pages
-from wiki_qa.llm.tasks import evidence
+from wiki_qa.llm.tasks import evidence, focus
 from wiki_qa.llm.tasks.qa import QA
 
 
@@ -93,3 +93,40 @@ def test_cite_evidence_builds_citation_completions(real_chunks):
     assert ex["prompt"].startswith(row["text"]) and ex["completion"] == f'{s}\n\nEvidence: "{s.rstrip(".")}"'
     with pytest.raises(ValueError, match="include_context"):
         QA.Config(cite_evidence=True)
+
+
+def test_sentence_focus_plans_distinct_sentences_whose_spans_round_trip(real_chunks, yo_chunks):
+    task = QA(QA.Config(n=3, focus="sentence", question_types={"factoid": 1, "why": 1},
+                        validate={"grounding_threshold": 0}))
+    planned = 0
+    for row in real_chunks + yo_chunks:
+        spans = task.focus_spans(row)
+        assert spans == task.focus_spans(row) and len(set(spans)) == len(spans) <= 3
+        assert spans == sorted(spans) and all(a >= row["text"].find("\n") for a, _ in spans)  # not the title
+        prompt = task.prompt(row)[-1]["content"]
+        for k, (a, b) in enumerate(spans, 1):
+            assert len(row["text"][a:b].split()) >= 6 and f'{k}. ' in prompt and f'"{row["text"][a:b]}"' in prompt
+        reply = {"items": [{"question": f"Which fact about {row['title']} is number {k}?", "answer": row["text"][a:b]}
+                           for k, (a, b) in enumerate(spans, 1)] + [{"question": "One item too many?", "answer": "x"}]}
+        examples, dropped = task.parse(row, json.dumps(reply))
+        assert len(examples) == len(spans) and dropped == ["ungrounded"]   # the extra item has no sentence
+        for ex, (a, b) in zip(examples, spans):
+            (sp,) = ex["meta"]["evidence"]
+            assert (sp["start"], sp["end"]) == (a, b) and evidence.round_trips([sp], {row["id"]: row["text"]})
+            assert ex["meta"]["question_type"] in ("factoid", "why")
+        planned += len(spans)
+    assert planned >= 2 * len(real_chunks + yo_chunks)
+    other = QA(QA.Config(n=3, focus="sentence", seed=1, validate={"grounding_threshold": 0}))
+    assert any(other.focus_spans(r) != task.focus_spans(r) for r in real_chunks if len(focus.sentences(r["text"])) > 3)
+    assert '"quote"' not in json.dumps(task.schema(real_chunks[0])) and task.n_items(real_chunks[0]) <= 3
+
+
+@pytest.mark.parametrize("question, reason", [
+    ("Which country is it?", "vague_question"), ("What does the passage say about tea?", "vague_question"),
+    ("Why do honey bees dance?", "copied_example"),   # the worked example of prompts/qa_sentence.txt
+    ("Which city is the commercial centre of Nigeria?", None), ("Why is it important that tea is dried?", None)])
+def test_vague_and_copied_questions_are_dropped(real_chunks, question, reason):
+    row = real_chunks[2]
+    task = QA(QA.Config(n=1, focus="sentence", validate={"grounding_threshold": 0}))
+    examples, dropped = task.parse(row, json.dumps({"items": [{"question": question, "answer": "An answer."}]}))
+    assert (dropped, len(examples)) == (([reason], 0) if reason else ([], 1))

@@ -14,7 +14,8 @@ from wiki_qa.llm import LLMStats, generate, local_server  # noqa: E402
 SCHEMA = {"type": "object", "additionalProperties": False, "required": ["question", "answer"], "properties": {
     "question": {"type": "string", "pattern": "^What is [A-Za-z ]{3,40}\\?$"},
     "answer": {"type": "string", "pattern": "^[A-Z][a-z]+( [a-z]+){1,6}$"}}}
-TEMPLATE = 'Passage from "{title}":\n{text}\n\nWrite {n} questions and answers about it as JSON {"items": [{"question": ..., "answer": ...}]}.'
+TEMPLATE = ('Passage from "{title}":\n{text}\n\n'
+            'Write {n} questions and answers about it as JSON {"items": [{"question": ..., "answer": ...}]}.')
 
 
 @pytest.mark.slow

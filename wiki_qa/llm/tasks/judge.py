@@ -60,7 +60,7 @@ def item_text(prompt: str, completion: str, context: str) -> str:
 class Judge(Task):
     """Not a `generate:` task (not registered): the judge step builds it with the rows' features."""
     name = "judge"
-    VERSION = 1
+    VERSION = 2
 
     def __init__(self, cfg: JudgeConfig, row_features: datasets.Features, model: str):
         self.cfg, self.row_features, self.model = cfg, row_features, model
@@ -83,7 +83,9 @@ class Judge(Task):
         n = len(row["_rows"])
         item = {"type": "object", "properties": {
             "item": {"type": "integer", "enum": list(range(1, n + 1))},
-            "reason": {"type": "string", "minLength": 3, "maxLength": 200, "pattern": "^[^\\n]*$"},
+            # no pattern: llama.cpp's converter makes an anchored pattern a grammar that is not enforced
+            # (its chat parser then rejects the reply, or replies run on past maxItems)
+            "reason": {"type": "string", "minLength": 3, "maxLength": 200},
             "score": {"type": "integer", "enum": [1, 2, 3, 4, 5]}},
             "required": ["item", "reason", "score"], "additionalProperties": False}
         return {"type": "object", "properties": {"items": {"type": "array", "items": item, "minItems": n,

@@ -2,6 +2,8 @@
 mix in the prompt, evidence spans aligned to the chunk, and completions that cite their evidence."""
 from __future__ import annotations
 
+import functools
+import re
 from typing import ClassVar
 
 from pydantic import Field, model_validator
@@ -13,6 +15,13 @@ from wiki_qa.llm.tasks.base import Task, TaskConfig, default_n, fill
 # A quote copied from the passage; the pattern rules out "...", "[quote]" and "<quote>" placeholders at
 # the grammar level on servers that constrain decoding.
 QUOTE = {"type": "string", "minLength": 8, "maxLength": 400, "pattern": "^[^.\\[<\\s][^\\n]*$"}
+
+
+# A question that leans on the passage instead of naming its subject: "What does the passage say?", or a
+# short one ending in a pronoun ("Which country is it?"). English words: elsewhere it never matches.
+_VAGUE = re.compile(r"\b(the|this) (passage|sentence|text|article|paragraph)\b|"
+                    r"^\W*\w+(\W+\w+){0,4}\W+(it|this|that|they|these|those)\W*\?$", re.I)
+_EXAMPLE_Q = re.compile(r'"question":\s*"([^"]+)"')
 
 
 class QuestionConfig(TaskConfig, mix.MixConfig):
@@ -48,6 +57,15 @@ class QuestionTask(Task):
                  "fields": self.FIELDS if self.cfg.validate_.evidence else ""}
         return self.messages(fill(self.template(self.TEMPLATE), **self.passages(row), n=self.n_items(row),
                                   language=self.language(row), **extra))
+
+    def question_problem(self, question: str, template: str) -> str | None:
+        """Drop reason for a question no validator of length catches: vague, or the prompt's worked
+        example copied back (small models do both)."""
+        if _VAGUE.search(question):
+            return "vague_question"
+        if P.norm_question(question) in _examples(self.template(template)):
+            return "copied_example"
+        return None
 
     def passages(self, row) -> dict:
         return {"title": row["title"], "text": row["text"]}
@@ -93,3 +111,8 @@ class QuestionTask(Task):
     def estimate(self, row) -> tuple[int, int]:
         per = 60 + (30 * len(self.QUOTES) if self.cfg.validate_.evidence else 0)
         return self.n_items(row), per
+
+
+@functools.lru_cache(maxsize=16)
+def _examples(template: str) -> frozenset[str]:
+    return frozenset(P.norm_question(q) for q in _EXAMPLE_Q.findall(template))
