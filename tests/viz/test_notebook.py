@@ -13,12 +13,11 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "quickstart.ipynb"
-# The budget: on a quiet 2-core machine the slowest cell (the demo build with the bundled model, about a minute
-# in bench/) takes well under CELL_BUDGET_S and the whole notebook under TEST_BUDGET_S. The bundled llama.cpp
-# server slows down many times over when other processes hold the cores, so past the budget the test fails
-# saying so rather than holding the suite for ten minutes.
-CELL_BUDGET_S = 240
-TEST_BUDGET_S = 420
+# The budget: the slowest cell is the demo build with the bundled model and its judge (about three minutes on
+# a lightly loaded 2-core machine). The bundled llama.cpp server slows down many times over when other
+# processes hold the cores, so past the budget the test fails saying so rather than holding the suite.
+CELL_BUDGET_S = 600
+TEST_BUDGET_S = 900
 
 pytestmark = [pytest.mark.notebook, pytest.mark.timeout(TEST_BUDGET_S)]
 
