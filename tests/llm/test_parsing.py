@@ -59,7 +59,7 @@ def test_bad_items_dropped_with_reasons_good_ones_kept():
     items = ITEMS + [{"question": "What is it?", "answer": "..."},
                      {"question": "Who?", "answer": "[answer]"},
                      {"question": "What is the capital of France?", "answer": "Paris", "quote": "Paris"},  # duplicate
-                     {"question": "Who painted it?", "answer": "Leonardo da Vinci in Milan"},  # ungrounded
+                     {"question": "Who painted the Mona Lisa?", "answer": "Leonardo da Vinci in Milan"},  # ungrounded
                      {"question": "", "answer": "Paris"}, "just a string"]
     good, dropped = qa(**CFG).parse(ROW, json.dumps({"items": items}))
     assert len(good) == 2
@@ -68,7 +68,8 @@ def test_bad_items_dropped_with_reasons_good_ones_kept():
 
 
 def test_grounding_threshold_is_configurable():
-    item = {"items": [{"question": "Who painted it?", "answer": "Leonardo da Vinci of Paris", "quote": "Paris"}]}
+    item = {"items": [{"question": "Who painted the Mona Lisa?", "answer": "Leonardo da Vinci of Paris",
+                       "quote": "Paris"}]}
     assert qa(**CFG).parse(ROW, json.dumps(item))[0] == []
     loose = dict(validate={"grounding_threshold": 0.2})
     assert len(qa(**loose).parse(ROW, json.dumps(item))[0]) == 1

@@ -30,6 +30,8 @@ class QAMultihop(QA):
         task: Literal["qa_multihop"] = "qa_multihop"
         n: int | None = Field(None, ge=1)   # default 2 per pair
         max_pairs_per_page: int = Field(2, ge=1)   # pairs sampled (with `seed`) among a page's links
+        # qa's sentence focus picks sentences of one chunk; a multi-hop question needs both passages whole
+        focus: Literal["passage"] = "passage"
 
     def n_items(self, row) -> int:
         return self.cfg.n or 2
