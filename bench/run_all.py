@@ -342,8 +342,9 @@ def markdown(r: dict, rows) -> str:
     e = r.get("e2e") or {}
     if e:
         out += ["", "## End-to-end: demo config with the local Gemma 3 270M model", "",
-                "The demo wiki built with `generate: " + json.dumps(E2E_GENERATE) + "`, `format: completion`, "
-                "cold datasets and LLM caches, through `wiki_qa.pipeline.build.run` (server start included in the "
+                "The demo wiki built with `generate: " + json.dumps(E2E_GENERATE) + "`, `llm: "
+                + json.dumps(E2E_LLM) + "`, no judge, `format: completion`, "
+                "cold datasets and LLM caches, through `wiki_qa.orchestrator.run` (server start included in the "
                 "wall time). The baseline sends the same requests (the chunks' qa prompts and JSON schemas, same "
                 "max_tokens) raw with 4 in flight (the server's slots) to the same kind of server, started "
                 "fresh in the same run, right after the build.", "",
