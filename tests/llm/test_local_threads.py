@@ -8,7 +8,7 @@ import pytest
 from wiki_qa.llm import local_server
 
 
-@pytest.mark.parametrize("load,expected", [(0.2, 4), (0.6, 3), (2.4, 2), (3.6, 1), (9.0, 1)])
+@pytest.mark.parametrize("load,expected", [(0.2, 4), (0.9, 4), (1.4, 3), (2.4, 2), (3.6, 1), (9.0, 1)])
 def test_threads_follow_the_idle_cores(monkeypatch, load, expected):
     monkeypatch.delenv("WIKI_QA_LLM_THREADS", raising=False)
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})

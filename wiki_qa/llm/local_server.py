@@ -113,7 +113,7 @@ def default_threads() -> int:
     except AttributeError:
         cores = os.cpu_count() or 2
     try:
-        busy = int(os.getloadavg()[0] + 0.5)
+        busy = int(os.getloadavg()[0])  # whole processes: the tail of a finished install must not cost a thread
     except OSError:  # no load average on this platform: leave one core for the build itself
         busy = 1
     return max(1, min(cores, cores - busy))
