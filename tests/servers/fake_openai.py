@@ -9,7 +9,8 @@ Faults hit only the first `fault_attempts` sends of an identical request body, c
 every run with the same config sees the same faults.
 
 Faults (rates in [0,1], summed): invalid_json, 429 (with Retry-After), 500, length (finish_reason=length,
-cut-off JSON), slow (sleeps `slow_s`, past the client timeout), drop (closes the connection).
+cut-off JSON), drip (a reply that never ends), slow (sleeps `slow_s`, past the client timeout), drop (closes
+the connection).
 Markers in the chunk text force per-chunk behaviour: FAULT_OVERFLOW (400 context length),
 FAULT_GARBAGE (never valid JSON), FAULT_PARTIAL (adds a placeholder and a duplicate item).
 
@@ -21,6 +22,15 @@ so tests never depend on time. `batch_outcomes` lists the end state of the first
 FAULT_BATCH_ERROR fail with a 500 in the error file; `batch_invalid_first` turns the first N lines of the
 first batch into unusable replies (to exercise re-asks).
 
+Round-two faults (issue 24), each applied by `fault_first` to a fresh request: html200 (a `html_bytes` HTML
+page with status 200), huge (a `huge_bytes` JSON body, streamed), usage_strings / usage_negative (odd
+`usage`), retry_after_huge (a 429 with `Retry-After: retry_after_huge`). `redirect_all` answers every /v1
+request with a 307 to that URL; `refuse_chat` refuses online chat (403) as a batch-only key would;
+`models_status` 404 hides /v1/models; `error_message` replaces the text of every error reply.
+`batch_tamper` lists what the first batch's output file does wrong: foreign_id, null_id, duplicate, drop,
+malformed, huge_line (a `huge_bytes` line); `batch_fail_message` is a failed job's reason. DELETE /v1/files/ID
+deletes a file; `file_rate_bps` sends and reads file contents at that many bytes per second.
+
 `budget` enforces per-minute limits like a provider tier: {"rpm", "tpm", "input_tpm", "output_tpm",
 "burst_s": seconds of budget a bucket holds (default 1), "headers": send x-ratelimit-* headers}. Tokens are
 counted as the replies' `usage` reports them; a request over budget gets a 429 (kind "429_budget").
@@ -29,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import hashlib
 import json
 import random
@@ -44,7 +55,10 @@ CFG = {"models": ["fake-model", "gpt-4o-mini"], "api_key": None, "latency": 0.0,
        # faults given in order to the first fresh requests, whatever their text: lets a test be sure each
        # kind occurs at least once, independent of how the prompts hash
        "fault_first": [],
-       "batch_polls": 2, "batch_outcomes": [], "batch_expire_after": 0, "batch_invalid_first": 0}
+       "batch_polls": 2, "batch_outcomes": [], "batch_expire_after": 0, "batch_invalid_first": 0,
+       "html_bytes": 2 * 2 ** 20, "huge_bytes": 64 * 2 ** 20, "retry_after_huge": "1000000", 
+       "redirect_all": None, "refuse_chat": False, "models_status": 200, "error_message": None,
+       "batch_tamper": [], "batch_fail_message": "validation failed (injected)", "file_rate_bps": None}
 STATS: dict = {}
 SEEN: dict = {}
 FIRST = [0]
@@ -57,7 +71,8 @@ def reset():
     STATS.clear()
     STATS.update(requests=0, chat=0, by_kind={}, inflight=0, max_inflight=0, tokens_in=0, tokens_out=0,
                  trace=[],  # with a budget: "ok" / "429" per chat request, in arrival order
-                 files=0, file_bytes=[], batches=0, batch_lines=[], batch_retrieves=0, batch_cancels=0)
+                 files=0, file_bytes=[], batches=0, batch_lines=[], batch_retrieves=0, batch_cancels=0,
+                 files_deleted=[], auth_seen=[])
     SEEN.clear()
     FILES.clear()
     BATCHES.clear()
@@ -182,6 +197,8 @@ async def chat(request: web.Request) -> web.StreamResponse:
     STATS["chat"] += 1
     if CFG["api_key"] and request.headers.get("Authorization") != f"Bearer {CFG['api_key']}":
         return _err(401, "Incorrect API key provided", "invalid_api_key", "auth")
+    if CFG["refuse_chat"]:
+        return _err(403, "This key may not call /v1/chat/completions", "insufficient_permissions", "chat_refused")
     body = await request.json()
     if body.get("model") not in CFG["models"]:
         return _err(404, f"The model `{body.get('model')}` does not exist", "model_not_found", "not_found")
@@ -199,6 +216,7 @@ def _count(kind):
 
 def _err(status, msg, code, kind, headers=None):
     _count(kind)
+    msg = CFG["error_message"] or msg
     return web.json_response({"error": {"message": msg, "type": "invalid_request_error", "code": code}},
                              status=status, headers=headers)
 
@@ -239,9 +257,31 @@ async def _chat(request, body):
         _count("drop")
         request.transport.abort()
         return web.Response(status=500)
+    if fault == "retry_after_huge":
+        return _err(429, "Rate limit reached", "rate_limit", "429_huge", {"Retry-After": CFG["retry_after_huge"]})
+    if fault == "html200":
+        _count("html200")
+        page = b"<html><body>" + b"<p>Our service is temporarily unavailable.</p>" * (CFG["html_bytes"] // 47)
+        return web.Response(body=page, content_type="text/html")
+    if fault == "huge":
+        _count("huge")
+        return await _stream(request, CFG["huge_bytes"])
+    if fault == "drip":  # a reply that never ends, one byte every 0.2 s: only a total deadline stops it
+        _count("drip")
+        r = web.StreamResponse(headers={"Content-Type": "application/json"})
+        await r.prepare(request)
+        with contextlib.suppress(ConnectionResetError, RuntimeError):
+            for _ in range(600):
+                await r.write(b" ")
+                await asyncio.sleep(0.2)
+        return r
     code, reply = completion(body, fault)
     _count("ok" if not fault else f"{fault}_served")
     ct = reply["usage"]["completion_tokens"]
+    if fault == "usage_strings":
+        reply["usage"] = {k: f"{v} tokens" for k, v in reply["usage"].items()}
+    elif fault == "usage_negative":
+        reply["usage"] = {k: -10 ** 9 for k in reply["usage"]}
     STATS["tokens_in"] += pt
     STATS["tokens_out"] += ct
     headers = {}
@@ -249,6 +289,20 @@ async def _chat(request, body):
         _charge_output(ct)
         headers = _limit_headers()
     return web.json_response(reply, status=code, headers=headers)
+
+
+async def _stream(request, size: int) -> web.StreamResponse:
+    """A 200 JSON-typed body of `size` bytes, sent in 1 MiB pieces (never held whole by the server)."""
+    r = web.StreamResponse(headers={"Content-Type": "application/json"})
+    await r.prepare(request)
+    piece = b'{"pad": "' + b"x" * (2 ** 20)
+    try:
+        for _ in range(size // len(piece)):
+            await r.write(piece)
+    except (ConnectionResetError, RuntimeError):
+        return r  # the client stopped reading: that is the point
+    await r.write_eof()
+    return r
 
 
 def _pick_fault(body: dict) -> str | None:
@@ -299,6 +353,8 @@ async def models(request):
     STATS["requests"] += 1
     if CFG["api_key"] and request.headers.get("Authorization") != f"Bearer {CFG['api_key']}":
         return _err(401, "Incorrect API key provided", "invalid_api_key", "auth")
+    if CFG["models_status"] != 200:
+        return _err(CFG["models_status"], "Not found", None, "models_hidden")
     return web.json_response({"object": "list", "data": [{"id": m, "object": "model", "owned_by": "fake"}
                                                          for m in CFG["models"]]})
 
@@ -336,14 +392,22 @@ async def upload_file(request):
     STATS["requests"] += 1
     if (denied := _auth(request)) is not None:
         return denied
-    form = await request.post()
-    f = form.get("file")
-    if form.get("purpose") != "batch" or f is None:
+    # Fields are read as they arrive; with `file_rate_bps` at that rate, as a slow uplink delivers them.
+    fields, step = {}, max(1, int(CFG["file_rate_bps"] / 10)) if CFG["file_rate_bps"] else 2 ** 16
+    reader = await request.multipart()
+    while (part := await reader.next()) is not None:
+        data = bytearray()
+        while chunk := await part.read_chunk(step):
+            data += chunk
+            if CFG["file_rate_bps"]:
+                await asyncio.sleep(0.1)
+        fields[part.name] = (bytes(data), part.filename)
+    if fields.get("purpose", (b"",))[0] != b"batch" or "file" not in fields:
         return _err(400, "purpose=batch and a file are required", None, "bad_upload")
     STATS["files"] += 1
-    content = f.file.read()
+    content, filename = fields["file"]
     STATS["file_bytes"].append(len(content))
-    return web.json_response(_new_file(content, "batch", f.filename))
+    return web.json_response(_new_file(content, "batch", filename))
 
 
 async def get_file(request):
@@ -352,8 +416,33 @@ async def get_file(request):
     if f is None:
         return _err(404, "No such file", None, "not_found")
     if request.path.endswith("/content"):
+        if CFG["file_rate_bps"]:
+            return await _paced(request, f["content"])
         return web.Response(body=f["content"], content_type="application/octet-stream")
     return web.json_response(f["meta"])
+
+
+async def _paced(request, data: bytes) -> web.StreamResponse:
+    """A file's content at `file_rate_bps` bytes per second, in tenth-of-a-second pieces."""
+    r = web.StreamResponse(headers={"Content-Type": "application/octet-stream", "Content-Length": str(len(data))})
+    await r.prepare(request)
+    step = max(1, int(CFG["file_rate_bps"] / 10))
+    for i in range(0, len(data), step):
+        await r.write(data[i:i + step])
+        await asyncio.sleep(0.1)
+    await r.write_eof()
+    return r
+
+
+async def delete_file(request):
+    STATS["requests"] += 1
+    if (denied := _auth(request)) is not None:
+        return denied
+    fid = request.match_info["fid"]
+    if FILES.pop(fid, None) is None:
+        return _err(404, "No such file", None, "not_found")
+    STATS["files_deleted"].append(fid)
+    return web.json_response({"id": fid, "object": "file", "deleted": True})
 
 
 async def create_batch(request):
@@ -403,11 +492,34 @@ def _run_batch(b: dict) -> None:
         (out if code == 200 else errors).append(
             {"id": rid, "custom_id": cid, "error": None,
              "response": {"status_code": code, "request_id": rid, "body": reply}})
+    extra = _tamper(out) if b["order"] == 0 else []
     for name, rows in (("output_file_id", out), ("error_file_id", errors)):
         if rows:
             data = "".join(json.dumps(r) + "\n" for r in rows).encode()
+            if name == "output_file_id":
+                data += b"".join(extra)
             obj[name] = _new_file(data, "batch_output", f"{obj['id']}_{name}.jsonl")["id"]
     obj["request_counts"].update(completed=len(out), failed=len(errors))
+
+
+def _tamper(out: list[dict]) -> list[bytes]:
+    """What `batch_tamper` does to the first batch's output lines (in place), and raw lines to append."""
+    extra = []
+    for op in CFG["batch_tamper"]:
+        if op == "foreign_id":  # an answer filed under a request this job never held
+            out[0]["custom_id"] = "f" * 64
+        elif op == "null_id":
+            extra.append(json.dumps(dict(out[1], custom_id=None)).encode() + b"\n")
+        elif op == "duplicate":  # a second answer for the same request: another row's reply
+            extra.append(json.dumps(dict(out[3], response=out[4]["response"])).encode() + b"\n")
+        elif op == "drop":
+            out.pop()
+        elif op == "malformed":
+            extra += [b'{"custom_id": "x", "response": {"status_code": 200, "bo\n', b"[1, 2, 3]\n", b'"text"\n',
+                      json.dumps({"custom_id": out[2]["custom_id"], "response": "200 OK"}).encode() + b"\n"]
+        elif op == "huge_line":
+            extra.append(b'{"custom_id": "' + b"h" * CFG["huge_bytes"] + b'"}\n')
+    return extra
 
 
 def _batch(request, counter: str):
@@ -424,7 +536,7 @@ async def get_batch(request):
     if obj["status"] == "validating":
         if b["outcome"] == "failed":
             obj.update(status="failed", errors={"object": "list", "data": [
-                {"code": "invalid_request", "message": "validation failed (injected)", "line": 1}]})
+                {"code": "invalid_request", "message": CFG["batch_fail_message"], "line": 1}]})
         else:
             obj["status"] = "in_progress"
     elif obj["status"] == "in_progress" and b["polls"] > CFG["batch_polls"]:
@@ -452,12 +564,26 @@ async def cancel_batch(request):
     return web.json_response(b["obj"])
 
 
+@web.middleware
+async def _front(request, handler):
+    """Records each distinct Authorization header; with `redirect_all`, answers /v1 with a 307 there."""
+    auth = request.headers.get("Authorization")
+    if auth and auth not in STATS["auth_seen"]:
+        STATS["auth_seen"].append(auth)
+    if CFG["redirect_all"] and request.path.startswith("/v1"):
+        STATS["requests"] += 1
+        _count("redirect")
+        raise web.HTTPTemporaryRedirect(CFG["redirect_all"].rstrip("/") + request.path[len("/v1"):])
+    return await handler(request)
+
+
 def make_app() -> web.Application:
     reset()
-    app = web.Application(client_max_size=64 * 2 ** 20)
+    app = web.Application(client_max_size=64 * 2 ** 20, middlewares=[_front])
     app.add_routes([web.post("/v1/chat/completions", chat), web.get("/v1/models", models),
                     web.post("/v1/files", upload_file), web.get("/v1/files/{fid}", get_file),
-                    web.get("/v1/files/{fid}/content", get_file), web.post("/v1/batches", create_batch),
+                    web.get("/v1/files/{fid}/content", get_file), web.delete("/v1/files/{fid}", delete_file),
+                    web.post("/v1/batches", create_batch),
                     web.get("/v1/batches", list_batches), web.get("/v1/batches/{bid}", get_batch),
                     web.post("/v1/batches/{bid}/cancel", cancel_batch),
                     web.get("/stats", stats), web.post("/reset", do_reset), web.post("/config", config)])
