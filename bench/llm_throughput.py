@@ -148,12 +148,13 @@ def _story(tag: str, i: int) -> list[dict]:
     return [{"role": "user", "content": f"Tell a long story ({tag}) number {i}."}]
 
 
-async def saturate(base_url: str, model: str, n: int, conc: int, max_tokens: int, tag: str) -> float:
+async def saturate(base_url: str, model: str, n: int, conc: int, max_tokens: int, tag: str,
+                   api_key: str = "x") -> float:
     """The server's own ceiling: a closed loop of raw requests, no engine. Returns completion tokens/s
     (a base model stops at EOS after a varying number of tokens, so requests/s alone would not compare)."""
     import openai
 
-    client = openai.AsyncOpenAI(base_url=base_url, api_key="x", max_retries=0, timeout=300)
+    client = openai.AsyncOpenAI(base_url=base_url, api_key=api_key, max_retries=0, timeout=300)
     todo, tokens = list(range(n)), [0]
 
     async def worker():
@@ -169,13 +170,14 @@ async def saturate(base_url: str, model: str, n: int, conc: int, max_tokens: int
     return tokens[0] / el
 
 
-async def engine_on(base_url: str, model: str, n: int, conc: int, max_tokens: int, cache: str, tag: str) -> float:
+async def engine_on(base_url: str, model: str, n: int, conc: int, max_tokens: int, cache: str, tag: str,
+                    api_key: str = "x") -> float:
     from wiki_qa.llm.config import resolve
     from wiki_qa.llm.endpoints import Endpoint
     from wiki_qa.llm.engine import Counters, Engine
     task, cfg = resolve("qa", dict(model=model, concurrency=conc, max_tokens=max_tokens, response_format="text",
                                    cache=cache, temperature=0.2))
-    eng = Engine(cfg, task, endpoints=[Endpoint(base_url, "x", conc)], run="bench")
+    eng = Engine(cfg, task, endpoints=[Endpoint(base_url, api_key, conc)], run="bench")
     c = Counters()
     t = time.monotonic()
     await asyncio.gather(*[eng.complete(_story(tag, i), {}, c) for i in range(n)])
@@ -308,12 +310,12 @@ def main():
     if not a.no_gemma:
         from wiki_qa.llm import local_server
         n, conc, mt = (16, 8, 24) if a.quick else (32, 8, 32)
-        with local_server.serve() as url, tempfile.TemporaryDirectory() as d:
-            asyncio.run(saturate(url, local_server.MODEL_ALIAS, 4, 4, 8, "warm-up"))
+        with local_server.serve() as (url, key), tempfile.TemporaryDirectory() as d:
+            asyncio.run(saturate(url, local_server.MODEL_ALIAS, 4, 4, 8, "warm-up", key))
             # raw, engine, raw again: the engine is compared with the mean of the runs around it
-            raw1 = asyncio.run(saturate(url, local_server.MODEL_ALIAS, n, conc, mt, "raw-1"))
-            eng = asyncio.run(engine_on(url, local_server.MODEL_ALIAS, n, conc, mt, f"{d}/c.sqlite", "engine"))
-            raw2 = asyncio.run(saturate(url, local_server.MODEL_ALIAS, n, conc, mt, "raw-2"))
+            raw1 = asyncio.run(saturate(url, local_server.MODEL_ALIAS, n, conc, mt, "raw-1", key))
+            eng = asyncio.run(engine_on(url, local_server.MODEL_ALIAS, n, conc, mt, f"{d}/c.sqlite", "engine", key))
+            raw2 = asyncio.run(saturate(url, local_server.MODEL_ALIAS, n, conc, mt, "raw-2", key))
         raw = (raw1 + raw2) / 2
         results["vs_gemma_saturated"] = eng / raw
         print(f"4) local Gemma 3 270M (4 slots, <= {mt} tokens/request): server saturated {raw:.1f} completion "

@@ -160,9 +160,9 @@ def bench_e2e() -> dict:
         chunks = [r for s in ("train", "val", "test") for r in dsd[s]]
         qa, gcfg = resolve(None, {**E2E_GENERATE, **E2E_LLM})
         reqs = [(qa.prompt(r), qa.schema(r)) for r in chunks]
-        with local_server.serve(model=E2E_LLM["model"]) as url:
-            asyncio.run(_raw(url, reqs[:4], 4, 16))  # warm-up
-            raw_tok_s, raw_req_s, raw_n = asyncio.run(_raw(url, reqs, 4, gcfg.max_tokens))
+        with local_server.serve(model=E2E_LLM["model"]) as (url, key):
+            asyncio.run(_raw(url, key, reqs[:4], 4, 16))  # warm-up
+            raw_tok_s, raw_req_s, raw_n = asyncio.run(_raw(url, key, reqs, 4, gcfg.max_tokens))
         build_tok_s = llm["completion_tokens"] / gen_s if gen_s else 0.0
         return {"wall_s": round(wall, 2), "generate_s": gen_s, "requests": llm["requests"],
                 "chunks": len(chunks), "examples": sum(report["splits"].values()),
@@ -177,12 +177,12 @@ def bench_e2e() -> dict:
         shutil.rmtree(work, ignore_errors=True)
 
 
-async def _raw(url: str, reqs: list, slots: int, max_tokens: int) -> tuple[float, float, int]:
+async def _raw(url: str, key: str, reqs: list, slots: int, max_tokens: int) -> tuple[float, float, int]:
     import openai
 
     from wiki_qa.llm import local_server
 
-    client = openai.AsyncOpenAI(base_url=url, api_key="none", max_retries=0, timeout=600)
+    client = openai.AsyncOpenAI(base_url=url, api_key=key, max_retries=0, timeout=600)
     todo = list(range(len(reqs)))[::-1]
     tokens = 0
 

@@ -103,7 +103,7 @@ def test_retry_after_and_ratelimit_headers_are_clamped_and_nonsense_ignored(capl
     for bad in ("inf", "-inf", "nan", "-5"):
         assert T.retry_after({"retry-after": bad}) is None, bad
     assert T.retry_after({"retry-after": "2.5"}) == 2.5
-    assert L.parse_reset("100000h") == cap and L.parse_reset("1m30s") == 90.0
+    assert L.parse_reset("1m30s") == 90.0 and L.parse_reset("inf") is None
     lim = L.Limiter({"tpm": 60_000})
     for headers in ({"x-ratelimit-remaining-tokens": "-1e15", "x-ratelimit-limit-tokens": "inf"},
                     {"x-ratelimit-remaining-tokens": "nan", "x-ratelimit-limit-tokens": "1e-9"}):
@@ -237,3 +237,49 @@ def test_redirect_transport_unit():
             finally:
                 fake.stop()
     asyncio.run(go())
+
+
+def _command_lines(marker: str) -> str:
+    from pathlib import Path
+
+    lines = []
+    for f in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            line = f.read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
+        except OSError:
+            continue
+        if marker in line:
+            lines.append(line)
+    assert lines, f"no process running {marker}"
+    return "\n".join(lines)
+
+
+# -- 27: the bundled server asks for a key made for the run -----------------------------------------------------
+@pytest.mark.slow
+def test_the_bundled_server_refuses_requests_without_its_random_key(monkeypatch):
+    import urllib.error
+    import urllib.request
+
+    pytest.importorskip("xllamacpp")
+    from wiki_qa.llm import local_server
+    try:
+        local_server.model_path()
+    except UserError as e:
+        pytest.skip(str(e))
+    monkeypatch.setenv("WIKI_QA_LLM_THREADS", "1")
+    body = json.dumps({"model": local_server.DEFAULT_MODEL, "max_tokens": 2,
+                       "messages": [{"role": "user", "content": "Hi"}]}).encode()
+
+    def status(url, key):
+        headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {key}"} if key else {})}
+        try:
+            return urllib.request.urlopen(urllib.request.Request(url + "/chat/completions", body, headers),
+                                          timeout=120).status
+        except urllib.error.HTTPError as e:
+            return e.code
+    with local_server.serve(parallel=1) as (url, key):
+        assert len(key) > 30 and key not in _command_lines("wiki_qa.llm.local_server")  # not visible to `ps`
+        assert status(url, None) == 401 and status(url, "none") == 401
+        assert status(url, key) == 200
+    with local_server.serve(parallel=1) as (_, key2):
+        assert key2 != key  # a new key for every server

@@ -37,7 +37,7 @@ def test_provider_local_starts_serves_and_stops_structure_only(real_chunks, tmp_
     for r in out:
         assert r["prompt"].startswith("What is ") and r["prompt"].endswith("?") and r["completion"]
         assert r["id"].startswith(r["doc_id"]) and "/custom/" in r["id"]
-    # rerun: served from the cache (the server still starts for the preflight)
+    # rerun: served from the cache (the server still starts, but is asked nothing)
     st2 = LLMStats()
     out2 = generate(ds, "custom", cfg, stats=st2)
     assert st2.requests == 0 and out2.to_list() == out.to_list()
@@ -46,8 +46,8 @@ def test_provider_local_starts_serves_and_stops_structure_only(real_chunks, tmp_
 @pytest.mark.slow
 def test_local_server_speaks_openai_with_json_schema():
     import openai
-    with local_server.serve() as url:
-        c = openai.OpenAI(base_url=url, api_key="none")
+    with local_server.serve() as (url, key):
+        c = openai.OpenAI(base_url=url, api_key=key)
         assert any(m.id for m in c.models.list())
         schema = {"type": "object", "properties": {"answer": {"type": "string"}}, "required": ["answer"]}
         r = c.chat.completions.create(model=local_server.MODEL_ALIAS, max_tokens=30, messages=[

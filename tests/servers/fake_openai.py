@@ -56,7 +56,7 @@ CFG = {"models": ["fake-model", "gpt-4o-mini"], "api_key": None, "latency": 0.0,
        # kind occurs at least once, independent of how the prompts hash
        "fault_first": [],
        "batch_polls": 2, "batch_outcomes": [], "batch_expire_after": 0, "batch_invalid_first": 0,
-       "html_bytes": 2 * 2 ** 20, "huge_bytes": 64 * 2 ** 20, "retry_after_huge": "1000000", 
+       "html_bytes": 2 * 2 ** 20, "huge_bytes": 64 * 2 ** 20, "retry_after_huge": "1000000",
        "redirect_all": None, "refuse_chat": False, "models_status": 200, "error_message": None,
        "batch_tamper": [], "batch_fail_message": "validation failed (injected)", "file_rate_bps": None}
 STATS: dict = {}

@@ -56,6 +56,9 @@ class BatchConfig(StrictModel):
     # Items that fail validation are asked again: in a follow-up batch (half price, another wait) or online.
     reask: Literal["batch", "online"] = "batch"
     price_factor: float = Field(0.5, gt=0)   # batch price / online price
+    # Input and output files are deleted from the provider once a job is collected (they are a second copy
+    # of the text, kept there indefinitely, and count against its storage quota); true keeps them.
+    keep_files: bool = False
 
     @classmethod
     def coerce(cls, v):
@@ -82,6 +85,7 @@ class LLMConfig(Limits):
     ray_actors: int | None = Field(None, ge=1)  # engine: ray: LLM actors (default: one per 2 cluster CPUs)
     max_retries: int = Field(5, ge=0)
     timeout_s: float = 120.0
+    max_response_bytes: int = Field(10 * 2 ** 20, ge=4096)  # a longer reply is cut off and retried, never cached
     temperature: float = 0.2
     max_tokens: int = 1024
     seed: int | None = 0
@@ -89,6 +93,9 @@ class LLMConfig(Limits):
     batch: BatchConfig | None = None  # true: the Batch API instead of online requests (see BatchConfig)
     # Cache / cost.
     cache: str | None = None          # sqlite path; default $WIKI_QA_CACHE/llm.sqlite (~/.cache/wiki_qa)
+    # Replies are cached per server: provider and base URL(s), without credentials. Servers given the same
+    # namespace share their replies (replicas of one model behind other URLs, or a server that moved).
+    cache_namespace: str | None = None
     max_cost_usd: float | None = None
     prices: dict[str, Price] = Field(default_factory=dict)  # overrides the built-in table, per model
     prices_file: str | None = None    # YAML {model: {input_per_1m, output_per_1m}}

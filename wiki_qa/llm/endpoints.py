@@ -50,60 +50,99 @@ def resolve(cfg) -> list[Endpoint]:
                      cfg.concurrency, cfg.rate_limit, cfg.api_key_env, limits=cfg.limits())]
 
 
+def identity(cfg, endpoints: list[Endpoint]) -> str:
+    """The server part of every response cache key: replies of one server are never served for another.
+    `llm.cache_namespace` when set; the bundled server (its port changes each run) as "local"; else the
+    base URLs without credentials, query or trailing slash (several endpoints are replicas of one model)."""
+    if cfg.cache_namespace:
+        return f"namespace:{cfg.cache_namespace}"
+    if cfg.provider == "local":
+        return "local"
+    return " ".join(sorted({T.public_url(ep.base_url) for ep in endpoints}))
+
+
 class Unreachable(UserError):
     """The preflight could not connect: with other endpoints left, the build goes on without this one."""
 
 
-def preflight(cfg, base_url, api_key, timeout_s: float = 10.0) -> None:
-    """Fail in seconds, with one line, on a bad key / base_url / model, before any chunk is sent."""
-    where = base_url or "api.openai.com"
-    if not api_key and not base_url:
-        raise UserError(f"no API key: set ${cfg.api_key_env} (or llm.base_url for a local server)")
-
-    async def check():
-        t = T.Transport(base_url, api_key, timeout_s, 2)
+async def check(cfg, ep: Endpoint, *, chat: bool = True, timeout_s: float = 10.0) -> None:
+    """Fail in seconds, with one line, on a bad key / base_url / model, before any chunk is sent. A model
+    that /models does not list is tried with a 1-token chat request, unless `chat` is False (batch mode:
+    a batch-only key may not chat, and a 403 on /models only means it may not list either)."""
+    where = ep.name
+    if not ep.api_key and not ep.base_url:
+        raise UserError(f"no API key: set ${ep.api_key_env} (or llm.base_url for a local server)")
+    t = T.Transport(ep.base_url, ep.api_key, timeout_s, 2)
+    try:
         try:
-            try:
-                data, _ = await t.request("GET", "/models")
-                ids = {m.get("id") for m in data.get("data", [])} if isinstance(data, dict) else set()
-            except T.NotFound:
-                ids = set()  # some servers have no /models; the 1-token call below decides
-            if cfg.model not in ids:
+            data, _ = await t.request("GET", "/models")
+            ids = {m.get("id") for m in data.get("data", []) if isinstance(m, dict)} \
+                if isinstance(data, dict) and isinstance(data.get("data"), list) else set()
+        except (T.NotFound, T.InvalidResponse):
+            ids = set()  # some servers have no /models; the 1-token call below decides
+        except T.AuthFailed as e:
+            if chat or e.status != 403:
+                raise
+            ids = set()
+        if cfg.model not in ids:
+            if chat:
                 await t.post("/chat/completions", {"model": cfg.model, "max_tokens": 1,
                                                    "messages": [{"role": "user", "content": "ping"}]})
-        finally:
-            await t.close()
-
-    try:
-        with concurrent.futures.ThreadPoolExecutor(1) as ex:  # works inside a running loop (Jupyter) too
-            ex.submit(asyncio.run, check()).result()
+            elif ids:
+                log.warning("LLM server %s does not list model %r; the batch job will say whether it has it",
+                            where, cfg.model)
     except T.AuthFailed as e:
-        raise UserError(f"LLM server {where} refused the credentials ({e.status}); check ${cfg.api_key_env}") from None
+        raise UserError(f"LLM server {where} refused the credentials ({e.status}); check ${ep.api_key_env}") \
+            from None
     except T.NotFound:
         raise UserError(f"LLM server {where} has no model {cfg.model!r}") from None
+    except T.Redirected as e:
+        raise redirected(where, e) from None
     except T.TransportError:
         raise Unreachable(f"cannot reach LLM server at {where}: check llm.base_url") from None
     except T.HTTPError as e:
         if e.status >= 500 or e.status == 429:
             return  # a busy/flaky server is the engine's job, not a config error
         raise UserError(f"LLM server {where} rejected a test request ({e.status})") from None
+    finally:
+        await t.close()
+
+
+def redirected(where: str, e: T.HTTPError) -> UserError:
+    return UserError(f"LLM server {where} answered with a {e.message} ({e.status}); redirects are not followed "
+                     "(they would send the prompts and the key elsewhere): set llm.base_url to the final URL")
+
+
+def preflight(cfg, base_url, api_key, timeout_s: float = 10.0) -> None:
+    """`check` for one server from synchronous code (a thread of its own: works inside a running loop)."""
+    ep = Endpoint(base_url, api_key, 1, api_key_env=cfg.api_key_env)
+    with concurrent.futures.ThreadPoolExecutor(1) as ex:
+        ex.submit(asyncio.run, check(cfg, ep, timeout_s=timeout_s)).result()
+
+
+async def check_all(cfg, endpoints: list[Endpoint], *, chat: bool = True) -> list[Endpoint]:
+    """Check every endpoint at once. Credentials/model errors stop the build; an unreachable endpoint among
+    several is marked unhealthy (out of rotation; the breaker probes it later). All unreachable: the first
+    error. Returns the endpoints that could not be reached."""
+    results = await asyncio.gather(*(check(cfg, ep, chat=chat) for ep in endpoints), return_exceptions=True)
+    down = []
+    for ep, r in zip(endpoints, results):
+        if isinstance(r, Unreachable):
+            down.append((ep, r))
+        elif isinstance(r, BaseException):
+            raise r
+    if down and (len(endpoints) == 1 or len(down) == len(endpoints)):
+        raise down[0][1]
+    for ep, err in down:
+        ep.healthy = False
+        log.warning("%s; starting without it", err)
+    return [ep for ep, _ in down]
 
 
 def preflight_all(cfg, endpoints: list[Endpoint]) -> list[Endpoint]:
-    """Preflight every endpoint. Credentials/model errors stop the build; an unreachable endpoint among
-    several starts out of rotation (the breaker probes it later). All unreachable: the first error."""
-    errors = []
-    for ep in endpoints:
-        try:
-            preflight(cfg, ep.base_url, ep.api_key)
-        except Unreachable as e:
-            if len(endpoints) == 1:
-                raise
-            ep.healthy = False
-            errors.append(e)
-            log.warning("%s; starting without it", e)
-    if errors and len(errors) == len(endpoints):
-        raise errors[0]
+    """`check_all` from synchronous code; returns the endpoints."""
+    with concurrent.futures.ThreadPoolExecutor(1) as ex:
+        ex.submit(asyncio.run, check_all(cfg, endpoints)).result()
     return endpoints
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import math
 import random
 import time
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from wiki_qa import tokens
 from wiki_qa.errors import BuildAborted, UserError
 from wiki_qa.llm import cache as C
+from wiki_qa.llm import endpoints as E
 from wiki_qa.llm import parsing, prices
 from wiki_qa.llm import transport as T
 from wiki_qa.llm.endpoints import Endpoint, Router, Slot, resolve
@@ -93,6 +95,18 @@ class Counters:
     reask: bool = False                         # the request being made re-asks after an unusable reply
 
 
+class InvalidReply(ValueError):
+    """A 200 whose JSON is not a chat completion: retried like a server error, never cached."""
+
+
+def _tokens(v) -> int:
+    """A usage count as the server gave it: a non-negative int, else 0 (a string or a negative count must
+    neither kill the map nor make the cost negative, which would keep max_cost_usd from ever tripping)."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+        return 0
+    return max(0, int(v))
+
+
 ROWS_PER_SLOT = 2  # rows prepared (prompt built, cache read) per concurrency slot, ahead of a free slot
 
 
@@ -117,6 +131,10 @@ class Engine:
                  num_proc: int = 1, endpoints: list[Endpoint] | None = None):
         self.cfg, self.task = cfg, task
         self.endpoints = endpoints if endpoints is not None else resolve(cfg)
+        self.server = E.identity(cfg, self.endpoints)  # in every cache key: one server's replies are its own
+        # Endpoints are checked (key, model) before the first request that must be sent, not before the
+        # map: a rebuild served from the cache needs no server. Pickled: workers of a checked engine skip it.
+        self.checked = False
         self.cache = C.Cache(cache_path or cfg.cache_path())
         self.run, self.refresh = run, refresh
         self.price = prices.price_for(cfg)
@@ -166,10 +184,12 @@ class Engine:
             for i, ep in enumerate(self.endpoints):
                 n = self._share(ep.concurrency)
                 rate = ep.rate_limit / self.num_proc if ep.rate_limit else None
-                slots.append(Slot(i, ep, T.Transport(ep.base_url, ep.api_key, self.cfg.timeout_s, n), AIMD(n),
+                slots.append(Slot(i, ep, T.Transport(ep.base_url, ep.api_key, self.cfg.timeout_s, n,
+                                                     self.cfg.max_response_bytes), AIMD(n),
                                   rate, self.cfg.endpoint_failures, self.cfg.endpoint_cooldown_s,
                                   Limiter(ep.limits, self.num_proc)))
             st = self._loops[loop] = Router(slots)
+            st.checking = None  # the preflight's task in this loop, started by the first request sent
             # Rows past the first few per slot wait here before building their prompt and reading the
             # cache. Without it, every row of datasets' up to 1000 concurrent map calls does that work in
             # one burst at the start, and the first replies wait behind it on the event loop.
@@ -215,7 +235,8 @@ class Engine:
         while True:
             used = self.mode
             rf = self._response_format(schema)
-            k = C.key(messages=messages, rf=rf, params=params, task=self.task.name, v=self.task.VERSION)
+            k = C.key(messages=messages, rf=rf, params=params, task=self.task.name, v=self.task.VERSION,
+                      server=self.server)
             if not self.refresh:
                 hit = await self.cache.aget(k)
                 if hit is not None:
@@ -232,17 +253,35 @@ class Engine:
                 self.mode = order[order.index(used) + 1]
 
     def reply(self, resp, n: Counters, price_factor: float = 1.0) -> dict:
-        """The cached form of a chat completion: content, finish_reason and token counts (costed into n)."""
-        if not isinstance(resp, dict):  # a 200 that is not JSON: let the parser/re-ask deal with it
-            return {"content": str(resp), "finish_reason": "stop", "prompt_tokens": 0, "completion_tokens": 0}
-        usage = resp.get("usage") or {}
-        pt, ct = usage.get("prompt_tokens") or 0, usage.get("completion_tokens") or 0
+        """The cached form of a chat completion: content, finish_reason and token counts (costed into n).
+        Raises InvalidReply for anything that is not a chat completion object (never cached)."""
+        choices = resp.get("choices") if isinstance(resp, dict) else None
+        if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+            raise InvalidReply("not a chat completion (no choices)")
+        usage = resp.get("usage") if isinstance(resp.get("usage"), dict) else {}
+        pt, ct = _tokens(usage.get("prompt_tokens")), _tokens(usage.get("completion_tokens"))
         n.prompt_tokens += pt
         n.completion_tokens += ct
         n.cost += prices.cost(self.price, pt, ct) * price_factor
-        ch = (resp.get("choices") or [{}])[0]
-        return {"content": (ch.get("message") or {}).get("content") or "",
-                "finish_reason": ch.get("finish_reason") or "empty", "prompt_tokens": pt, "completion_tokens": ct}
+        ch = choices[0]
+        msg = ch.get("message") if isinstance(ch.get("message"), dict) else {}
+        content = msg.get("content")
+        return {"content": content if isinstance(content, str) else "",
+                "finish_reason": ch.get("finish_reason") if isinstance(ch.get("finish_reason"), str) else "empty",
+                "prompt_tokens": pt, "completion_tokens": ct}
+
+    async def _check(self, router: Router) -> None:
+        """Check the endpoints once per process, at the first request that must be sent (issue 25): a
+        rebuild served from the cache needs no server. Unreachable endpoints among several leave the rotation."""
+        if self.checked:
+            return
+        if router.checking is None:
+            router.checking = asyncio.ensure_future(E.check_all(self.cfg, self.endpoints))
+        down = await asyncio.shield(router.checking)
+        for slot in router.slots:
+            if any(slot.ep is ep for ep in down) and not slot.tripped:
+                slot._trip(time.monotonic())
+        self.checked = True
 
     async def _send(self, key: str, messages, rf, params, n: Counters) -> dict:
         """Send with retries. A reply is cached before its slot is released: at most the requests in
@@ -263,6 +302,7 @@ class Engine:
         if self.offline:
             return {"error": "batch_unfinished"}
         router = self.state()
+        await self._check(router)
         last = "unknown"
         for attempt in range(self.cfg.max_retries + 1):
             if attempt:
@@ -285,7 +325,10 @@ class Engine:
                 slot.gate.on_success()
                 ok = True
                 spent = n.cost
-                out = self.reply(resp, n)
+                try:
+                    out = self.reply(resp, n)
+                except InvalidReply as e:
+                    raise T.InvalidResponse(str(e)) from None
                 self._mine += n.cost - spent
                 if ticket is not None:
                     self._learn(slot.limiter, ticket, out)
@@ -299,6 +342,8 @@ class Engine:
                 slot.limiter.throttled(ticket)
                 slot.limiter.observe(e.headers, ticket)
                 last, delay = "rate_limited", T.retry_after(e.headers)
+            except T.Redirected as e:
+                raise E.redirected(slot.ep.name, e) from None
             except T.AuthFailed as e:
                 raise UserError(f"LLM server {slot.ep.name} refused the credentials ({e.status}); "
                                 f"check ${slot.ep.api_key_env}") from None
@@ -326,9 +371,11 @@ class Engine:
                     router.ok(slot)
             if down and router.other_usable(slot):
                 continue  # fail over to another endpoint now, no backoff
-            # Retry-After when the server gave one (+10% jitter), else exponential backoff, full jitter.
+            # Retry-After when the server gave one (+10% jitter, capped), else exponential backoff, full jitter.
             if attempt < self.cfg.max_retries:
-                await asyncio.sleep(delay * random.uniform(1.0, 1.1) if delay is not None else _backoff(attempt))
+                if delay is not None:
+                    delay = T.bounded_wait(delay * random.uniform(1.0, 1.1), slot.ep.name)
+                await asyncio.sleep(delay if delay is not None else _backoff(attempt))
         return {"error": last}
 
     # -- token limits ---------------------------------------------------------------------------------

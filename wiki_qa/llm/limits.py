@@ -13,14 +13,21 @@ Provider tiers cap requests *and* tokens per minute (some count input and output
   bucket to what the server says is left, and a spent budget waits for `x-ratelimit-reset-*`.
 - AIMD on 429 (engine.py) stays as the safety net.
 
+What a server says is bounded: a header that is not a finite, non-negative number is ignored (as is a
+limit under 1 per minute), and a reset is capped at transport.MAX_SERVER_WAIT_S, so one odd reply cannot
+park a build for days.
+
 Waiting is serialised per endpoint (FIFO lock): the time the lock holder sleeps is the wall time this
 process was held back by that limit, which the report shows per limit.
 """
 from __future__ import annotations
 
 import asyncio
+import math
 import re
 import time
+
+from wiki_qa.llm import transport as T
 
 HEADROOM = 0.95
 BURST_S = 1.0
@@ -28,22 +35,25 @@ _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)?")
 
 
 def parse_reset(value: str | None) -> float | None:
-    """OpenAI-style durations ("1s", "6m0s", "20ms", "1h2m3.5s") or plain seconds -> seconds."""
+    """OpenAI-style durations ("1s", "6m0s", "20ms", "1h2m3.5s") or plain seconds -> seconds (None when
+    not a finite duration)."""
     if not value:
         return None
     total, found = 0.0, False
-    for num, unit in _DURATION.findall(value.strip()):
+    for num, unit in _DURATION.findall(value.strip()[:64]):
         found = True
         total += float(num) * {"ms": 1e-3, "h": 3600.0, "m": 60.0, "s": 1.0, "": 1.0}[unit]
-    return total if found else None
+    return total if found and math.isfinite(total) else None
 
 
 def _num(headers, name: str) -> float | None:
+    """A header's finite, non-negative number, else None (a server's `inf` or `-5` means nothing usable)."""
     v = headers.get(name) if headers else None
     try:
-        return float(v) if v is not None else None
+        x = float(v) if v is not None else None
     except ValueError:
         return None
+    return x if x is not None and math.isfinite(x) and x >= 0 else None
 
 
 class Bucket:
@@ -115,6 +125,8 @@ class Limiter:
                         name, delay = f"server_{k}", until - now
                 if delay <= 0:
                     break
+                if delay > T.LONG_WAIT_S:
+                    T.wlog.warning("LLM limit %s holds requests for %.0f s", name, delay)
                 waits[name] = waits.get(name, 0.0) + delay
                 await asyncio.sleep(delay)
             self.blocked_until = {k: t for k, t in self.blocked_until.items() if t > now}
@@ -155,6 +167,8 @@ class Limiter:
             limit = _num(headers, f"x-ratelimit-limit-{kind}")
             remaining = _num(headers, f"x-ratelimit-remaining-{kind}")
             b = self.buckets.get(bucket_name)
+            if limit is not None and limit < 1:
+                limit = None  # under one request or token a minute: not a tier, a broken header
             if limit and (b is None or b.rate * 60 / HEADROOM > limit / self.share + 1e-6):
                 if b is None:
                     b = self.buckets[bucket_name] = Bucket(bucket_name, limit / self.share)
@@ -171,4 +185,4 @@ class Limiter:
             elif remaining <= 0:
                 reset = parse_reset(headers.get(f"x-ratelimit-reset-{kind}"))
                 if reset:
-                    self.blocked_until[kind] = now + reset
+                    self.blocked_until[kind] = now + T.bounded_wait(reset, f"(x-ratelimit-reset-{kind})")

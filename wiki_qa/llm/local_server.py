@@ -10,7 +10,9 @@ On the demo wiki SmolLM2 writes more valid items, faster (BENCHMARKS.md, "Local 
 are tiny: fine for testing structure and for the demo, not for data worth training on.
 
 Runs in a child process (`python -m wiki_qa.llm.local_server`) so a build can stop it cleanly and datasets'
-worker processes never fork a process holding llama.cpp threads.
+worker processes never fork a process holding llama.cpp threads. It listens on 127.0.0.1 only, and asks for
+a random key made for this run (passed in the child's environment, never on its command line), so another
+user of the machine cannot take its slots.
 """
 from __future__ import annotations
 
@@ -19,12 +21,23 @@ import contextlib
 import dataclasses
 import importlib.metadata
 import os
+import secrets
 import subprocess
 import sys
 import threading
-from typing import Callable
+from typing import Callable, NamedTuple
 
 READY = "WIKI_QA_LLM_LISTENING "
+KEY_ENV = "WIKI_QA_LOCAL_LLM_KEY"  # the child reads its key here (a command line is visible to every user)
+
+
+class Served(NamedTuple):
+    base_url: str
+    api_key: str
+
+
+def new_key() -> str:
+    return "wiki-qa-local-" + secrets.token_urlsafe(24)
 
 
 def _smollm2_path() -> str:
@@ -79,14 +92,17 @@ def model_path(name: str | None = None) -> str:
 
 
 def start(port: int = 0, parallel: int = 4, ctx_per_slot: int = 4096, threads: int | None = None,
-          model: str | None = None):
-    """Start the server in this process; returns the xllamacpp.Server (stops when garbage-collected)."""
+          model: str | None = None, api_key: str | None = None):
+    """Start the server in this process; returns the xllamacpp.Server (stops when garbage-collected).
+    With `api_key`, every request but /health and /models must carry it as a bearer token."""
     import xllamacpp
 
     m = local_model(model)
     p = xllamacpp.CommonParams()
     p.model.path = m.path()
     p.model_alias = {m.alias}
+    if api_key:
+        p.api_keys = [api_key]
     p.use_jinja = m.use_jinja
     if m.chat_template:
         p.chat_template = m.chat_template
@@ -121,15 +137,17 @@ def default_threads() -> int:
 
 @contextlib.contextmanager
 def serve(parallel: int = 4, timeout_s: float = 120, model: str | None = None):
-    """Context manager: base_url of a running local server in a child process, stopped on exit."""
+    """Context manager: Served(base_url, api_key) of a running local server in a child process, stopped on
+    exit. The key is random, made for this server."""
     m = local_model(model)
     m.path()  # a missing model is a one-line UserError here, not a child that never says it is ready
+    key = new_key()
     proc = subprocess.Popen([sys.executable, "-m", "wiki_qa.llm.local_server", "--parallel", str(parallel),
-                             "--model", m.alias],
+                             "--model", m.alias], env={**os.environ, KEY_ENV: key},
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         url = _wait_ready(proc, timeout_s)
-        yield url + "/v1"
+        yield Served(url + "/v1", key)
     finally:
         with contextlib.suppress(Exception):
             proc.stdin.close()  # the child exits when its stdin closes
@@ -158,7 +176,7 @@ def main(argv=None) -> int:
     ap.add_argument("--ctx-per-slot", type=int, default=4096)
     ap.add_argument("--model", default=DEFAULT_MODEL, choices=sorted(MODELS))
     a = ap.parse_args(argv)
-    server = start(a.port, a.parallel, a.ctx_per_slot, model=a.model)
+    server = start(a.port, a.parallel, a.ctx_per_slot, model=a.model, api_key=os.environ.pop(KEY_ENV, None))
     print(READY + server.listening_address, flush=True)
     try:
         sys.stdin.read()  # parent closed the pipe (or died): time to go

@@ -1,7 +1,8 @@
 """The LLM map step over a datasets.Dataset (one batched async Dataset.map), and the --dry-run estimate.
 
 `open_engine` is what every executor shares: endpoints resolved (the bundled server started for
-`provider: local`), preflighted, and an Engine for one run. `map_rows` is the map itself.
+`provider: local`) and an Engine for one run, which checks them before its first request that must be
+sent (a rebuild served from the cache needs no server). `map_rows` is the map itself.
 """
 from __future__ import annotations
 
@@ -32,15 +33,17 @@ def check_columns(column_names) -> None:
 
 @contextlib.contextmanager
 def open_engine(task: Task, llm: LLMConfig, *, refresh: bool = False, num_proc: int = 1):
-    """An Engine for one run over live, preflighted endpoints; the local server (if any) stops on exit."""
+    """An Engine for one run; the local server (if any) stops on exit. The bundled server is sent (and its
+    replies are cached under) the alias of the model it serves, with the random key it was started with."""
     with contextlib.ExitStack() as stack:
         if llm.provider == "local":
             from wiki_qa.llm import local_server
-            eps = [E.Endpoint(stack.enter_context(local_server.serve(model=llm.model)), None, llm.concurrency,
-                              llm.rate_limit, limits=llm.limits())]
+            served = stack.enter_context(local_server.serve(model=llm.model))
+            llm = llm.model_copy(update={"model": local_server.local_model(llm.model).alias})
+            eps = [E.Endpoint(served.base_url, served.api_key, llm.concurrency, llm.rate_limit,
+                              limits=llm.limits())]
         else:
             eps = E.resolve(llm)
-        E.preflight_all(llm, eps)
         engine = Engine(llm, task, endpoints=eps, run=uuid.uuid4().hex, refresh=refresh, num_proc=num_proc)
         engine.cache.db  # create the file (WAL, tables) here, before worker processes race for it
         yield engine
@@ -103,7 +106,7 @@ def map_rows(dataset: datasets.Dataset, task: Task, llm: LLMConfig, *, num_proc:
                       new_fingerprint=datasets.fingerprint.Hasher.hash(
                           [dataset._fingerprint, task.cfg.model_dump(mode="json"), llm.model_dump(mode="json"),
                            engine.run]),
-                      desc=f"LLM {task.name} ({llm.model})")
+                      desc=f"LLM {task.name} ({engine.cfg.model})")
 
         def run_map():
             try:
