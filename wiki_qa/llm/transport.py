@@ -18,6 +18,7 @@ connect/read timeouts and a deadline that grows with their size, not under the r
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import ipaddress
 import json
@@ -155,42 +156,49 @@ class Transport:
             url = self._urls[path] = URL(self.base + path) if len(self._urls) < 64 else self.base + path
         return url
 
-    def _check(self, method: str, url, r: aiohttp.ClientResponse) -> None:
-        if _DEBUG():  # the CLI's log filter redacts what a URL may carry (keys in the query)
-            log.debug('HTTP Request: %s %s "%s %s"', method, url, r.status, r.reason)
-        if 300 <= r.status < 400:
-            where = redact(shown(r.headers.get("Location", "nowhere"), 200))
-            raise Redirected(r.status, f"redirect to {where}", r.headers)
-
-    async def request(self, method: str, path: str, *, body: dict | None = None, data=None,
-                      raw: bool = False) -> tuple[Any, Any]:
-        """(decoded JSON, or bytes when raw; response headers). A 200 that is not JSON is InvalidResponse."""
-        kw: dict = {"allow_redirects": False}
-        if body is not None:
-            kw["data"] = json.dumps(body, ensure_ascii=False).encode()
-            kw["headers"] = {"Content-Type": "application/json"}
-        elif data is not None:
-            kw["data"] = data
+    @contextlib.asynccontextmanager
+    async def _exchange(self, method: str, path: str, **kw):
+        """One request's response once its status is known to be 2xx (redirects are errors, never followed);
+        timeouts and broken connections, while sending or while the caller reads, become TransportError."""
+        kw["allow_redirects"] = False
         if self.proxy:
             kw["proxy"] = self.proxy
         url = self._url(path)
         try:
             async with self._s().request(method, url, **kw) as r:
-                self._check(method, url, r)
-                content = await self._read(r)
+                if _DEBUG():  # the CLI's log filter redacts what a URL may carry (keys in the query)
+                    log.debug('HTTP Request: %s %s "%s %s"', method, url, r.status, r.reason)
+                if 300 <= r.status < 400:
+                    where = redact(shown(r.headers.get("Location", "nowhere"), 200))
+                    raise Redirected(r.status, f"redirect to {where}", r.headers)
                 if r.status >= 400:
-                    raise _BY_STATUS.get(r.status, HTTPError)(r.status, _message(content), r.headers)
-                if raw:
-                    return content, r.headers
-                try:
-                    return json.loads(content), r.headers
-                except ValueError:
-                    raise InvalidResponse(f"a {r.status} reply that is not JSON "
-                                          f"({shown(r.headers.get('Content-Type', 'no type'), 80)})") from None
+                    raise _BY_STATUS.get(r.status, HTTPError)(r.status, _message(await self._read(r)), r.headers)
+                yield r
         except (asyncio.TimeoutError, aiohttp.ServerTimeoutError) as e:
             raise TransportError("timeout", str(e)) from None
         except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as e:
             raise TransportError("connection_error", str(e)) from None
+
+    async def request(self, method: str, path: str, *, body: dict | None = None, data=None,
+                      raw: bool = False, timeout: aiohttp.ClientTimeout | None = None) -> tuple[Any, Any]:
+        """(decoded JSON, or bytes when raw; response headers). A 200 that is not JSON is InvalidResponse."""
+        kw: dict = {}
+        if body is not None:
+            kw["data"] = json.dumps(body, ensure_ascii=False).encode()
+            kw["headers"] = {"Content-Type": "application/json"}
+        elif data is not None:
+            kw["data"] = data
+        if timeout is not None:
+            kw["timeout"] = timeout
+        async with self._exchange(method, path, **kw) as r:
+            content = await self._read(r)
+            if raw:
+                return content, r.headers
+            try:
+                return json.loads(content), r.headers
+            except ValueError:
+                raise InvalidResponse(f"a {r.status} reply that is not JSON "
+                                      f"({shown(r.headers.get('Content-Type', 'no type'), 80)})") from None
 
     async def _read(self, r: aiohttp.ClientResponse) -> bytes:
         """The body, refused past max_bytes without holding more than that (decoded size when compressed)."""
@@ -208,60 +216,31 @@ class Transport:
         return b"".join(parts)
 
     async def send_file(self, path: str, form, size: int) -> tuple[Any, Any]:
-        """POST a multipart upload of `size` bytes: connect/read timeouts, and a total that grows with the size
-        (a 190 MB batch file on a slow uplink must not die at the request timeout)."""
+        """POST a multipart upload of `size` bytes under connect/read timeouts and a total that grows with
+        the size (a 190 MB batch file on a slow uplink must not die at the request timeout)."""
         t = self.timeout_s
-        timeout = aiohttp.ClientTimeout(total=t + size / MIN_TRANSFER_BPS, sock_connect=t, sock_read=t)
-        kw: dict = {"allow_redirects": False, "data": form, "timeout": timeout}
-        if self.proxy:
-            kw["proxy"] = self.proxy
-        url = self._url(path)
-        try:
-            async with self._s().request("POST", url, **kw) as r:
-                self._check("POST", url, r)
-                content = await self._read(r)
-                if r.status >= 400:
-                    raise _BY_STATUS.get(r.status, HTTPError)(r.status, _message(content), r.headers)
-                try:
-                    return json.loads(content), r.headers
-                except ValueError:
-                    raise InvalidResponse("a file upload answered with something that is not JSON") from None
-        except (asyncio.TimeoutError, aiohttp.ServerTimeoutError) as e:
-            raise TransportError("timeout", str(e)) from None
-        except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as e:
-            raise TransportError("connection_error", str(e)) from None
+        return await self.request("POST", path, data=form, timeout=aiohttp.ClientTimeout(
+            total=t + size / MIN_TRANSFER_BPS, sock_connect=t, sock_read=t))
 
     async def fetch_file(self, path: str, out) -> int:
         """GET a file's content into the binary file object `out`, streamed (never whole in memory). The
         server must keep up an average of MIN_TRANSFER_BPS after a grace of the request timeout, so a slow
         link gets time in proportion to the size and a dripping server is still cut off. Returns the bytes."""
         t = self.timeout_s
-        kw: dict = {"allow_redirects": False,
-                    "timeout": aiohttp.ClientTimeout(total=None, sock_connect=t, sock_read=t)}
-        if self.proxy:
-            kw["proxy"] = self.proxy
-        url, t0, got = self._url(path), time.monotonic(), 0
-        try:
-            async with self._s().request("GET", url, **kw) as r:
-                self._check("GET", url, r)
-                if r.status >= 400:
-                    raise _BY_STATUS.get(r.status, HTTPError)(r.status, _message(await r.content.read(65536)),
-                                                              r.headers)
-                it = r.content.iter_chunked(2 ** 20).__aiter__()
-                while True:
-                    left = t0 + t + got / MIN_TRANSFER_BPS - time.monotonic()
-                    if left <= 0:
-                        raise asyncio.TimeoutError(f"under {MIN_TRANSFER_BPS} bytes/s after {got} bytes")
-                    try:
-                        piece = await asyncio.wait_for(it.__anext__(), left)
-                    except StopAsyncIteration:
-                        return got
-                    out.write(piece)
-                    got += len(piece)
-        except (asyncio.TimeoutError, aiohttp.ServerTimeoutError) as e:
-            raise TransportError("timeout", str(e)) from None
-        except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as e:
-            raise TransportError("connection_error", str(e)) from None
+        t0, got = time.monotonic(), 0
+        async with self._exchange("GET", path, timeout=aiohttp.ClientTimeout(total=None, sock_connect=t,
+                                                                              sock_read=t)) as r:
+            it = r.content.iter_chunked(2 ** 20).__aiter__()
+            while True:
+                left = t0 + t + got / MIN_TRANSFER_BPS - time.monotonic()
+                if left <= 0:
+                    raise TransportError("timeout", f"under {MIN_TRANSFER_BPS} bytes/s after {got} bytes")
+                try:
+                    piece = await asyncio.wait_for(it.__anext__(), left)
+                except StopAsyncIteration:
+                    return got
+                out.write(piece)
+                got += len(piece)
 
     async def post(self, path: str, body: dict) -> tuple[Any, Any]:
         return await self.request("POST", path, body=body)
