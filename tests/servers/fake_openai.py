@@ -65,6 +65,7 @@ FIRST = [0]
 BUCKETS: dict = {}  # name -> [level, last refill time]
 FILES: dict = {}    # id -> {"meta": file object, "content": bytes}
 BATCHES: dict = {}  # id -> {"obj": batch object, "polls": retrieves so far}
+SEQ = {"file": 0}
 
 
 def reset():
@@ -76,6 +77,7 @@ def reset():
     SEEN.clear()
     FILES.clear()
     BATCHES.clear()
+    SEQ["file"] = 0
     BUCKETS.clear()
     FIRST[0] = 0
 
@@ -381,7 +383,8 @@ def _auth(request):
 
 
 def _new_file(content: bytes, purpose: str, filename: str) -> dict:
-    fid = f"file-{len(FILES) + 1:06d}"
+    SEQ["file"] += 1  # not len(FILES): deleted files must not free their ids
+    fid = f"file-{SEQ['file']:06d}"
     meta = {"id": fid, "object": "file", "bytes": len(content), "created_at": int(time.time()),
             "filename": filename, "purpose": purpose}
     FILES[fid] = {"meta": meta, "content": content}

@@ -48,6 +48,12 @@ class LLMStats:
             b = self.batch or {"jobs": 0, "requests": 0, "ok": 0, "failed": 0, "cost_usd": 0.0}
             self.batch = {"jobs": b["jobs"] + jobs, "requests": b["requests"] + ok + failed, "ok": b["ok"] + ok,
                           "failed": b["failed"] + failed, "cost_usd": b["cost_usd"] + cost}
+            # output lines under ids the jobs never sent, twice, not at all, or not readable (issue 24)
+            odd = dict(b.get("anomalies") or {})
+            for k, v in cache.run_batch_anomalies(run).items():
+                odd[k] = odd.get(k, 0) + v
+            if odd:
+                self.batch["anomalies"] = odd
             # The map then reads these replies from the cache: they were sent (in batches), not reused.
             self.requests += ok + failed
             self.cache_hits = max(0, self.cache_hits - ok)
