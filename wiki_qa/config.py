@@ -277,6 +277,7 @@ def from_dict(tree: dict, path: Path | str = "<config>") -> BuildConfig:
 
 def _resolve_relative_paths(tree: dict, base: Path) -> None:
     """Input paths in a YAML are relative to the YAML's folder (so shipped configs find shipped data)."""
+    _resolve_llm_cache(tree, base)
     src = tree.get("source")
     if not isinstance(src, dict):
         return
@@ -291,6 +292,19 @@ def _resolve_relative_paths(tree: dict, base: Path) -> None:
             fixed.append(v)
         if val is not None:
             src[key] = fixed if isinstance(val, list) else fixed[0]
+
+
+def _resolve_llm_cache(tree: dict, base: Path) -> None:
+    """A relative `llm.cache` (or `judge.llm.cache`) is in the config's folder, whatever the working folder
+    (`--refresh` moves a damaged one aside: it must be the file the build uses). A shipped config's folder is
+    the installed package, so there it is the working folder."""
+    judge = tree.get("judge")
+    for llm in (tree.get("llm"), judge.get("llm") if isinstance(judge, dict) else None):
+        if isinstance(llm, dict) and isinstance(llm.get("cache"), str) and llm["cache"]:
+            path = Path(os.path.expanduser(llm["cache"]))
+            if not path.is_absolute():
+                folder = base.resolve()
+                llm["cache"] = str((Path.cwd() if folder == configs_dir().resolve() else folder) / path)
 
 
 def _slots(node: Any, key: str):

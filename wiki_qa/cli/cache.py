@@ -14,13 +14,18 @@ def register(subparsers) -> None:
 def repair_handler(args) -> int:
     import os
 
-    from wiki_qa.llm.cache_check import repair
+    from wiki_qa.llm.cache_check import complete, repair
     from wiki_qa.paths import cache_dir
 
     path = args.path or cache_dir("llm.sqlite")
     if not os.path.exists(path):
         print(f"{path}: no cache file, nothing to do")
         return 0
-    aside = repair(path)
-    print(f"{path}: damaged; moved aside to {aside}" if aside else f"{path}: not damaged, nothing to do")
+    aside = repair(path)  # a file that is not SQLite at all: exit 2, untouched
+    if aside:
+        print(f"{path}: damaged; moved aside to {aside}")
+    elif created := complete(path):
+        print(f"{path}: not damaged, but it lacked {', '.join(created)}: created")
+    else:
+        print(f"{path}: not damaged, nothing to do")
     return 0

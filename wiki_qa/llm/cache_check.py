@@ -3,7 +3,8 @@
 sqlite reports "database disk image is malformed" with no file name, and `--refresh` used to open the
 same file again. `check_db` runs sqlite's own `quick_check` once per process when the cache is opened, so
 the error is one line naming the file and saying how to repair it; `repair` moves a damaged file (with its
--wal/-shm companions) aside, which `wiki-qa cache repair` and `wiki-qa build --refresh` do.
+-wal/-shm companions) aside, which `wiki-qa cache repair` and `wiki-qa build --refresh` do. Neither touches
+a file that is not an SQLite database; `complete` creates the tables an undamaged file lacks.
 """
 from __future__ import annotations
 
@@ -40,10 +41,25 @@ def check_db(con: sqlite3.Connection, path: str) -> None:
     _checked.add((os.getpid(), path))
 
 
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def is_sqlite(path: str) -> bool:
+    """An SQLite database by its header (an empty file is one too: sqlite makes it a database on first use)."""
+    with open(path, "rb") as f:
+        head = f.read(len(SQLITE_MAGIC))
+    return head in (b"", SQLITE_MAGIC)
+
+
 def repair(path: str) -> str | None:
-    """Move a damaged cache file (and its -wal/-shm) aside; returns where it went, or None if it was fine."""
+    """Move a damaged cache file (and its -wal/-shm) aside; returns where it went, or None if it was fine.
+    A file that is not an SQLite database at all is never touched (`llm.cache` may name any file): that is
+    a UserError naming it. Missing tables are created, not moved aside (see `complete`)."""
     if not os.path.exists(path):
         return None
+    if not os.path.isfile(path) or not is_sqlite(path):
+        raise UserError(f"llm.cache {path} is not an SQLite database; not touching it: point llm.cache at "
+                        "another file")
     con = sqlite3.connect(path, timeout=60)
     try:
         why = _damage(con)
@@ -57,3 +73,15 @@ def repair(path: str) -> str | None:
             os.replace(path + suffix, aside + suffix)
     _checked.discard((os.getpid(), path))
     return aside
+
+
+def complete(path: str) -> list[str]:
+    """Create the tables and columns an undamaged cache file lacks (a kill or a race between switching it to
+    WAL and creating them left it so); returns what was created."""
+    from wiki_qa.llm.cache import ensure_schema
+
+    con = sqlite3.connect(path, timeout=60, isolation_level=None)
+    try:
+        return ensure_schema(con)
+    finally:
+        con.close()

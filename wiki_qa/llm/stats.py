@@ -6,7 +6,19 @@ Worker processes cannot share an object, so the engine appends one record per fi
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
+
+# Failure reasons a rerun can fix: the server was unreachable, slow, overloaded, odd or unfinished, not the
+# request itself (a context overflow or a 400 fails the same way again). Batch reasons all qualify.
+TRANSIENT = frozenset({"timeout", "connection_error", "rate_limited", "invalid_response", "response_too_large"})
+
+
+def transient(reason: str) -> bool:
+    if reason in TRANSIENT or reason.startswith("batch_"):
+        return True
+    m = re.fullmatch(r"http_(\d+)", reason)
+    return bool(m) and (int(m[1]) >= 500 or int(m[1]) in (408, 409, 429))
 
 
 @dataclass

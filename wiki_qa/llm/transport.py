@@ -216,11 +216,12 @@ class Transport:
         return b"".join(parts)
 
     async def send_file(self, path: str, form, size: int) -> tuple[Any, Any]:
-        """POST a multipart upload of `size` bytes under connect/read timeouts and a total that grows with
-        the size (a 190 MB batch file on a slow uplink must not die at the request timeout)."""
+        """POST a multipart upload of `size` bytes under a connect timeout and a total that grows with the
+        size (a 190 MB batch file on a slow uplink must not die at the request timeout). No read timeout:
+        aiohttp runs it while the body is still being sent."""
         t = self.timeout_s
         return await self.request("POST", path, data=form, timeout=aiohttp.ClientTimeout(
-            total=t + size / MIN_TRANSFER_BPS, sock_connect=t, sock_read=t))
+            total=t + size / MIN_TRANSFER_BPS, sock_connect=t))
 
     async def fetch_file(self, path: str, out) -> int:
         """GET a file's content into the binary file object `out`, streamed (never whole in memory). The

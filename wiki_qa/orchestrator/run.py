@@ -10,12 +10,14 @@ from __future__ import annotations
 import datetime
 import json
 import logging
+import shlex
 import time
 from pathlib import Path
 
 from wiki_qa import executor
 from wiki_qa.errors import UserError
 from wiki_qa.llm.cache_check import repair as repair_cache
+from wiki_qa.llm.stats import transient
 from wiki_qa.orchestrator.plan import Context, plan
 from wiki_qa.orchestrator.report import new_report
 from wiki_qa.orchestrator.save import claim_output_dir, save_atomically
@@ -26,6 +28,7 @@ from wiki_qa.rows import SPLITS
 from wiki_qa.viz import write_page
 
 log = logging.getLogger("wiki_qa")
+TRANSIENT_SHARE = 0.05  # of the LLM step's chunks: more failed for transient reasons makes the build partial
 
 
 def dataset_dict(cfg, num_proc: int | None = None, cache_dir: str | None = None, refresh: bool = False,
@@ -68,8 +71,12 @@ def run(cfg, *, output: str | None = None, num_proc: int | None = None, refresh:
         _write_extras(folder, report, cfg)
 
     save_atomically(dsd, out, finish)
+    if retry := _partial_llm(report):
+        log.warning("%s: %s; saved, not published: rerun `wiki-qa build %s --output %s` (with the same --set "
+                    "options) to ask them again, every answer so far comes from the cache", out, retry,
+                    shlex.quote(cfg.config_path()), shlex.quote(str(out)))
     if publish and (cfg.output.push_to_hub or cfg.output.s3):
-        partial = _partial_source(cfg, report)
+        partial = _partial_source(cfg, report) or retry
         if partial:
             log.warning("%s: not published: %s; check the build, then `wiki-qa push %s`", out, partial, out)
             report["published"] = {"skipped": partial}
@@ -86,6 +93,19 @@ def _partial_source(cfg, report: dict) -> str | None:
     if cfg.limit:
         return f"--limit {cfg.limit} read only part of the input"
     return None
+
+
+def _partial_llm(report: dict) -> str | None:
+    """Why the LLM step's result is partial: more than TRANSIENT_SHARE of its chunks failed for reasons a
+    rerun can fix (timeouts, connection errors, 429s, 5xx, unfinished batches). Such a build is saved but
+    never pushed as finished."""
+    llm = report.get("llm") or {}
+    chunks = sum((llm.get("outcomes") or {}).values())
+    failed = {r: n for r, n in (llm.get("failures") or {}).items() if transient(r)}
+    if not chunks or sum(failed.values()) <= TRANSIENT_SHARE * chunks:
+        return None
+    reasons = ", ".join(f"{r} {n}" for r, n in sorted(failed.items(), key=lambda kv: -kv[1]))
+    return f"the LLM step failed for {sum(failed.values())} of {chunks} chunks for reasons a rerun can fix ({reasons})"
 
 
 def _repair_llm_cache(cfg) -> None:
