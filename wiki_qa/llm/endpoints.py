@@ -3,7 +3,9 @@
 
 `Endpoint` is the resolved, picklable description (URL, key, limits); `Slot` is its per-event-loop state
 (transport, gate, pacing, health); `Router` picks a slot for each request. A single `base_url` is one
-endpoint that is never taken out of rotation, so the single-server behaviour is unchanged.
+endpoint that is never taken out of rotation, so the single-server behaviour is unchanged. `identity` is the
+server part of every response cache key; `check` / `check_all` are the preflight (key, model), which the
+engine runs before its first request that must be sent and batch mode runs without any chat request.
 """
 from __future__ import annotations
 
@@ -137,13 +139,6 @@ async def check_all(cfg, endpoints: list[Endpoint], *, chat: bool = True) -> lis
         ep.healthy = False
         log.warning("%s; starting without it", err)
     return [ep for ep, _ in down]
-
-
-def preflight_all(cfg, endpoints: list[Endpoint]) -> list[Endpoint]:
-    """`check_all` from synchronous code; returns the endpoints."""
-    with concurrent.futures.ThreadPoolExecutor(1) as ex:
-        ex.submit(asyncio.run, check_all(cfg, endpoints)).result()
-    return endpoints
 
 
 class Slot:
