@@ -29,8 +29,8 @@ def parse_choices(prompt: str) -> tuple[str, list[str], str] | None:
     least two options. The block is the last "\\nA. " followed by "\\nB. ", "\\nC. "... in order; a choice may
     span lines. `question` is everything before it (a header or worked examples included); `cue` is a last
     line such as "Answer:", or ""."""
-    body = prompt.rstrip()
-    cue = ""
+    body = prompt[:-1] if prompt.endswith("\n") else prompt  # only the layout's own line end: a choice's
+    cue = ""                                                  # trailing space is part of its text
     m = _CUE.search(body)
     if m and not _MARKER.match(m.group(1)):
         cue, body = m.group(1), body[: m.start()]

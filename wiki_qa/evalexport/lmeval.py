@@ -21,6 +21,9 @@ import yaml
 MODULE = "wiki_qa_task"  # the name harness_task.py gets in the folder
 HARNESS_SPLITS = {"test": "test", "val": "validation"}
 _METRIC = {"aggregation": "mean", "higher_is_better": True}
+# Characters that JSON leaves raw but some line readers (Python's str.splitlines, JavaScript) break lines at:
+# escaped, so one item stays one line for every JSONL reader (MMLU's questions hold U+2028).
+_LINE_BREAKS = str.maketrans({c: f"\\u{ord(c):04x}" for c in "\u0085\u2028\u2029"})
 
 
 def _function(name: str) -> str:
@@ -78,7 +81,7 @@ def write_folder(out: Path, name: str, kind: str, style: str | None, split_items
     for split, rows in split_items.items():
         with (out / "data" / f"{split}.jsonl").open("w", encoding="utf-8") as f:
             for row in rows:
-                f.write(json.dumps(row, ensure_ascii=False) + "\n")
+                f.write(json.dumps(row, ensure_ascii=False).translate(_LINE_BREAKS) + "\n")
     shutil.copyfile(Path(__file__).with_name("harness_task.py"), out / f"{MODULE}.py")
     multiline = any("\n" in a for rows in split_items.values() for r in rows for a in r.get("answers", ()))
     configs = task_configs(name, kind, style, bool(split_items.get("val")), multiline, meta)
