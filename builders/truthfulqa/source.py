@@ -80,7 +80,7 @@ class TruthfulQASource(Source):
 
     def read(self, shard: str, stats: SourceStats, limit: int | None = None) -> Iterator[dict]:
         names = read_header(shard)
-        n = 0
+        n, cut = 0, False
         with io.open_input(shard) as inp:
             reader = csv.reader(_text(inp.stream, shard))
             next(reader)
@@ -90,28 +90,29 @@ class TruthfulQASource(Source):
                     fields = next(reader)
                 except StopIteration:
                     break
-                except (csv.Error, UnicodeDecodeError) as e:
+                except UnicodeDecodeError as e:  # the file's encoding, not one record: the decoder cannot resume
+                    raise UserError(f"not UTF-8 after line {start}: {e}", path=shard) from None
+                except csv.Error as e:
                     stats.pages_seen += 1
                     stats.skip("malformed_row")
-                    stats.errors.append({"file": shard, "line": start, "reason": f"{type(e).__name__}: {e}"})
-                    if isinstance(e, UnicodeDecodeError):
-                        break  # the decoder cannot resume mid-stream
+                    stats.errors.append({"file": shard, "line": start, "reason": f"csv: {e}"})
                     start = reader.line_num + 1
                     continue
                 line, start = start, reader.line_num + 1
                 if not fields or (len(fields) == 1 and not fields[0].strip()):
                     continue  # a blank line is not a record
+                if limit is not None and n >= limit:
+                    stats.truncated = cut = True
+                    break
                 record += 1
                 stats.pages_seen += 1
-                if limit is not None and n >= limit:
-                    stats.truncated = True
-                    break
                 row = self._row(dict(zip(names, fields)), len(fields) == len(names), record, line, shard, stats)
                 if row is not None:
                     n += 1
                     stats.documents += 1
                     yield row
-            stats.files.append({"path": shard, "sha256": inp.sha256, "bytes": inp.bytes_read})
+            # the digest of a file read to its end only (as MediaWiki's reader records it)
+            stats.files.append({"path": shard, "sha256": None if cut else inp.sha256, "bytes": inp.size})
 
     def _row(self, rec: dict, complete: bool, record: int, line: int, shard: str, stats: SourceStats) -> dict | None:
         question, best = (rec.get("Question") or "").strip(), (rec.get("Best Answer") or "").strip()

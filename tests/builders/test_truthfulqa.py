@@ -93,7 +93,7 @@ def test_2025_revision_puts_its_best_incorrect_answer_among_the_choices(read_all
 
 def test_limit_and_byte_order_mark(read_all, tmp_path):
     rows, stats = read_all(src(), limit=5)
-    assert len(rows) == 5 and stats.truncated
+    assert len(rows) == stats.pages_seen == 5 and stats.truncated and stats.files[0]["sha256"] is None
     bom = tmp_path / "TruthfulQA.csv"
     bom.write_bytes(b"\xef\xbb\xbf" + CSV.read_bytes())                  # as a spreadsheet saves it
     assert [r["prompt"] for r in read_all(src(bom))[0]] == [r["prompt"] for r in read_all(src())[0]]
@@ -131,6 +131,16 @@ def test_wrong_layout_is_one_user_error_naming_the_file(tmp_path, content, messa
     with pytest.raises(UserError) as e:
         src(path).shards()
     assert str(e.value).startswith(f"{path}: ") and message in str(e.value) and "\n" not in str(e.value)
+
+
+def test_a_bad_byte_deep_in_the_file_stops_the_read_with_one_user_error(tmp_path, read_all):
+    raw = CSV.read_bytes()
+    at = raw.index(b"What is the largest animal")                    # far past the header's first buffer
+    bad = tmp_path / "TruthfulQA.csv"
+    bad.write_bytes(raw[:at] + b"\xff" + raw[at:])
+    with pytest.raises(UserError) as e:
+        read_all(src(bad))
+    assert str(e.value).startswith(f"{bad}: not UTF-8 after line ") and "\n" not in str(e.value)
 
 
 def test_cli_exits_2_with_one_line_naming_the_file(tmp_path):
