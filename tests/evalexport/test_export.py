@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import csv
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -36,9 +34,14 @@ def mmlu_records(root: Path) -> dict[str, list[str]]:
     return out
 
 
-def cli(*args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "wiki_qa.cli", *map(str, args)], capture_output=True, text=True,
-                          timeout=300)
+def cli(capsys, *args) -> tuple[int, str, str]:
+    """`wiki-qa ARGS` in this process: (exit code, stdout, stderr)."""
+    from wiki_qa.cli import main
+
+    capsys.readouterr()
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
 
 
 def test_mmlu_export_keeps_every_question_its_choices_and_its_answer(build_dir, data_dir, tmp_path, lm_eval_tasks):
@@ -165,7 +168,7 @@ def test_scores_compare_multilingual_answers_without_dropping_tone_marks(tmp_pat
     assert f1 == pytest.approx(2 * precision * recall / (precision + recall))
 
 
-def test_bad_input_exits_2_with_one_line(build_dir, tmp_path):
+def test_bad_input_exits_2_with_one_line(build_dir, tmp_path, capsys):
     text = build_dir("tq-text", {"source": {"type": "truthfulqa", "path": str(TRUTHFULQA)}, "format": "text"})
     no_test = build_dir("tq-no-test", {"source": {"type": "truthfulqa", "path": str(TRUTHFULQA)},
                                        "format": "completion", "split": {"train": 0.9, "val": 0.1, "test": 0.0}})
@@ -178,15 +181,15 @@ def test_bad_input_exits_2_with_one_line(build_dir, tmp_path):
              ((qa, "--kind", "mc"), "no test row is a multiple-choice item"),
              ((qa, "--output", tmp_path / "taken"), "is not an earlier eval export")]
     for args, message in cases:
-        p = cli("export-eval", *args)
-        lines = p.stderr.strip().splitlines()
-        assert p.returncode == 2 and len(lines) == 1 and message in lines[0], (args, p.stderr)
+        code, _, err = cli(capsys, "export-eval", *args)
+        lines = err.strip().splitlines()
+        assert code == 2 and len(lines) == 1 and message in lines[0], (args, err)
     assert (tmp_path / "taken" / "notes.txt").read_text() == "mine" and not (tmp_path / "tq-qa-lm-eval").exists()
-    p = cli("export-eval", qa)                                         # default: DIR-lm-eval beside DIR
-    assert p.returncode == 0 and "qa; tasks wiki_qa_tq_qa" in p.stdout, p.stderr
+    code, out, err = cli(capsys, "export-eval", qa)                    # default: DIR-lm-eval beside DIR
+    assert code == 0 and "qa; tasks wiki_qa_tq_qa" in out, err
     first = read_jsonl(tmp_path / "tq-qa-lm-eval" / "data" / "test.jsonl")
-    p = cli("export-eval", qa, "--name", "again")                       # an earlier export is replaced whole
-    assert p.returncode == 0, p.stderr
+    code, _, err = cli(capsys, "export-eval", qa, "--name", "again")   # an earlier export is replaced whole
+    assert code == 0, err
     assert sorted(x.name for x in (tmp_path / "tq-qa-lm-eval").glob("*.yaml")) == ["again.yaml"]
     assert read_jsonl(tmp_path / "tq-qa-lm-eval" / "data" / "test.jsonl") == first
     assert not list(tmp_path.glob(".tq-qa-lm-eval.*"))                  # no temporary folder left behind
