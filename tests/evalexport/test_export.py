@@ -193,3 +193,29 @@ def test_bad_input_exits_2_with_one_line(build_dir, tmp_path, capsys):
     assert sorted(x.name for x in (tmp_path / "tq-qa-lm-eval").glob("*.yaml")) == ["again.yaml"]
     assert read_jsonl(tmp_path / "tq-qa-lm-eval" / "data" / "test.jsonl") == first
     assert not list(tmp_path.glob(".tq-qa-lm-eval.*"))                  # no temporary folder left behind
+
+
+def test_hostile_text_in_a_build_stays_data(build_dir, tmp_path, lm_eval_tasks):
+    """A build folder from someone else (pulled from S3 or the Hub): its rows and name reach the task folder as
+    data only. Prompts go to JSONL and are read by column name (lm-eval renders no template over them), the
+    name is dumped as a quoted YAML string, and the only code is wiki_qa_task.py, byte for byte the package's."""
+    import wiki_qa.evalexport.harness_task as shipped
+
+    csv_path = tmp_path / "TruthfulQA.csv"
+    with open(TRUTHFULQA, encoding="utf-8", newline="") as f, open(csv_path, "w", encoding="utf-8", newline="") as o:
+        w = csv.writer(o)
+        for n, rec in enumerate(csv.reader(f)):
+            w.writerow(rec if n == 0 else [rec[0], rec[1], rec[2] + " {{ 7*7 }} {% for x in range(3) %}x{% endfor %}",
+                                           *rec[3:]])
+    build = build_dir("tq-hostile", {"source": {"type": "truthfulqa", "path": str(csv_path)}, "format": "completion"})
+    report = json.loads((build / "build_report.json").read_text())
+    hostile = "x\ntask: evil\ncustom_dataset: !function os.system"
+    (build / "build_report.json").write_text(json.dumps({**report, "name": hostile}))
+    done = export_eval(str(build), str(tmp_path / "out"))
+    assert done["tasks"] == ["wiki_qa_x_task_evil_custom_dataset_function_os_system"]
+    task = lm_eval_tasks(tmp_path / "out")[done["tasks"][0]]
+    assert task.config.metadata["wiki_qa"]["build"] == hostile and task.config.custom_dataset.__name__ == "load"
+    doc = next(iter(task.test_docs()))
+    assert task.doc_to_text(doc) == doc["prompt"] and "{{ 7*7 }} {% for x in range(3) %}x{% endfor %}" in doc["prompt"]
+    assert (tmp_path / "out" / "wiki_qa_task.py").read_bytes() == Path(shipped.__file__).read_bytes()
+    assert sorted(p.name for p in (tmp_path / "out").rglob("*.py")) == ["wiki_qa_task.py"]
