@@ -219,3 +219,13 @@ def test_hostile_text_in_a_build_stays_data(build_dir, tmp_path, lm_eval_tasks):
     assert task.doc_to_text(doc) == doc["prompt"] and "{{ 7*7 }} {% for x in range(3) %}x{% endfor %}" in doc["prompt"]
     assert (tmp_path / "out" / "wiki_qa_task.py").read_bytes() == Path(shipped.__file__).read_bytes()
     assert sorted(p.name for p in (tmp_path / "out").rglob("*.py")) == ["wiki_qa_task.py"]
+
+
+def test_a_build_without_val_exports_a_zero_shot_task(build_dir, tmp_path, lm_eval_tasks):
+    build = build_dir("tq-test-only", {"source": {"type": "truthfulqa", "path": str(TRUTHFULQA), "form": "mc1"},
+                                       "format": "completion", "split": {"train": 0.0, "val": 0.0, "test": 1.0}})
+    done = export_eval(str(build), str(tmp_path / "out"), name="zero")
+    assert done["splits"] == {"test": 817, "val": 0}
+    assert "fewshot_split" not in (tmp_path / "out" / "zero.yaml").read_text()
+    task = lm_eval_tasks(tmp_path / "out")["zero"]
+    assert len(list(task.test_docs())) == 817 and not task.has_validation_docs()
