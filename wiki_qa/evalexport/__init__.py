@@ -18,6 +18,7 @@ import shutil
 from pathlib import Path
 
 from wiki_qa.errors import UserError
+from wiki_qa.version import __version__
 
 from .items import answer_style, detect_kind, items, with_targets
 from .lmeval import write_folder
@@ -74,9 +75,7 @@ def export_eval(build_dir: str, output: str | None = None, *, harness: str = "lm
     out = Path(output) if output else build.with_name(f"{build.name}-{harness}")
     _claim(out)
     splits = _rows(build)
-    report_path = build / "build_report.json"
-    report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.exists() else {}
-    build_name = report.get("name") or build.name
+    build_name = _report(build).get("name") or build.name
     task = task_name(name or f"wiki_qa_{build_name}")
     chosen = detect_kind(splits["test"]) if kind == "auto" else kind
     split_items, skipped = {}, {}
@@ -101,7 +100,7 @@ def export_eval(build_dir: str, output: str | None = None, *, harness: str = "lm
         tasks = write_folder(tmp, task, chosen, style, split_items, meta)
         summary = {"harness": harness, "tasks": tasks, **meta,
                    "splits": {s: len(v) for s, v in split_items.items()}, "skipped": skipped,
-                   "wiki_qa_version": _version()}
+                   "wiki_qa_version": __version__}
         (tmp / MARKER).write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         (tmp / "README.md").write_text(_readme(summary), encoding="utf-8")
         _swap_in(tmp, out)
@@ -110,10 +109,13 @@ def export_eval(build_dir: str, output: str | None = None, *, harness: str = "lm
     return {**summary, "output": str(out)}
 
 
-def _version() -> str:
-    from wiki_qa.version import __version__
-
-    return __version__
+def _report(build: Path) -> dict:
+    path = build / "build_report.json"
+    try:
+        report = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise UserError(f"not a build report: {e}", path=str(path)) from None
+    return report if isinstance(report, dict) else {}
 
 
 def _readme(s: dict) -> str:
