@@ -48,7 +48,7 @@ def test_config_without_the_llm_step_is_an_mc1_eval_set(tmp_path, lm_eval_tasks)
     assert set(tasks) == {"truthfulqa_en", "truthfulqa_en_gen"}
 
 
-def test_config_translates_through_the_fake_server_keeping_the_answers(tmp_path, llm, monkeypatch):
+def test_config_translates_through_the_fake_server_keeping_the_answers(tmp_path, fake, llm):
     from wiki_qa.llm.tasks import TASKS
 
     if "translate" not in TASKS:
@@ -56,15 +56,26 @@ def test_config_translates_through_the_fake_server_keeping_the_answers(tmp_path,
     from wiki_qa.config import load_config
     from wiki_qa.orchestrator import run
 
+    # TruthfulQA has no Yoruba reference: the fake translator tags each sentence "[yo] " and keeps every
+    # protected token (a structure test, so the language check is off, as in the translate task's MMLU test)
+    fake.configure(translator={"pairs": [], "fallback": "tag"})
     source = rows_by_id(english(tmp_path))
     cfg = load_config(str(CONFIG), [f"source.path={TRUTHFULQA}", f"llm.base_url={llm['base_url']}",
-                                    "llm.model=fake-model", f"output.dir={tmp_path / 'yo'}"])
-    run(cfg)
+                                    "llm.model=fake-model", "generate.check_language=false",
+                                    f"output.dir={tmp_path / 'yo'}"])
+    report = run(cfg)
+    assert report["llm"]["translate"]["rows_out"] == 817 and not report["llm"]["translate"]["dropped"]
     rows = rows_by_id(tmp_path / "yo")
-    assert rows and set(rows) <= set(source)
-    for rid, row in rows.items():
-        before, after = parse_choices(source[rid]["prompt"]), parse_choices(row["prompt"])
-        assert after is not None and len(after[1]) == len(before[1])             # the options survive as options
-        assert row["completion"] == source[rid]["completion"]                    # the letter, untranslated
+    assert len(rows) == 817 and {r["lang"] for r in rows.values()} == {"yo"}
+    for row in rows.values():
+        meta = json.loads(row["meta"])
+        was = source[row["doc_id"]]
+        assert meta["translation"]["orig"]["prompt"] == was["prompt"] and row["prompt"] != was["prompt"]
+        q, choices, _ = parse_choices(row["prompt"])
+        q0, choices0, _ = parse_choices(was["prompt"])
+        assert len(choices) == len(choices0) and all(c.endswith(c0) for c, c0 in zip(choices, choices0))
+        assert row["completion"] == was["completion"] == meta["answer"] == LETTERS[choices0.index(meta["best_answer"])]
+        assert row["split"] == was["split"]                                      # the same eval/few-shot split
     done = export_eval(str(tmp_path / "yo"), str(tmp_path / "yo-eval"))
-    assert done["kind"] == "mc" and done["answer_style"] == "letter"
+    assert (done["kind"], done["answer_style"], done["langs"], done["skipped"]) == ("mc", "letter", ["yo"], {})
+    assert sum(done["splits"].values()) == 817
