@@ -12,8 +12,11 @@ Faults, per English sentence, on every ask (a persistently bad model), or only o
   with the segment's tokens kept, as a model that answered in the wrong language would;
 - truncated: the sentence dropped: left out at the end of the reply (fewer items), or an empty item inside;
 - lost_number / lost_placeholder: the translation without the token of its first number / placeholder;
-- unknown English (no pair): "[untranslatable]" (a test that sees it has a bug).
-Back translation (a request into English) answers with the English source of the pair.
+- unknown English (no pair): "[untranslatable]" (a test that sees it has a bug), or with "fallback": "tag",
+  "[yo] " + the masked English (for structure tests on text with no parallel data, such as MMLU; they turn
+  language checks off);
+- back translation (a request into English) answers with the English source of the pair, or, for an
+  English sentence in "back_faults", another pair's English (a round trip that lost the meaning).
 """
 from __future__ import annotations
 
@@ -29,17 +32,19 @@ STATE: dict = {"index": {}, "back": {}, "by_lang": {}, "faults": {}, "originals"
 def configure(cfg: dict | None) -> None:
     # imported here: the fake server starts for every LLM test, most of which never translate
     from wiki_qa.llm.tasks import protect
-    from wiki_qa.llm.tasks.translate import name_of
+    from wiki_qa.llm.tasks.base import LANGUAGES
 
-    STATE.update(index={}, back={}, by_lang={}, faults=dict((cfg or {}).get("faults") or {}), originals={})
-    names = {}
-    for en, lang, target in (cfg or {}).get("pairs") or []:
+    cfg = cfg or {}
+    STATE.update(index={}, back={}, by_lang={}, faults=dict(cfg.get("faults") or {}), originals={},
+                 fallback=cfg.get("fallback"), back_faults=set(cfg.get("back_faults") or []), english=[])
+    names = {name: code for code, name in LANGUAGES.items()}
+    for en, lang, target in cfg.get("pairs") or []:
         m = protect.mask(en)
         STATE["originals"][m.text] = m.originals
+        STATE["english"].append(en)
         STATE["index"][(m.text, lang)] = (en, _masked_like(target, m))
-        names[name_of(lang)] = lang
         STATE["by_lang"].setdefault(lang, []).append(target)
-        STATE["back"][(_masked_like(target, m), lang)] = m.text
+        STATE["back"][(_masked_like(target, m), lang)] = (en, m.text)
     STATE["names"] = names
 
 
@@ -56,12 +61,19 @@ def answer(msgs: list[dict]) -> dict:
     for seg in segments:
         if tgt_name == "English":  # back translation
             lang = STATE["names"].get(src_name, src_name)
-            out.append(STATE["back"].get((seg, lang), "[untranslatable]"))
+            en, back = STATE["back"].get((seg, lang), (None, "[untranslatable]"))
+            if en in STATE["back_faults"]:  # another sentence, with this one's tokens: only the meaning is lost
+                other = min((x for x in STATE["english"] if x != en), key=lambda x: abs(len(x) - len(en)))
+                back = " ".join([re.sub(r"\d+", "", other)] + [f"⟦{t}⟧" for t in TOKEN.findall(seg)])
+            if STATE["fallback"] == "tag" and back == "[untranslatable]":
+                back = re.sub(r"^((?:⟦\d+⟧)?)\[\w+\] ", r"\1", seg)
+            out.append(back)
             continue
         lang = STATE["names"].get(tgt_name, tgt_name)
         en, target = STATE["index"].get((seg, lang), (None, None))
         if target is None:
-            out.append("[untranslatable]")
+            head, rest = re.match(r"((?:⟦\d+⟧)?)(.*)", seg, re.S).groups()  # a list marker stays first
+            out.append(f"{head}[{lang}] {rest}" if STATE["fallback"] == "tag" else "[untranslatable]")
             continue
         fault = STATE["faults"].get(en)
         if fault and fault.startswith("once:"):
