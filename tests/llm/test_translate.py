@@ -216,3 +216,31 @@ def test_bad_config_is_one_line(bad):
     with pytest.raises(UserError) as e:
         resolve(bad, {})
     assert "\n" not in str(e.value) and "generate" in str(e.value)
+
+
+def test_placeholders_survive_or_the_row_goes(fake, llm):
+    """Template rows (a `{placeholder}` around real sentences): kept with the placeholder where the
+    translation put it, or dropped as protected_lost when the model loses it."""
+    yo = [(e, t) for r in mafand("yo")[:4] for e, t in zip(r["en"], r["yo"])][:4]
+    rows = [{"id": f"t{i}", "title": "", "text": f"{{speaker}} said: {e}", "lang": "en"} for i, (e, _) in enumerate(yo)]
+    pairs_ = [[f"{{speaker}} said: {e}", "yo", f"{{speaker}} sọ pé: {t}"] for e, t in yo]
+    fake.configure(translator={"pairs": pairs_, "faults": {pairs_[1][0]: "lost_placeholder"}})
+    out, report = run(rows, {"task": "translate", "target_lang": "yo"}, llm)
+    assert list(out["id"]) == ["t0/yo", "t2/yo", "t3/yo"] and report["dropped"] == {"protected_lost": 1}
+    assert all(r["text"].startswith("{speaker} sọ pé: ") for r in out)
+    assert "'{speaker}'" in report["samples"][0]["detail"]
+
+
+def test_library_generate_translates_any_dataset(fake, llm):
+    """wiki_qa.generate on rows that are not chunks (generated QA: prompt/completion) gives translated rows."""
+    import wiki_qa
+
+    fake.configure(translator={"pairs": pairs(["pcm"]), "faults": {}})
+    r = mafand("pcm")[:3]
+    ds = datasets.Dataset.from_list([{"id": f"q{i}", "prompt": x["en"][0], "completion": " ".join(x["en"][1:]) or "-",
+                                      "lang": "en"} for i, x in enumerate(r)])
+    out = wiki_qa.generate(ds, task={"task": "translate", "target_lang": "pcm", "columns": ["prompt"]}, llm=llm)
+    assert list(out["id"]) == ["q0/pcm", "q1/pcm", "q2/pcm"]
+    assert list(out["prompt"]) == [x["pcm"][0] for x in r] and list(out["completion"]) == list(ds["completion"])
+    assert [json.loads(t)["target_lang"] for t in out["translation"]] == ["pcm"] * 3  # no meta column: its own
+    assert list(out["orig_prompt"]) == list(ds["prompt"])

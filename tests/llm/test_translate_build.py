@@ -71,3 +71,36 @@ def test_alpaca_translate_config_builds(tmp_path, fake, llm, shared_data):
             assert url in user + " " + assistant  # links pass through exactly
     assert report["llm"]["requests"] == len(chosen)  # a short row is one request
     assert "sk-test-SECRET-123" not in json.dumps(report)
+
+
+def test_dry_run_estimates_the_translation_requests(tmp_path, shared_data):
+    from wiki_qa.orchestrator.estimate import dry_run
+
+    records = json.loads((shared_data / "instruct" / "alpaca_5000.json").read_text())[:20]
+    (tmp_path / "alpaca.json").write_text(json.dumps(records))
+    cfg = load_config("alpaca-translate-yo", [f"source.path={tmp_path / 'alpaca.json'}",
+                                              "generate.back_translate=true", "split.train=1", "split.val=0",
+                                              "split.test=0"])
+    est = dry_run(cfg)["llm"]
+    assert est["task"] == "translate" and est["requests"] == 40  # a unit per row, and its round trip
+    assert est["prompt_tokens"] > 20 * 150 and est["cost_usd_est"] > 0
+
+
+def test_requests_the_engine_gives_up_on_are_dropped_rows(fake, llm, shared_data):
+    import datasets
+
+    from wiki_qa.llm.config import resolve
+    from wiki_qa.llm.stats import LLMStats
+    from wiki_qa.llm.step import map_rows
+
+    fake.configure(translator={"pairs": [], "fallback": "tag"}, faults={"length": 1.0})  # every reply cut off
+    records = json.loads((shared_data / "instruct" / "alpaca_5000.json").read_text())[:3]
+    rows = [{"id": f"r{i}", "title": "", "text": r["instruction"], "lang": "en"} for i, r in enumerate(records)]
+    task, cfg = resolve({"task": "translate", "target_lang": "yo", "check_language": False},
+                        {**llm, "max_retries": 1})
+    stats = LLMStats()
+    out, report = task.map_splits(datasets.DatasetDict({"train": datasets.Dataset.from_list(rows)}),
+                                  lambda d: datasets.DatasetDict({s: map_rows(d[s], task, cfg, stats=stats)
+                                                                  for s in d}), cfg.model)
+    assert out["train"].num_rows == 0 and report["dropped"] == {"request_failed": 3}
+    assert stats.failures == {"truncated": 3}  # the engine's own reason, in llm.failures
