@@ -15,6 +15,7 @@ from pathlib import Path
 import datasets
 import pytest
 
+from tests.llm import translating
 from wiki_qa.llm.config import resolve
 from wiki_qa.llm.stats import LLMStats
 from wiki_qa.llm.step import estimate, map_rows
@@ -88,7 +89,7 @@ def test_hostile_server_real_parallel_text(fake, llm, monkeypatch):
     for lang in LANGS:
         plans[lang], table = plan_faults(lang)
         faults.update(table)
-    fake.configure(translator={"pairs": pairs(), "faults": faults})
+    translating.configure(fake, pairs(), faults=faults)
     summary = {}
     for lang in LANGS:
         rows = rows_of(lang)
@@ -118,7 +119,7 @@ def test_hostile_server_real_parallel_text(fake, llm, monkeypatch):
 
 
 def test_translated_rows_carry_the_original_and_languages(fake, llm):
-    fake.configure(translator={"pairs": pairs(["yo"]), "faults": {}})
+    translating.configure(fake, pairs(["yo"]))
     rows = rows_of("yo")[:6]
     out, report = run(rows, {"task": "translate", "target_lang": "yo"}, llm)
     assert out.num_rows == 6 and report["rows_out"] == 6
@@ -138,7 +139,7 @@ def test_translated_rows_carry_the_original_and_languages(fake, llm):
 def test_several_target_languages_in_one_pass(fake, llm):
     # no sentence of the samples exists in two languages: Yoruba comes from the pairs, Hausa from the server's
     # tagged stand-in, so the language checks are off here (the other tests run them)
-    fake.configure(translator={"pairs": pairs(["yo"]), "faults": {}, "fallback": "tag"})
+    translating.configure(fake, pairs(["yo"]), fallback="tag")
     rows = rows_of("yo")[:3]
     out, report = run(rows, {"task": "translate", "target_langs": ["yo", "ha"], "check_language": False}, llm)
     assert list(out["id"]) == ["yo-0/yo", "yo-0/ha", "yo-1/yo", "yo-1/ha", "yo-2/yo", "yo-2/ha"]
@@ -152,8 +153,8 @@ def test_protected_lost_is_asked_again_once_then_dropped(fake, llm):
     rows = [r for r in rows_of("pcm") if protect.mask(r["text"]).originals][:2]
     first = [e for e in mafand("pcm")[int(rows[0]["id"].split("-")[1])]["en"] if protect.mask(e).originals][0]
     second = [e for e in mafand("pcm")[int(rows[1]["id"].split("-")[1])]["en"] if protect.mask(e).originals][0]
-    fake.configure(translator={"pairs": pairs(["pcm"]), "faults": {first: "once:lost_number",
-                                                                   second: "lost_number"}})
+    translating.configure(fake, pairs(["pcm"]), faults={first: "once:lost_number",
+                                                                   second: "lost_number"})
     stats = LLMStats()
     out, report = run(rows, {"task": "translate", "target_lang": "pcm"}, {**llm, "max_retries": 5}, stats)
     assert list(out["id"]) == [rows[0]["id"] + "/pcm"]       # fixed by the re-ask
@@ -164,7 +165,7 @@ def test_protected_lost_is_asked_again_once_then_dropped(fake, llm):
 
 
 def test_cache_answers_a_rerun(fake, llm):
-    fake.configure(translator={"pairs": pairs(["ig"]), "faults": {}})
+    translating.configure(fake, pairs(["ig"]))
     rows = rows_of("ig")[:8]
     first_stats, second_stats = LLMStats(), LLMStats()
     first, _ = run(rows, {"task": "translate", "target_lang": "ig"}, llm, first_stats)
@@ -176,7 +177,7 @@ def test_cache_answers_a_rerun(fake, llm):
 
 
 def test_batch_mode_gives_the_online_rows(fake, llm, tmp_path):
-    fake.configure(translator={"pairs": pairs(["ha"]), "faults": {}})
+    translating.configure(fake, pairs(["ha"]))
     rows = rows_of("ha")[:6]
     online, _ = run(rows, {"task": "translate", "target_lang": "ha"}, llm)
     stats = LLMStats()
@@ -190,7 +191,7 @@ def test_batch_mode_gives_the_online_rows(fake, llm, tmp_path):
 def test_back_translation_stores_chrf_and_filters(fake, llm):
     rows = rows_of("yo")[:6]
     bad = mafand("yo")[2]["en"][0]
-    fake.configure(translator={"pairs": pairs(["yo"]), "faults": {}, "back_faults": [bad]})
+    translating.configure(fake, pairs(["yo"]), back_faults=[bad])
     out, report = run(rows, {"task": "translate", "target_lang": "yo", "back_translate": True, "min_chrf": 60},
                       llm)
     assert "yo-2/yo" not in set(out["id"]) and report["dropped"] == {"low_chrf": 1}, report["samples"]
@@ -224,7 +225,7 @@ def test_placeholders_survive_or_the_row_goes(fake, llm):
     yo = [(e, t) for r in mafand("yo")[:4] for e, t in zip(r["en"], r["yo"])][:4]
     rows = [{"id": f"t{i}", "title": "", "text": f"{{speaker}} said: {e}", "lang": "en"} for i, (e, _) in enumerate(yo)]
     pairs_ = [[f"{{speaker}} said: {e}", "yo", f"{{speaker}} sọ pé: {t}"] for e, t in yo]
-    fake.configure(translator={"pairs": pairs_, "faults": {pairs_[1][0]: "lost_placeholder"}})
+    translating.configure(fake, pairs_, faults={pairs_[1][0]: "lost_placeholder"})
     out, report = run(rows, {"task": "translate", "target_lang": "yo"}, llm)
     assert list(out["id"]) == ["t0/yo", "t2/yo", "t3/yo"] and report["dropped"] == {"protected_lost": 1}
     assert all(r["text"].startswith("{speaker} sọ pé: ") for r in out)
@@ -235,7 +236,7 @@ def test_library_generate_translates_any_dataset(fake, llm):
     """wiki_qa.generate on rows that are not chunks (generated QA: prompt/completion) gives translated rows."""
     import wiki_qa
 
-    fake.configure(translator={"pairs": pairs(["pcm"]), "faults": {}})
+    translating.configure(fake, pairs(["pcm"]))
     r = mafand("pcm")[:3]
     ds = datasets.Dataset.from_list([{"id": f"q{i}", "prompt": x["en"][0], "completion": " ".join(x["en"][1:]) or "-",
                                       "lang": "en"} for i, x in enumerate(r)])

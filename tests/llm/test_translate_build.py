@@ -7,6 +7,7 @@ import json
 import yaml
 from datasets import load_from_disk
 
+from tests.llm import translating
 from wiki_qa.config import load_config
 from wiki_qa.orchestrator import run
 
@@ -17,7 +18,7 @@ LETTERS = "ABCD"
 def test_translated_mmlu_keeps_letters_order_and_answer(tmp_path, fake, llm, shared_data):
     # MMLU has no Yoruba reference: the server tags each sentence "[yo] " (a stand-in translation that keeps
     # every token), so this test checks structure, and the language checks are off for it
-    fake.configure(translator={"pairs": [], "fallback": "tag"})
+    translating.configure(fake, [], fallback="tag")
     cfg_path = tmp_path / "mmlu-yo.yaml"
     cfg_path.write_text(yaml.safe_dump({
         "name": "mmlu-yo",
@@ -50,7 +51,7 @@ def test_translated_mmlu_keeps_letters_order_and_answer(tmp_path, fake, llm, sha
 
 
 def test_alpaca_translate_config_builds(tmp_path, fake, llm, shared_data):
-    fake.configure(translator={"pairs": [], "fallback": "tag"})
+    translating.configure(fake, [], fallback="tag")
     records = json.loads((shared_data / "instruct" / "alpaca_5000.json").read_text())
     # rows with links and code among them: what protection must carry through untouched
     chosen = [r for r in records if "http" in r["input"] + r["output"]][:4] + records[:8]
@@ -93,7 +94,8 @@ def test_requests_the_engine_gives_up_on_are_dropped_rows(fake, llm, shared_data
     from wiki_qa.llm.stats import LLMStats
     from wiki_qa.llm.step import map_rows
 
-    fake.configure(translator={"pairs": [], "fallback": "tag"}, faults={"length": 1.0})  # every reply cut off
+    translating.configure(fake, [], fallback="tag")
+    fake.configure(faults={"length": 1.0})  # every reply cut off
     records = json.loads((shared_data / "instruct" / "alpaca_5000.json").read_text())[:3]
     rows = [{"id": f"r{i}", "title": "", "text": r["instruction"], "lang": "en"} for i, r in enumerate(records)]
     task, cfg = resolve({"task": "translate", "target_lang": "yo", "check_language": False},

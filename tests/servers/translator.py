@@ -1,7 +1,8 @@
 """The fake server's translator: real parallel sentences for wiki_qa's translate prompts, and hostile answers.
 
 fake_openai.py hands it every request whose prompt is a translate prompt. The test configures it with
-POST /config {"translator": {"pairs": [[english, lang, translation], ...], "faults": {english: fault}}}, one
+POST /config {"translator": {"pairs": [[english, lang, translation], ...], "faults": {english: fault},
+"names": {"Yoruba": "yo", ...}}}, one
 pair per sentence: each segment (sentence) of a request is looked up by its masked English (masked with the
 project's own protect.py, so the tokens are the ones the client sent), and answered with the masked
 translation (the same tokens put where the protected text stands in the real translation).
@@ -20,24 +21,34 @@ Faults, per English sentence, on every ask (a persistently bad model), or only o
 """
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
+import sys
+from pathlib import Path
 
 TOKEN = re.compile(r"⟦(\d+)⟧")
+PROTECT = Path(__file__).resolve().parents[2] / "wiki_qa" / "llm" / "tasks" / "protect.py"
+
+
+def _protect():
+    """The project's protect.py, loaded from its file: importing it as wiki_qa.llm.tasks.protect would import
+    the package (datasets and all), which costs the server seconds on a loaded machine."""
+    spec = importlib.util.spec_from_file_location("wiki_qa_protect", PROTECT)
+    mod = sys.modules[spec.name] = importlib.util.module_from_spec(spec)  # dataclasses look it up there
+    spec.loader.exec_module(mod)
+    return mod
 
 WRONG = {"yo": "ha", "ha": "yo", "ig": "yo", "pcm": "yo"}
 STATE: dict = {"index": {}, "back": {}, "by_lang": {}, "faults": {}, "originals": {}}
 
 
 def configure(cfg: dict | None) -> None:
-    # imported here: the fake server starts for every LLM test, most of which never translate
-    from wiki_qa.llm.tasks import protect
-    from wiki_qa.llm.tasks.base import LANGUAGES
-
+    protect = _protect()
     cfg = cfg or {}
     STATE.update(index={}, back={}, by_lang={}, faults=dict(cfg.get("faults") or {}), originals={},
                  fallback=cfg.get("fallback"), back_faults=set(cfg.get("back_faults") or []), english=[])
-    names = {name: code for code, name in LANGUAGES.items()}
+    names = dict(cfg.get("names") or {})  # language name in the prompt -> code
     for en, lang, target in cfg.get("pairs") or []:
         m = protect.mask(en)
         STATE["originals"][m.text] = m.originals
