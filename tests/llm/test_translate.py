@@ -21,6 +21,7 @@ from wiki_qa.llm.stats import LLMStats
 from wiki_qa.llm.step import estimate, map_rows
 from wiki_qa.llm.tasks import protect
 from wiki_qa.llm.tasks import translate as T
+from wiki_qa.llm.tasks.pieces import sentences
 
 DATA = Path(__file__).parent / "data" / "mafand"
 LANGS = ("yo", "ha", "ig", "pcm")
@@ -245,3 +246,19 @@ def test_library_generate_translates_any_dataset(fake, llm):
     assert list(out["prompt"]) == [x["pcm"][0] for x in r] and list(out["completion"]) == list(ds["completion"])
     assert [json.loads(t)["target_lang"] for t in out["translation"]] == ["pcm"] * 3  # no meta column: its own
     assert list(out["orig_prompt"]) == list(ds["prompt"])
+
+
+def test_long_text_goes_in_pieces_and_comes_back_whole(fake, llm, real_chunks):
+    """Real Wikipedia chunks over the piece budget: several requests per row, never a cut sentence, and the
+    rows rejoined with the source's own layout (the server's stand-in translation only tags each sentence,
+    so taking the tags out must give the source back to the character)."""
+    translating.configure(fake, [], fallback="tag")
+    rows = [{**r, "text": r["text"]} for r in real_chunks[:6]]
+    stats = LLMStats()
+    out, report = run(rows, {"task": "translate", "target_lang": "yo", "check_language": False,
+                             "max_piece_tokens": 64}, llm, stats)
+    assert report["rows_out"] == len(rows) and stats.requests > 2 * len(rows)  # pieces of <= 64 tokens
+    for src, r in zip(rows, out):
+        assert r["text"].replace("[yo] ", "") == src["text"]
+        assert r["text"].count("\n\n") == src["text"].count("\n\n")
+        assert r["text"].count("[yo] ") == len(sentences(src["text"]))  # one request item per whole sentence
