@@ -48,13 +48,16 @@ class Faults:
 
 
 def lay_out(root: Path, db: str, xml: bytes, date: str, *, state: str = "done", flip: bool = False,
-            per: int = 100, latest: bool = True) -> dict:
-    """Write one run of `db` under `root` from a dump's XML; returns its dumpstatus.json."""
+            per: int = 100, latest: bool = True, repeat: int = 1) -> dict:
+    """Write one run of `db` under `root` from a dump's XML; returns its dumpstatus.json. `repeat` > 1 makes
+    the dump file that many copies of itself back to back (for download benchmarks: bytes, not pages)."""
     run = root / db / date
     run.mkdir(parents=True, exist_ok=True)
     main = run / f"{db}-{date}-pages-articles-multistream.xml.bz2"
     index = run / f"{db}-{date}-pages-articles-multistream-index.txt.bz2"
     write_multistream(xml, main, per=per)
+    if repeat > 1:
+        main.write_bytes(main.read_bytes() * repeat)
     files = {}
     for f in (main, index):
         data = f.read_bytes()

@@ -205,12 +205,12 @@ async def _stream(r, part: _Part, res: Result, mirror: str, on_bytes) -> None:
             if len(buf) >= CHUNK:
                 if pending is not None:
                     await pending
-                pending = loop.run_in_executor(None, part.write, bytes(buf))
-                buf.clear()
+                pending = loop.run_in_executor(None, part.write, buf)
+                buf = bytearray()  # the thread owns the old one now
             if on_bytes:
                 on_bytes(len(chunk), mirror)
     finally:
         if pending is not None:
             await pending
         if buf:
-            part.write(bytes(buf))
+            part.write(buf)

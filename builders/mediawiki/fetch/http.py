@@ -55,8 +55,9 @@ def user_agent(contact: str | None = None) -> str:
 def session(contact: str | None, per_host: int = 2, cookies: bool = False,
             timeout_s: float = 60) -> aiohttp.ClientSession:
     """A session for one fetch: the policy User-Agent, at most `per_host` connections to any host, no
-    read that stalls longer than `timeout_s`. trust_env: HTTP(S)_PROXY and NO_PROXY apply as everywhere."""
-    return aiohttp.ClientSession(
+    read that stalls longer than `timeout_s`. trust_env: HTTP(S)_PROXY and NO_PROXY apply as everywhere.
+    A 1 MiB read buffer (aiohttp's default is 64 KiB): a multi-GB body in 16x fewer pieces."""
+    return aiohttp.ClientSession(read_bufsize=1 << 20,
         connector=aiohttp.TCPConnector(limit_per_host=per_host),
         headers={"User-Agent": user_agent(contact)},
         timeout=aiohttp.ClientTimeout(total=None, sock_connect=30, sock_read=timeout_s),
