@@ -84,7 +84,8 @@ class BuildConfig(StrictModel):
         return self._path or self.name
 
     def inputs_label(self) -> str:
-        p = getattr(self.source, "path", None) or getattr(self.source, "html_dir", None) or self.name
+        p = (getattr(self.source, "path", None) or getattr(self.source, "html_dir", None)
+             or getattr(self.source, "wiki", None) or getattr(self.source, "api", None) or self.name)
         return p if isinstance(p, str) else ",".join(p)
 
     def base_dir(self) -> Path:

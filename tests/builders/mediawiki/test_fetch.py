@@ -11,8 +11,9 @@ import time
 from pathlib import Path
 
 import pytest
-from datasets import load_from_disk
+from datasets import load_dataset, load_from_disk
 
+import wiki_qa  # noqa: F401  (registers the builder with datasets)
 from tests.servers.dumps_site import DumpsSite, down_url, lay_out
 from wiki_qa.builders.mediawiki.fetch import dumps, fetch_dump, http, names
 from wiki_qa.builders.mediawiki.fetch.download import part_of
@@ -168,6 +169,10 @@ def test_second_build_makes_no_request_and_works_with_the_server_gone(tmp_path, 
     finally:
         site.close()
     third = build(tmp_path, "offline", tree)  # the mirror is gone altogether
+    yaml_path = tmp_path / "by-name.yaml"
+    yaml_path.write_text(json.dumps({"name": "by-name", **tree}))  # JSON is YAML
+    loaded = load_dataset("wiki_qa", str(yaml_path))  # and load_dataset, with the mirror gone
+    assert {s: loaded[s].to_list() for s in ("train", "val", "test")} == first["rows"]
     dump = str(mediawiki_dir / "enwiki-206pages.xml.bz2")
     local = build(tmp_path, "local", {"source": {"type": "mediawiki", "path": dump}})
     assert first["rows"] == second["rows"] == third["rows"] == local["rows"]
