@@ -179,7 +179,7 @@ async def _from_mirror(s, mirror: str, url: str, part: _Part, want: Expected, re
                     res.resumed += 1
                 else:
                     part.reset()  # a server that ignores Range sends the whole file again
-                await _stream(r, part, res, mirror, on_bytes)
+                await _stream(r, part, res, mirror, on_bytes, want.size)
                 return
         except (aiohttp.ClientPayloadError, aiohttp.ClientConnectionError, asyncio.TimeoutError) as e:
             if part.size > have:
@@ -192,14 +192,20 @@ async def _from_mirror(s, mirror: str, url: str, part: _Part, want: Expected, re
             await asyncio.sleep(http.backoff(attempt - 1))
 
 
-async def _stream(r, part: _Part, res: Result, mirror: str, on_bytes) -> None:
+async def _stream(r, part: _Part, res: Result, mirror: str, on_bytes, size: int) -> None:
     """Append the body to the `.part`, one chunk in flight to the writer thread. What arrived before a
-    drop is kept (written and hashed): the next request resumes after it."""
+    drop is kept (written and hashed): the next request resumes after it. A body that would make the file
+    larger than dumpstatus.json says is cut there (a hostile or broken mirror cannot fill the disk)."""
     loop = asyncio.get_running_loop()
     pending, buf = None, bytearray()
     res.mirror = mirror
+    room = size - part.size
     try:
         async for chunk in r.content.iter_chunked(CHUNK):
+            if len(chunk) > room:
+                raise http.Unavailable(r.url.human_repr(), f"sends more than the {size:,} bytes dumpstatus.json "
+                                       "gives the file")
+            room -= len(chunk)
             res.received += len(chunk)
             buf += chunk
             if len(buf) >= CHUNK:

@@ -247,7 +247,9 @@ async def _download_one(s, run: runs.Run, name: str, mirrors: list[str]):
     if dest.is_file() and dest.stat().st_size == meta["size"]:
         return None
     want = Expected(int(meta["size"]), meta.get("sha1"), meta.get("md5"))
-    path = meta.get("url") or f"/{run.db}/{run.date}/{name}"
+    path = str(meta.get("url") or "")
+    if not path.startswith("/"):  # "@host/x" after the base would change the host: only paths are taken
+        path = f"/{run.db}/{run.date}/{name}"
     sources = [(m, m + path) for m in mirrors]
     bar = input_bar(f"{name} from {_host(mirrors[0])}", want.size)  # tqdm: MB/s and ETA
     shown = [mirrors[0]]

@@ -264,3 +264,16 @@ def test_fetch_cli_prints_the_files(tmp_path, yo_xml, capsys):
         assert "already in the cache" in capsys.readouterr().out
     pin = json.loads((tmp_path / "cache" / "dumps" / "yowiki" / "latest.json").read_text())
     assert pin["date"] == "20261101"
+
+
+def test_a_mirror_sending_more_than_dumpstatus_says_is_cut_off(tmp_path, yo_xml, capsys):
+    lay_out(tmp_path / "m", "yowiki", yo_xml, "20261101")
+    served = tmp_path / "m" / file_path("yowiki", "20261101").lstrip("/")
+    size = served.stat().st_size
+    with open(served, "ab") as f:
+        f.write(b"\0" * (8 << 20))  # the file on the mirror grew; dumpstatus.json still says `size`
+    with DumpsSite(tmp_path / "m") as site:
+        code, err = fetch_cli(capsys, "yo", "--mirror", site.url)
+    assert code == 2 and "sends more than" in err
+    parts = list((tmp_path / "cache").rglob("*.part"))
+    assert all(p.stat().st_size <= size for p in parts)
