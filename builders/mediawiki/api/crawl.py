@@ -149,8 +149,9 @@ class Crawl:
             while state["ids"] or state["todo"]:
                 if not state["ids"]:  # the next chunk of the listing
                     ns = state["todo"][0]
+                    # continue="" asks MediaWiki 1.21-1.25 for the continuation every later version uses
                     got = await api.query(list="allpages", apnamespace=ns, aplimit="max",
-                                          **(state["continue"] or {}))
+                                          **(state["continue"] or {"continue": ""}))
                     state["ids"] = [p["pageid"] for p in got["query"]["allpages"]]
                     state["continue"] = got.get("continue")
                     if not state["continue"]:
@@ -166,7 +167,7 @@ class Crawl:
                         xml.write(data)
                         state["xml_bytes"] += len(data)
                         state["pages"] += 1
-                        state["redirects"] += bool(pages[pid].get("redirect"))
+                        state["redirects"] += export.flag(pages[pid], "redirect")
                         bar.update(1)
                 xml.flush()
                 idx.flush()
@@ -227,9 +228,9 @@ async def _revisions(api: Api, ids: list[int]) -> dict[int, dict]:
     cont: dict = {}
     while True:
         got = await api.query(prop="revisions|info", pageids=ids, rvprop="ids|timestamp|content|size",
-                              rvslots="main", **cont)
+                              rvslots="main", **(cont or {"continue": ""}))
         for p in got["query"].get("pages", []):
-            if not p.get("missing") and ("revisions" in p or p["pageid"] not in pages):
+            if not export.flag(p, "missing") and ("revisions" in p or p["pageid"] not in pages):
                 pages[p["pageid"]] = p
         cont = {k: v for k, v in (got.get("continue") or {}).items()}
         if not cont:

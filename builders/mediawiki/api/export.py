@@ -38,6 +38,11 @@ def head(general: dict, namespaces: list[dict]) -> bytes:
 FOOT = b"</mediawiki>\n"
 
 
+def flag(d: dict, key: str) -> bool:
+    """A boolean of the API: `true` with formatversion=2, a present "" on wikis older than MediaWiki 1.25."""
+    return key in d and d[key] is not False
+
+
 def page(p: dict) -> bytes:
     """One <page> from a prop=revisions|info answer's page (formatversion=2, with or without slots)."""
     out = ["  <page>", f"    <title>{escape(p['title'])}</title>", f"    <ns>{p['ns']}</ns>",
@@ -48,9 +53,9 @@ def page(p: dict) -> bytes:
     if rev is not None:
         slot = (rev.get("slots") or {}).get("main", rev)  # MediaWiki < 1.32 has no slots
         text = slot.get("content", slot.get("*"))
-        hidden = bool(slot.get("texthidden") or rev.get("texthidden"))
+        hidden = flag(slot, "texthidden") or flag(rev, "texthidden")
         model, fmt = slot.get("contentmodel", model), slot.get("contentformat")
-    if p.get("redirect"):
+    if flag(p, "redirect"):
         m = _REDIRECT_TARGET.search(text or "")
         target = (m.group(1).strip() if m else "") or p["title"]
         out.append(f"    <redirect title={quoteattr(target)} />")

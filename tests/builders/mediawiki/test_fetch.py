@@ -277,3 +277,26 @@ def test_a_mirror_sending_more_than_dumpstatus_says_is_cut_off(tmp_path, yo_xml,
     assert code == 2 and "sends more than" in err
     parts = list((tmp_path / "cache").rglob("*.part"))
     assert all(p.stat().st_size <= size for p in parts)
+
+
+def test_the_fetched_dump_is_cut_into_byte_range_shards_by_its_index(tmp_path, enwiki_xml, caplog):
+    from wiki_qa.builders.base import SourceStats
+    from wiki_qa.builders.mediawiki.config import MediaWikiConfig
+    from wiki_qa.builders.mediawiki.source import MediaWikiSource
+
+    lay_out(tmp_path / "m", "enwiki", enwiki_xml, "20261101", per=20)
+    with DumpsSite(tmp_path / "m") as site:
+        src = MediaWikiSource(MediaWikiConfig(wiki="en", mirrors=[site.url], min_shard_bytes=1))
+        shards = src.shards(3)
+    assert len(shards) == 3 and all("#bytes=" in s for s in shards)
+    assert "index does not match" not in caplog.text
+
+    def docs(parts):
+        out, stats = [], SourceStats()
+        for shard in parts:
+            out += list(src.read(shard, stats))
+        return [(d["doc_id"], d["text"]) for d in out], stats
+
+    (cut, cut_stats), (whole, _) = docs(shards), docs(src.input_files())
+    assert cut == whole and len(whole) > 100
+    assert not [w for w in cut_stats.warnings if "ascending" in w]
