@@ -222,13 +222,16 @@ class DumpsSite:
         self.server.server_close()
 
 
+_HELD: list[socket.socket] = []
+
+
 def down_url() -> str:
-    """A mirror that is down: a local port nobody listens on (connection refused)."""
+    """A mirror that is down: a local port that is bound but not listening (connection refused). The socket
+    is kept, so no other test's server can be given the port while this one counts on it being dead."""
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return f"http://127.0.0.1:{port}"
+    _HELD.append(s)
+    return f"http://127.0.0.1:{s.getsockname()[1]}"
 
 
 def _autoindex(path: str, folder: Path) -> bytes:

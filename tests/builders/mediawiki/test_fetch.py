@@ -300,3 +300,25 @@ def test_the_fetched_dump_is_cut_into_byte_range_shards_by_its_index(tmp_path, e
     (cut, cut_stats), (whole, _) = docs(shards), docs(src.input_files())
     assert cut == whole and len(whole) > 100
     assert not [w for w in cut_stats.warnings if "ascending" in w]
+
+
+def test_latest_with_every_mirror_down_uses_the_cached_run(tmp_path, yo_xml, monkeypatch):
+    lay_out(tmp_path / "m", "yowiki", yo_xml, "20261101")
+    with DumpsSite(tmp_path / "m") as site:
+        first = fetch_dump("yo", mirrors=[site.url])
+    monkeypatch.setattr(dumps, "RECHECK_S", 0)  # a day later: `latest` is asked again, and nobody answers
+    again = fetch_dump("yo", mirrors=[down_url()])
+    assert again.dump == first.dump and again.network
+    assert any("no mirror answered" in w and "cached run 20261101" in w for w in again.warnings)
+    monkeypatch.setenv("WIKI_QA_OFFLINE", "1")  # offline: the cache only, and not a single connection
+    assert fetch_dump("yo", mirrors=[down_url()]).dump == first.dump
+
+
+def test_at_most_two_connections_per_host():
+    import asyncio
+
+    async def limits():
+        async with http.session(None) as s:
+            return s.connector.limit_per_host
+
+    assert asyncio.run(limits()) == 2
