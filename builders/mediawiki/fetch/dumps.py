@@ -61,9 +61,9 @@ class Fetched:
             algo = "sha1" if meta.get("sha1") else "md5"
             how = "already in the cache"
             if r:
-                how = (f"downloaded {r.received / 1e6:.1f} MB in {r.seconds:.1f}s "
+                how = (f"downloaded {_size(r.received)} in {r.seconds:.1f}s "
                        f"({r.received / 1e6 / max(r.seconds, 1e-9):.1f} MB/s) from {r.mirror}")
-            out.append(f"{self.db} {self.date}: {p} ({meta['size'] / 1e6:.1f} MB, {algo} verified; {how})")
+            out.append(f"{self.db} {self.date}: {p} ({_size(meta['size'])}, {algo} verified; {how})")
         return out
 
     def identity(self) -> list[dict]:
@@ -272,6 +272,10 @@ async def _download_one(s, run: runs.Run, name: str, mirrors: list[str]):
     log.info("%s: %.1f MB in %.1fs (%.1f MB/s) from %s", name, result.received / 1e6, result.seconds,
              result.received / 1e6 / max(result.seconds, 1e-9), result.mirror)
     return result
+
+
+def _size(n: int) -> str:
+    return f"{n / 1e9:.2f} GB" if n >= 1e9 else f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n / 1e3:.1f} kB"
 
 
 def _host(url: str) -> str:
