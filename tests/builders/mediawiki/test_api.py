@@ -27,6 +27,7 @@ def requests_of(api, **match):
     return [e for e in api.log if all(e["params"].get(k) == v for k, v in match.items())]
 
 
+@pytest.mark.slow  # two builds of 206 real pages; make test-fast leaves it out
 def test_api_rows_equal_the_dump_rows(tmp_path, mediawiki_dir):
     dump = str(mediawiki_dir / "enwiki-206pages.xml.bz2")
     with MediaWikiAPI(dump, page_limit=40, max_result_bytes=400_000) as api:

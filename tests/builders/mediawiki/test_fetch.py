@@ -155,6 +155,7 @@ def test_flipped_byte_on_one_mirror_is_fetched_afresh_from_the_next(tmp_path, en
     assert got.downloads[0].fresh_after_mismatch == 1
 
 
+@pytest.mark.slow  # four builds of 206 real pages; make test-fast leaves it out
 def test_second_build_makes_no_request_and_works_with_the_server_gone(tmp_path, enwiki_xml, mediawiki_dir):
     lay_out(tmp_path / "m", "enwiki", enwiki_xml, "20261101")
     lay_out(tmp_path / "m", "enwiki", enwiki_xml, "20261120", state="in-progress")
