@@ -9,6 +9,7 @@ from pydantic import Field, field_validator, model_validator
 from wiki_qa.configbase import StrictModel
 
 DEFAULT_MIRRORS = ["https://dumps.wikimedia.org"]
+ORIGINS = ("path", "wiki", "api")  # where the pages come from: exactly one
 
 
 class MediaWikiConfig(StrictModel):
@@ -72,7 +73,7 @@ class MediaWikiConfig(StrictModel):
 
     @model_validator(mode="after")
     def _one_origin(self):
-        given = [k for k in ("path", "wiki", "api") if getattr(self, k) is not None]
+        given = [k for k in ORIGINS if getattr(self, k) is not None]
         if len(given) != 1:
             raise ValueError("give exactly one of source.path (a dump file), source.wiki (a Wikimedia wiki by "
                              "name) and source.api (a MediaWiki site's api.php)"

@@ -163,3 +163,13 @@ def test_config_takes_exactly_one_origin(tmp_path):
     with pytest.raises(UserError, match="latest"):
         from_dict({"name": "t", "source": {"type": "mediawiki", "wiki": "yo", "dump": "2026-11"}}, tmp_path / "t.yaml")
     assert crawl.BATCH == 50
+
+
+def test_an_override_of_the_origin_replaces_the_yaml_one():
+    """`wiki-qa build mediawiki --set source.wiki=yo`, `load_dataset("wiki_qa", "mediawiki", source_api=...)`."""
+    from wiki_qa.config import load_config
+
+    cfg = load_config("mediawiki", ["source.wiki=yo"])
+    assert (cfg.source.wiki, cfg.source.path, cfg.source.api) == ("yo", None, None)
+    cfg = load_config("mediawiki", {"source_api": "https://starwars.fandom.com/api.php"})
+    assert (cfg.source.api, cfg.source.path) == ("https://starwars.fandom.com/api.php", None)
