@@ -93,6 +93,11 @@ class _Part:
         self.h.update(data)
         self.size += len(data)
 
+    def sync(self) -> None:
+        self.f.flush()
+        os.fsync(self.f.fileno())
+        self.f.close()
+
     def close(self) -> None:
         self.f.close()
 
@@ -125,7 +130,7 @@ async def _download(s, sources, dest: Path, part: _Part, want: Expected, on_byte
             continue
         got = part.h.hexdigest()
         if got == want.digest:
-            part.close()
+            await asyncio.to_thread(part.sync)  # on disk before its name says complete (a power cut)
             os.replace(part.path, dest)
             res.seconds = time.monotonic() - t0
             return res
