@@ -187,6 +187,8 @@ class Crawl:
                 out.write(block)
                 h.update(block)
                 size += len(block)
+            out.flush()
+            os.fsync(out.fileno())  # on disk before its name says complete
         name = f"snapshot-{h.hexdigest()[:16]}.xml"
         os.replace(tmp, self.where / name)
         for old in self.where.glob("snapshot-*.xml"):
