@@ -74,7 +74,7 @@ class _Part:
 
     def __init__(self, path: Path, want: Expected):
         self.path, self.want = path, want
-        self.f = open(path, "ab")
+        self.f = open(path, "ab", buffering=0)  # chunks go to os.writev as they came off the socket
         self.h, self.size = want.hasher(), 0
 
     def hash_existing(self) -> None:
@@ -88,13 +88,21 @@ class _Part:
         self.f.truncate(0)
         self.h, self.size = self.want.hasher(), 0
 
-    def write(self, data) -> None:
-        self.f.write(data)
-        self.h.update(data)
-        self.size += len(data)
+    def write(self, chunks: list[bytes]) -> None:
+        todo = sum(len(c) for c in chunks)
+        views = [memoryview(c) for c in chunks]
+        while views:  # writev may write less than asked
+            n = os.writev(self.f.fileno(), views[:1024])
+            while n and views:
+                if n >= len(views[0]):
+                    n -= len(views.pop(0))
+                else:
+                    views[0], n = views[0][n:], 0
+        for c in chunks:
+            self.h.update(c)
+        self.size += todo
 
     def sync(self) -> None:
-        self.f.flush()
         os.fsync(self.f.fileno())
         self.f.close()
 
@@ -202,26 +210,27 @@ async def _stream(r, part: _Part, res: Result, mirror: str, on_bytes, size: int)
     drop is kept (written and hashed): the next request resumes after it. A body that would make the file
     larger than dumpstatus.json says is cut there (a hostile or broken mirror cannot fill the disk)."""
     loop = asyncio.get_running_loop()
-    pending, buf = None, bytearray()
+    pending, chunks, held = None, [], 0
     res.mirror = mirror
     room = size - part.size
     try:
-        async for chunk in r.content.iter_chunked(CHUNK):
+        async for chunk in r.content.iter_any():
             if len(chunk) > room:
                 raise http.Unavailable(r.url.human_repr(), f"sends more than the {size:,} bytes dumpstatus.json "
                                        "gives the file")
             room -= len(chunk)
             res.received += len(chunk)
-            buf += chunk
-            if len(buf) >= CHUNK:
+            chunks.append(chunk)
+            held += len(chunk)
+            if held >= CHUNK:
                 if pending is not None:
                     await pending
-                pending = loop.run_in_executor(None, part.write, buf)
-                buf = bytearray()  # the thread owns the old one now
+                pending = loop.run_in_executor(None, part.write, chunks)
+                chunks, held = [], 0  # the thread owns the old list now
             if on_bytes:
                 on_bytes(len(chunk), mirror)
     finally:
         if pending is not None:
             await pending
-        if buf:
-            part.write(buf)
+        if chunks:
+            part.write(chunks)
