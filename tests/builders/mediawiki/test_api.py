@@ -52,6 +52,19 @@ def test_api_rows_equal_the_dump_rows(tmp_path, mediawiki_dir):
     assert all(e["ua"].startswith("wiki_qa/0.1.0 (+") for e in log)
 
 
+def test_maxlag_and_429_are_waited_out_politely(mediawiki_dir):
+    with MediaWikiAPI(str(mediawiki_dir / "simplewiki-7pages.xml"), page_limit=3) as api:
+        api.maxlag_at = {1}
+        api.statuses = [(429, "1")]  # the first request
+        snap = snapshot(api.url, [0])
+        log = list(api.log)
+    assert snap.meta["pages"] == 6
+    assert log[1]["t"] - log[0]["t"] >= 1.0 and log[2]["t"] - log[1]["t"] >= 1.0  # both Retry-After: 1
+    assert all(e["params"]["maxlag"] == "5" for e in log)
+    assert min(b["t"] - a["t"] for a, b in zip(log, log[1:])) >= client.MIN_INTERVAL_S
+    assert len({e["port"] for e in log}) == 1
+
+
 def test_fandom_wiki_by_namespace_name(tmp_path, mediawiki_dir):
     """A Fandom (Wikia) wiki in Polish with its own namespaces, chosen by their Polish, English and Fandom
     names, as with its dump."""
