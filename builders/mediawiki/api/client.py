@@ -47,7 +47,11 @@ class Api:
 
     async def query(self, **params) -> dict:
         """An action=query request; the parsed JSON (errors raised as ApiError / http.Unavailable)."""
-        return await self.call({"action": "query", **params})
+        data = await self.call({"action": "query", **params})
+        if not isinstance(data, dict) or not isinstance(data.get("query"), dict):
+            raise UserError(f"source.api: {self.url} answered JSON without a 'query' object; is it a MediaWiki "
+                            "api.php?")
+        return data
 
     async def call(self, params: dict, post: bool = False) -> dict:
         params = {**{k: _value(v) for k, v in params.items() if v is not None}, "format": "json",

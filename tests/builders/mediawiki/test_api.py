@@ -186,3 +186,15 @@ def test_an_override_of_the_origin_replaces_the_yaml_one():
     assert (cfg.source.wiki, cfg.source.path, cfg.source.api) == ("yo", None, None)
     cfg = load_config("mediawiki", {"source_api": "https://starwars.fandom.com/api.php"})
     assert (cfg.source.api, cfg.source.path) == ("https://starwars.fandom.com/api.php", None)
+
+
+def test_json_that_is_not_an_api_answer(tmp_path, mediawiki_dir, capsys):
+    import bz2
+
+    from tests.servers.dumps_site import DumpsSite, lay_out
+
+    lay_out(tmp_path / "m", "yowiki", bz2.open(mediawiki_dir / "dbpedia-minidump-yo.xml.bz2").read(), "20261101")
+    with DumpsSite(tmp_path / "m") as site:
+        code = main(["fetch", "--api", site.url + "/yowiki/20261101/dumpstatus.json", "--quiet"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and "is it a MediaWiki api.php?" in err
