@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -229,3 +230,25 @@ def test_a_build_without_val_exports_a_zero_shot_task(build_dir, tmp_path, lm_ev
     assert "fewshot_split" not in (tmp_path / "out" / "zero.yaml").read_text()
     task = lm_eval_tasks(tmp_path / "out")["zero"]
     assert len(list(task.test_docs())) == 817 and not task.has_validation_docs()
+
+
+def test_translated_mmlu_exports_its_translated_options_and_the_same_answers(build_dir, data_dir, tmp_path, fake,
+                                                                             llm):
+    untag = lambda text: re.sub(r"\[[A-Za-z]+\] ", "", text)  # noqa: E731 - the tag before each sentence
+    # MMLU has no Yoruba reference: the fake translator tags each sentence "[Yoruba] " and keeps every protected
+    # token, so this checks structure (the language check is off, as in the translate task's own MMLU test)
+    fake.configure(translator={"pairs": [], "fallback": "tag"})
+    source = {"type": "mmlu", "path": str(data_dir / "mmlu"), "splits": MMLU_AS_EVAL, "subjects": ["virology"]}
+    build = build_dir("mmlu-yo", {"source": source, "generate": {"task": "translate", "target_lang": "yo",
+                                                                 "check_language": False},
+                                  "llm": llm, "format": "completion"})
+    done = export_eval(str(build), str(tmp_path / "out"))
+    assert (done["kind"], done["answer_style"], done["langs"], done["skipped"]) == ("mc", "text", ["yo"], {})
+    records = mmlu_records(data_dir / "mmlu")
+    items = read_jsonl(tmp_path / "out" / "data" / "test.jsonl")
+    assert len(items) == done["splits"]["test"] == sum(k.startswith("mmlu:val:virology:") for k in records)
+    for it in items:
+        q, *choices, letter = records[it["id"].removesuffix("/yo")]
+        assert [untag(c) for c in it["choices"]] == choices and it["choices"] != choices
+        assert it["answer"] == "ABCD".index(letter) and it["target"] == it["choices"][it["answer"]]
+        assert untag(it["question"]) == q and it["lang"] == "yo"
