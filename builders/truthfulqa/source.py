@@ -19,7 +19,7 @@ import random
 from typing import Iterator
 
 from wiki_qa import io
-from wiki_qa.builders.base import License, Source, SourceStats, register
+from wiki_qa.builders.base import License, Source, SourceStats, csv_records, register
 from wiki_qa.choices import LETTERS, format_choices
 from wiki_qa.errors import UserError
 
@@ -84,33 +84,21 @@ class TruthfulQASource(Source):
         with io.open_input(shard) as inp:
             reader = csv.reader(_text(inp.stream, shard))
             next(reader)
-            start, record = reader.line_num + 1, 0
-            while True:
-                try:
-                    fields = next(reader)
-                except StopIteration:
-                    break
-                except UnicodeDecodeError as e:  # the file's encoding, not one record: the decoder cannot resume
-                    raise UserError(f"not UTF-8 after line {start}: {e}", path=shard) from None
-                except csv.Error as e:
+            record = 0
+            try:
+                for line, fields in csv_records(reader, shard, stats):
+                    if limit is not None and n >= limit:
+                        stats.truncated = cut = True
+                        break
+                    record += 1
                     stats.pages_seen += 1
-                    stats.skip("malformed_row")
-                    stats.errors.append({"file": shard, "line": start, "reason": f"csv: {e}"})
-                    start = reader.line_num + 1
-                    continue
-                line, start = start, reader.line_num + 1
-                if not fields or (len(fields) == 1 and not fields[0].strip()):
-                    continue  # a blank line is not a record
-                if limit is not None and n >= limit:
-                    stats.truncated = cut = True
-                    break
-                record += 1
-                stats.pages_seen += 1
-                row = self._row(dict(zip(names, fields)), len(fields) == len(names), record, line, shard, stats)
-                if row is not None:
-                    n += 1
-                    stats.documents += 1
-                    yield row
+                    row = self._row(dict(zip(names, fields)), len(fields) == len(names), record, line, shard, stats)
+                    if row is not None:
+                        n += 1
+                        stats.documents += 1
+                        yield row
+            except UnicodeDecodeError as e:  # the file's encoding, not one record: the decoder cannot resume
+                raise UserError(f"not UTF-8 after line {reader.line_num}: {e}", path=shard) from None
             # the digest of a file read to its end only (as MediaWiki's reader records it)
             stats.files.append({"path": shard, "sha256": None if cut else inp.sha256, "bytes": inp.size})
 
