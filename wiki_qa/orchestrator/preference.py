@@ -290,10 +290,14 @@ def make_pairs(dsd: datasets.DatasetDict, ctx) -> tuple[datasets.DatasetDict, di
                             judge if need_judge else None) as (replies, weaker, judge):
         for it in every:
             it.info["strategy"] = it.strategy
-        corrupted(by.get("corrupt", []), pcfg)
-        contrastive(by.get("contrastive", []), run, pcfg, replies)
-        weaker_model(by.get("weaker_model", []), run, pcfg, weaker)
-        sample_and_judge(by.get("sample_and_judge", []), run, pcfg, replies, judge)
+        if by.get("corrupt"):
+            corrupted(by["corrupt"], pcfg)
+        if by.get("contrastive"):
+            contrastive(by["contrastive"], run, pcfg, replies)
+        if by.get("weaker_model"):
+            weaker_model(by["weaker_model"], run, pcfg, weaker)
+        if by.get("sample_and_judge"):
+            sample_and_judge(by["sample_and_judge"], run, pcfg, replies, judge)
         if pcfg.judge.enabled:
             confirm([it for it in every if it.reason is None], run, pcfg, judge)
     out = datasets.DatasetDict({s: _pairs_split(dsd[s], items[s]) for s in SPLITS})
