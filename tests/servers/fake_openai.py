@@ -142,12 +142,12 @@ def preference_reply(body: dict) -> tuple[str, str] | None:
     msgs = body["messages"]
     user = next(m["content"] for m in msgs if m["role"] == "user")
     system = next((m["content"] for m in msgs if m["role"] == "system"), "")
-    if "Write a worse reply" in user:
-        good = re.search(r"<good_reply>\n(.*?)\n</good_reply>", user, re.S)[1]
+    if "Rewrite the answer below so that it is" in user:
+        good = re.search(r"\nAnswer: (.*?)\n\nReply with JSON only", user, re.S)[1]
         return _worse(good, body.get("seed") or 0)
     if "Rate each of the" in user:
         return json.dumps(_rank(user)), "stop"
-    if "Reply to the user's request" in system:
+    if "Answer the user's request" in system:
         lead = ("Surely", "Perhaps", "Certainly")[(body.get("seed") or 0) % 3]
         return json.dumps({"reply": f"{lead} {user}"}), "stop"
     return None

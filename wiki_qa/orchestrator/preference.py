@@ -154,7 +154,7 @@ def weaker_model(items: list[Item], run: Runner, pcfg, llm: LLMConfig) -> None:
         if not items:
             return
         llm_k = llm.model_copy(update={"seed": (llm.seed or 0) + k})
-        items = _take_replies(items, run(task, llm_k, items, lambda it: {}), pcfg.checks,
+        items = _take_replies(items, run(task, llm_k, items, lambda it: {"chosen": it.chosen}), pcfg.checks,
                               {"how": "answer", "model": llm.model, "attempt": k + 1})
 
 
@@ -183,7 +183,7 @@ def sample_and_judge(items: list[Item], run: Runner, pcfg, llm: LLMConfig, judge
     fails: dict[str, Counter] = {it.id: Counter() for it in items}
     for k in range(sj.n):
         llm_k = llm.model_copy(update={"temperature": sj.temperature, "seed": (llm.seed or 0) + k})
-        for it, r in zip(items, run(task, llm_k, items, lambda it: {})):
+        for it, r in zip(items, run(task, llm_k, items, lambda it: {"chosen": it.chosen})):
             reply = r[T.REPLY]
             reason = _llm_reason(r["_failed"]) if reply is None else C.check_side(reply, it.lang, pcfg.checks)
             if not reason and any(normalize(reply) == normalize(c) for c in cands[it.id]):

@@ -131,5 +131,7 @@ def format_batch(batch: dict, cfg: FormatConfig) -> dict:
 
 def apply(ds: datasets.Dataset, cfg: FormatConfig, num_proc: int | None = None) -> datasets.Dataset:
     feats = features(cfg)
+    if ds.num_rows == 0:  # datasets' map of 0 rows drops the features (and every column is removed here)
+        return datasets.Dataset.from_dict({c: [] for c in feats}, features=feats, split=ds.split)
     return ds.map(format_batch, batched=True, batch_size=1000, fn_kwargs={"cfg": cfg}, features=feats,
                   remove_columns=ds.column_names, num_proc=num_proc, desc=f"format {cfg.type}")

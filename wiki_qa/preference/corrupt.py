@@ -51,9 +51,14 @@ def _pick(options: list, *key) -> object:
 
 
 def names(text: str) -> list[tuple[int, int, str]]:
-    """(start, end, name) of capitalized runs that do not begin a sentence."""
-    return [(m.start(), m.end(), m.group()) for m in _NAME.finditer(text)
-            if not _SENTENCE_START.search(text[: m.start()])]
+    """(start, end, name) of capitalized runs that do not begin a sentence (a possessive 's left out)."""
+    out = []
+    for m in _NAME.finditer(text):
+        if _SENTENCE_START.search(text[: m.start()]):
+            continue
+        name = regex.sub(r"['’]s$", "", m.group())
+        out.append((m.start(), m.start() + len(name), name))
+    return out
 
 
 def swap(answer: str, passage: str, key: str) -> str | None:

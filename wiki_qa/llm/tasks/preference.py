@@ -3,7 +3,8 @@
 in a shuffled order (`rank`: sample_and_judge's ranking, and the optional check that chosen beats rejected).
 
 They are not `generate:` tasks (not registered): the preference step (orchestrator/preference.py) builds them.
-Input rows: `id`, `title`, `lang`, `text` (the prompt), plus `chosen` (contrastive) or `candidates` (rank).
+Input rows: `id`, `title`, `lang`, `text` (the prompt), plus `chosen` (the reply's length cap; shown to the model
+by contrastive only) or `candidates` (rank).
 Each input row gives exactly one output row, failed or not: `id` and `_reply` (None when no usable reply came
 back; the engine's run log says why), or `_scores`/`_shown` for the judge; other columns pass through (the
 executor's split marker).
@@ -26,16 +27,21 @@ from wiki_qa.llm.tasks.base import Task, fill
 from wiki_qa.llm.tasks.judge import _int as as_int
 
 # The "worse" instructions by name; any other text is used as it is.
+# (A rewrite of the good answer, not a fresh one: the seed's way, and the one even a 135M model can follow.)
 WORSE = {
-    "vaguer": "vaguer: stay general and hedge, leaving out the specific facts, names and numbers",
-    "wrong": "wrong: state a plausible but incorrect fact with confidence",
-    "padded": "padded: wrap less content in filler, repetition and flowery words (purple prose)",
-    "off_topic": "off topic: talk about something related that does not answer the request",
+    "vaguer": "vaguer: general and hedging, without the specific names and numbers",
+    "wrong": "wrong: change a name, a number or a fact so that it is false",
+    "padded": "padded: the same content wrapped in filler, repetition and flowery words (purple prose)",
+    "off_topic": "off topic: about something related that does not answer the request",
 }
 REPLY = "_reply"
 SCORES, SHOWN = "_scores", "_shown"
 REQUEST_COLUMNS = ("id", "title", "lang", "text", "chosen", "candidates")
 MAX_SCORE = 10
+# A reply may be at most this many times the chosen side's characters (plus a little): a grammar-constrained
+# server (llama.cpp) then closes the string instead of running to max_tokens, and the pair checks' length
+# band (2.5x words by default) drops a reply that hit the cap.
+REPLY_CHARS = 3
 
 
 class ReplyTaskConfig(StrictModel):
@@ -72,8 +78,11 @@ class ReplyTask(Task):
         self.cfg = cfg if cfg is not None else self.Config()
 
     def schema(self, row) -> dict:
-        return {"type": "object", "properties": {"reply": {"type": "string", "minLength": 1}},
-                "required": ["reply"], "additionalProperties": False}
+        reply = {"type": "string", "minLength": 1}
+        if row.get("chosen"):
+            reply["maxLength"] = REPLY_CHARS * len(row["chosen"]) + 20
+        return {"type": "object", "properties": {"reply": reply}, "required": ["reply"],
+                "additionalProperties": False}
 
     def parse(self, row, response):
         data = P.parse_json(response)
