@@ -12,11 +12,14 @@ import pytest
 from tests.preference.conftest import pref_config, write_jsonl
 from wiki_qa.errors import UserError
 from wiki_qa.orchestrator import dataset_dict, run
+from wiki_qa.preference.checks import language_check_available
 from wiki_qa.rows import SPLITS
 
 # marker in the good reply -> the reason its pair must be dropped for (fake_openai.py's misbehaviours)
 PLANTED = {"PREF_SAME": "identical", "PREF_LONG": "length_ratio", "PREF_SHORT": "length_ratio",
            "PREF_FURNITURE": "furniture", "PREF_PARAS": "paragraphs", "PREF_CUT": "truncated", "PREF_TIE": "tie"}
+if language_check_available():  # the translate extra (heliport: Python >= 3.11), in the dev set
+    PLANTED["PREF_LANG"] = "language"
 
 
 def rows(dsd):

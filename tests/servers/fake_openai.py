@@ -24,10 +24,11 @@ first batch into unusable replies (to exercise re-asks).
 Preference requests (issue 21) misbehave on markers in the good reply or the request: PREF_SAME (the worse
 reply is the good one in capitals: identical once normalized), PREF_LONG (three times as long), PREF_SHORT
 (two words), PREF_FURNITURE (a `###` heading, "Paraphrased Text:" or "Note:"), PREF_PARAS (two paragraphs),
-PREF_CUT (cut off at max_tokens, every time), PREF_RETRY (identical at the request's first seed, fine at the
-next). Answers to a bare request start with "Surely", "Perhaps" or "Certainly" by the request's seed; the judge
-scores "Perhaps" replies 3 and others 8, all 5 when the request holds PREF_TIE, the other way round with
-JUDGE_SWAP, and position A 9 and the rest 2 with `judge_prefers: "first"`.
+PREF_CUT (cut off at max_tokens, every time), PREF_LANG (as many words of Yoruba), PREF_RETRY (identical at
+the request's first seed, fine at the next). Answers to a bare request start with "Surely", "Perhaps" or
+"Certainly" by the request's seed; the judge scores "Perhaps" replies 3 and others 8, all 5 when the request
+holds PREF_TIE, the other way round with JUDGE_SWAP, and position A 9 and the rest 2 with
+`judge_prefers: "first"`.
 
 `budget` enforces per-minute limits like a provider tier: {"rpm", "tpm", "input_tpm", "output_tpm",
 "burst_s": seconds of budget a bucket holds (default 1), "headers": send x-ratelimit-* headers}. Tokens are
@@ -153,6 +154,11 @@ def preference_reply(body: dict) -> tuple[str, str] | None:
     return None
 
 
+# The demo wiki's Yoruba page (configs/data/demowiki.xml, written for wiki_qa), as words.
+YORUBA = ("Èdè Yorùbá jẹ́ ọ̀kan lára àwọn èdè tí wọ́n ń sọ ní ilẹ̀ Nàìjíríà, Bẹ̀nẹ̀ àti Tógò. Ọ̀pọ̀lọpọ̀ ènìyàn ló ń "
+          "sọ èdè yìí nílé àti lọ́jà. Àwọn àgbà máa ń pa òwe àti àlọ́ fún àwọn ọmọdé ní alẹ́.").split()
+
+
 def _worse(good: str, seed: int) -> tuple[str, str]:
     words = good.split()
     reply = f"Perhaps {' '.join(words[:-1])} or something"
@@ -165,6 +171,8 @@ def _worse(good: str, seed: int) -> tuple[str, str]:
     elif "PREF_FURNITURE" in good:
         head = ("### Worse reply\n", "Paraphrased Text: ", "Note: this reply is worse. ")[int(_h(good) * 3)]
         reply = head + reply
+    elif "PREF_LANG" in good:
+        reply = " ".join((YORUBA * (1 + len(words) // len(YORUBA)))[:len(words)])
     elif "PREF_PARAS" in good:
         reply = f"{reply}\n\nPerhaps there is more to say."
     content = json.dumps({"reply": reply}, ensure_ascii=False)

@@ -343,8 +343,8 @@ def _report(pcfg, every: list[Item], stats: RunLog, replies, weaker, judge, by) 
         "status": dict(Counter(it.status for it in kept)), "strategies": strategies,
         "models": {name: models[name].model for name in by if name in models},
         "checks": {**pcfg.checks.model_dump(),
-                   "language": ("on" if C.language_check_available() else "unavailable: wiki_qa.langid is not "
-                                "in this build") if pcfg.checks.language else "off"},
+                   "language": ("on (wiki_qa.langid)" if C.language_check_available() else "skipped: language ID "
+                                "needs pip install 'wiki_qa[translate]'") if pcfg.checks.language else "off"},
         "dropped_ids": ids, "llm": stats.to_json()}
     if "contrastive" in by:
         report["worse"] = pcfg.contrastive.worse_instruction()
