@@ -210,3 +210,18 @@ def test_config_errors_are_one_line_user_errors(fake, llm, tmp_path, alpaca):
         run(pref_config(tmp_path, llm, path, {"strategy": "corrupt", "judge": {"llm": {"concurrency": 0}}}))
     with pytest.raises(UserError, match="did you mean 'preference.checks'"):
         pref_config(tmp_path, llm, path, {"strategy": "corrupt", "check": {}})
+
+
+def test_dry_run_estimates_the_preference_requests_and_sends_none(fake, llm, tmp_path, alpaca):
+    from wiki_qa.orchestrator import dry_run
+
+    path = write_jsonl(tmp_path / "alpaca.jsonl", alpaca[:40])
+    cfg = pref_config(tmp_path, llm, path, {"strategy": {"contrastive": 1, "sample_and_judge": 1, "corrupt": 1},
+                                            "judge": True, "sample_and_judge": {"n": 2}})
+    est = dry_run(cfg)["preference"]
+    by = est["by_strategy"]
+    assert sum(by.values()) == est["rows"] == 40 and all(by.values())
+    # contrastive: 3 attempts; sample_and_judge: 2 samples + 1 ranking; the confirming judge: every pair
+    assert est["requests"] == by["contrastive"] * 3 + by["sample_and_judge"] * 3 + 40
+    assert est["prompt_tokens"] > 0 and est["completion_tokens_est"] > 0 and est["upper_bound"]
+    assert fake.stats()["chat"] == 0

@@ -312,6 +312,43 @@ def make_pairs(dsd: datasets.DatasetDict, ctx) -> tuple[datasets.DatasetDict, di
     return out, report
 
 
+def estimate_pairs(cfg, rows) -> dict:
+    """--dry-run: the step's requests, tokens and cost, as an upper bound (every attempt made, every pair
+    judged). `rows`: prompt/completion rows (for a generate: build, stand-ins of the expected items)."""
+    from wiki_qa.llm import estimate
+
+    p = cfg.preference
+    replies, weaker, judge = llm_settings(cfg)
+    weights = p.strategy if isinstance(p.strategy, dict) else {p.strategy: 1.0}
+    groups: dict[str, list[dict]] = {name: [] for name in p.strategies()}
+    pairs = []
+    for r in rows:
+        req = {"id": r["id"], "title": r.get("title") or "", "lang": r.get("lang") or "", "text": r["prompt"],
+               "chosen": r["completion"]}
+        groups[mix.plan(weights, 1, r["id"], p.seed, "strategy")[0]].append(req)
+        pairs.append(req)
+    sj = p.sample_and_judge
+    rank = T.Rank(T.RankConfig(**p.judge.model_dump(include=set(T.RankConfig.model_fields))))
+    passes = [  # (task, engine settings, rows, times)
+        (T.Contrastive(p.contrastive), replies, groups.get("contrastive", []), p.contrastive.attempts),
+        (T.Answer(), weaker, groups.get("weaker_model", []), p.weaker_model.attempts),
+        (T.Answer(), replies, groups.get("sample_and_judge", []), sj.n),
+        (rank, judge, [{**r, "candidates": [r["chosen"]] * (sj.n + sj.include_original)}
+                       for r in groups.get("sample_and_judge", [])], 1),
+        (rank, judge, [{**r, "candidates": [r["chosen"]] * 2} for r in pairs] if p.judge.enabled else [], 1)]
+    out = {"requests": 0, "prompt_tokens": 0, "completion_tokens_est": 0, "cost_usd_est": 0.0, "priced": True,
+           "rows": len(pairs), "by_strategy": {k: len(v) for k, v in groups.items()}, "upper_bound": True}
+    for task, llm, part, times in passes:
+        if not part:
+            continue
+        est = estimate(part, llm, task)
+        for k in ("requests", "prompt_tokens", "completion_tokens_est"):
+            out[k] += est[k] * times
+        out["cost_usd_est"] = round(out["cost_usd_est"] + est["cost_usd_est"] * times, 6)
+        out["priced"] = out["priced"] and est["priced"]
+    return out
+
+
 def _pairs_split(ds: datasets.Dataset, items: list[Item]) -> datasets.Dataset:
     kept = [it for it in items if it.reason is None]
     out = ds.select([it.index for it in kept])
