@@ -17,7 +17,8 @@ from wiki_qa.rows import SPLITS
 
 # marker in the good reply -> the reason its pair must be dropped for (fake_openai.py's misbehaviours)
 PLANTED = {"PREF_SAME": "identical", "PREF_LONG": "length_ratio", "PREF_SHORT": "length_ratio",
-           "PREF_FURNITURE": "furniture", "PREF_PARAS": "paragraphs", "PREF_CUT": "truncated", "PREF_TIE": "tie"}
+           "PREF_FURNITURE": "furniture", "PREF_PARAS": "paragraphs", "PREF_CUT": "truncated", "PREF_TIE": "tie",
+           "PREF_RAMBLE": "truncated"}   # cut by the length cap: finish_reason stop, but cut all the same
 if language_check_available():  # the translate extra (heliport: Python >= 3.11), in the dev set
     PLANTED["PREF_LANG"] = "language"
 

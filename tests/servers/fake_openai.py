@@ -24,7 +24,8 @@ first batch into unusable replies (to exercise re-asks).
 Preference requests (issue 21) misbehave on markers in the good reply or the request: PREF_SAME (the worse
 reply is the good one in capitals: identical once normalized), PREF_LONG (three times as long), PREF_SHORT
 (two words), PREF_FURNITURE (a `###` heading, "Paraphrased Text:" or "Note:"), PREF_PARAS (two paragraphs),
-PREF_CUT (cut off at max_tokens, every time), PREF_LANG (as many words of Yoruba), PREF_RETRY (identical at
+PREF_CUT (cut off at max_tokens, every time), PREF_RAMBLE (on and on, until the schema's maxLength closes the
+string, as a grammar-constrained server does), PREF_LANG (as many words of Yoruba), PREF_RETRY (identical at
 the request's first seed, fine at the next). Answers to a bare request start with "Surely", "Perhaps" or
 "Certainly" by the request's seed; the judge scores "Perhaps" replies 3 and others 8, all 5 when the request
 holds PREF_TIE, the other way round with JUDGE_SWAP, and position A 9 and the rest 2 with
@@ -145,7 +146,9 @@ def preference_reply(body: dict) -> tuple[str, str] | None:
     system = next((m["content"] for m in msgs if m["role"] == "system"), "")
     if "Rewrite the answer below so that it is" in user:
         good = re.search(r"\nAnswer: (.*?)\n\nReply with JSON only", user, re.S)[1]
-        return _worse(good, body.get("seed") or 0)
+        schema = ((body.get("response_format") or {}).get("json_schema") or {}).get("schema") or {}
+        cap = ((schema.get("properties") or {}).get("reply") or {}).get("maxLength")
+        return _worse(good, body.get("seed") or 0, cap)
     if "Rate each of the" in user:
         return json.dumps(_rank(user)), "stop"
     if "Answer the user's request" in system:
@@ -159,7 +162,7 @@ YORUBA = ("Èdè Yorùbá jẹ́ ọ̀kan lára àwọn èdè tí wọ́n ń s�
           "sọ èdè yìí nílé àti lọ́jà. Àwọn àgbà máa ń pa òwe àti àlọ́ fún àwọn ọmọdé ní alẹ́.").split()
 
 
-def _worse(good: str, seed: int) -> tuple[str, str]:
+def _worse(good: str, seed: int, cap: int | None) -> tuple[str, str]:
     words = good.split()
     reply = f"Perhaps {' '.join(words[:-1])} or something"
     if "PREF_SAME" in good or ("PREF_RETRY" in good and seed == 0):
@@ -171,11 +174,13 @@ def _worse(good: str, seed: int) -> tuple[str, str]:
     elif "PREF_FURNITURE" in good:
         head = ("### Worse reply\n", "Paraphrased Text: ", "Note: this reply is worse. ")[int(_h(good) * 3)]
         reply = head + reply
+    elif "PREF_RAMBLE" in good:
+        reply = " ".join([good] * 10)
     elif "PREF_LANG" in good:
         reply = " ".join((YORUBA * (1 + len(words) // len(YORUBA)))[:len(words)])
     elif "PREF_PARAS" in good:
         reply = f"{reply}\n\nPerhaps there is more to say."
-    content = json.dumps({"reply": reply}, ensure_ascii=False)
+    content = json.dumps({"reply": reply[:cap] if cap else reply}, ensure_ascii=False)  # as a grammar would
     if "PREF_CUT" in good:
         return content[: len(content) // 2], "length"
     return content, "stop"

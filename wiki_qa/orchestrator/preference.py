@@ -120,12 +120,19 @@ def _llm_reason(failed: str | None) -> str:
     return "truncated" if failed == "truncated" else "llm_failed"
 
 
+def _reply_reason(r: dict) -> str | None:
+    """Why a reply cannot be used at all (before any check), or None."""
+    if r[T.REPLY] is None:
+        return _llm_reason(r["_failed"])
+    return "truncated" if r[T.CAPPED] else None
+
+
 def _take_replies(items: list[Item], results: list[dict], checks, info: dict) -> list[Item]:
     """Pairs from one round of replies; returns the items still without a rejected side."""
     pending = []
     for it, r in zip(items, results):
         reply = r[T.REPLY]
-        reason = _llm_reason(r["_failed"]) if reply is None else C.check_pair(it.chosen, reply, it.lang, checks)
+        reason = _reply_reason(r) or C.check_pair(it.chosen, reply, it.lang, checks)
         if reason:
             it.reason = reason
             pending.append(it)
@@ -185,7 +192,7 @@ def sample_and_judge(items: list[Item], run: Runner, pcfg, llm: LLMConfig, judge
         llm_k = llm.model_copy(update={"temperature": sj.temperature, "seed": (llm.seed or 0) + k})
         for it, r in zip(items, run(task, llm_k, items, lambda it: {"chosen": it.chosen})):
             reply = r[T.REPLY]
-            reason = _llm_reason(r["_failed"]) if reply is None else C.check_side(reply, it.lang, pcfg.checks)
+            reason = _reply_reason(r) or C.check_side(reply, it.lang, pcfg.checks)
             if not reason and any(normalize(reply) == normalize(c) for c in cands[it.id]):
                 reason = "identical"   # the same reply twice is no pair
             if reason:

@@ -39,9 +39,10 @@ SCORES, SHOWN = "_scores", "_shown"
 REQUEST_COLUMNS = ("id", "title", "lang", "text", "chosen", "candidates")
 MAX_SCORE = 10
 # A reply may be at most this many times the chosen side's characters (plus a little): a grammar-constrained
-# server (llama.cpp) then closes the string instead of running to max_tokens, and the pair checks' length
-# band (2.5x words by default) drops a reply that hit the cap.
+# server (llama.cpp) then closes the string instead of running to max_tokens. A reply that reached the cap was
+# cut off all the same (with finish_reason `stop`): `_capped` says so, and the step drops it as truncated.
 REPLY_CHARS = 3
+CAPPED = "_capped"
 
 
 class ReplyTaskConfig(StrictModel):
@@ -77,10 +78,13 @@ class ReplyTask(Task):
     def __init__(self, cfg: ReplyTaskConfig | None = None):
         self.cfg = cfg if cfg is not None else self.Config()
 
+    def cap(self, row) -> int | None:
+        return REPLY_CHARS * len(row["chosen"]) + 20 if row.get("chosen") else None
+
     def schema(self, row) -> dict:
         reply = {"type": "string", "minLength": 1}
-        if row.get("chosen"):
-            reply["maxLength"] = REPLY_CHARS * len(row["chosen"]) + 20
+        if self.cap(row):
+            reply["maxLength"] = self.cap(row)
         return {"type": "object", "properties": {"reply": reply}, "required": ["reply"],
                 "additionalProperties": False}
 
@@ -89,14 +93,15 @@ class ReplyTask(Task):
         reply = P.as_str(data.get("reply")) if isinstance(data, dict) else ""
         if not reply:
             raise P.ParseError('the JSON has no "reply" text')
-        return [{"reply": reply}], []
+        cap = self.cap(row)
+        return [{"reply": reply, "capped": cap is not None and len(reply) >= cap}], []
 
     def estimate(self, row) -> tuple[int, int]:
         return 1, max(16, len(row.get("chosen") or row["text"]) // 3)
 
     # -- output: one row per input row ------------------------------------------------------------------
     def outputs(self) -> dict:
-        return {REPLY: datasets.Value("string")}
+        return {REPLY: datasets.Value("string"), CAPPED: datasets.Value("bool")}
 
     def output_columns(self, column_names: list[str]) -> list[str]:
         return ["id", *(c for c in column_names if c not in REQUEST_COLUMNS)]
@@ -108,7 +113,7 @@ class ReplyTask(Task):
         yield {"id": row["id"], **self.values(examples[0] if examples else None), **{c: row[c] for c in keep[1:]}}
 
     def values(self, example: dict | None) -> dict:
-        return {REPLY: example["reply"] if example else None}
+        return {REPLY: example["reply"] if example else None, CAPPED: bool(example and example["capped"])}
 
 
 class Contrastive(ReplyTask):
