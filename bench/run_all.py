@@ -10,10 +10,14 @@
 6. shards, num_proc and Ray driver memory at scale, and the full-Wikipedia estimate (bench/scale.py);
 7. the page reader vs mwxml, bz2 decompression per core, byte-range shards read alone (bench/read.py);
 8. the bundled local models on the demo (Gemma 3 270M vs SmolLM2): valid items per chunk, judge scores,
-   tokens/s and the judge's cost per kept item against the generation's (bench/qa_models.py).
+   tokens/s and the judge's cost per kept item against the generation's (bench/qa_models.py);
+9. `source.wiki`'s downloader vs a plain aiohttp download of the same file from the same local mirror
+   (bench/fetch.py);
+10. language ID on real news paragraphs in yo, ha, ig, pcm and en: wiki_qa.langid beside the packages it
+   was chosen from (bench/langid.py).
 
 Every ratio's baseline is measured in this same run, on this machine. Nothing here asserts a timing.
-Usage: python bench/run_all.py [--quick] [--only parse,fidelity,llm,memory,e2e,ray,scale,read,qa]
+Usage: python bench/run_all.py [--quick] [--only parse,fidelity,llm,memory,e2e,ray,scale,read,qa,fetch,langid]
                                [--out BENCHMARKS.md]
 """
 from __future__ import annotations
@@ -37,7 +41,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
 DUMP = ROOT.parent / "shared" / "data" / "mediawiki" / "enwiki-206pages.xml.bz2"
-SECTIONS = ("parse", "fidelity", "llm", "memory", "e2e", "ray", "scale", "read", "qa")
+SECTIONS = ("parse", "fidelity", "llm", "memory", "e2e", "ray", "scale", "read", "qa", "fetch", "langid")
 
 
 def _load(name: str, path: Path):
@@ -318,6 +322,8 @@ def ratio_rows(r: dict) -> list[tuple[str, str, str, str]]:
                 rows.append((f"ray: {k}", f"{v:.3g}" if isinstance(v, float) else str(v), "compare_engines", ""))
     rows += _load("bench_scale", BENCH / "scale.py").ratio_rows(r.get("scale") or {})
     rows += _load("bench_read", BENCH / "read.py").ratio_rows(r.get("read") or {})
+    rows += _load("bench_fetch", BENCH / "fetch.py").ratio_rows(r.get("fetch") or {})
+    rows += _load("bench_langid", BENCH / "langid.py").ratio_rows(r.get("langid") or {})
     return rows + _load("bench_qa_models", BENCH / "qa_models.py").ratio_rows(r.get("qa") or {})
 
 
@@ -366,6 +372,7 @@ def markdown(r: dict, rows) -> str:
         out += [f"ray engine: not available ({ray.get('why', 'not run')})."]
     out += _load("bench_scale", BENCH / "scale.py").markdown(r.get("scale") or {})
     out += _load("bench_qa_models", BENCH / "qa_models.py").section(r.get("qa") or {})
+    out += _load("bench_langid", BENCH / "langid.py").section(r.get("langid") or {})
     for key, title in (("parse", "bench/parse.py output"), ("fidelity", "bench/fidelity.py output"),
                        ("llm", "bench/llm_throughput.py output"), ("read", "bench/read.py output")):
         if (r.get(key) or {}).get("raw"):
@@ -390,7 +397,9 @@ def main() -> int:
     steps = {"parse": lambda: bench_parse(dump), "fidelity": bench_fidelity, "llm": lambda: bench_llm(a.quick),
              "memory": lambda: bench_memory(dump, [1, 2, 5] if a.quick else [1, 2, 5, 10]),
              "e2e": bench_e2e, "ray": bench_ray, "scale": lambda: _load("bench_scale", BENCH / "scale.py").bench(dump),
-             "read": lambda: bench_read(dump), "qa": lambda: _load("bench_qa_models", BENCH / "qa_models.py").bench()}
+             "read": lambda: bench_read(dump), "qa": lambda: _load("bench_qa_models", BENCH / "qa_models.py").bench(),
+             "fetch": lambda: _load("bench_fetch", BENCH / "fetch.py").bench(64 if a.quick else 256),
+             "langid": lambda: _load("bench_langid", BENCH / "langid.py").bench()}
     for name in SECTIONS:
         if name not in only:
             continue

@@ -86,7 +86,8 @@ class BuildConfig(StrictModel):
         return self._path or self.name
 
     def inputs_label(self) -> str:
-        p = getattr(self.source, "path", None) or getattr(self.source, "html_dir", None) or self.name
+        p = (getattr(self.source, "path", None) or getattr(self.source, "html_dir", None)
+             or getattr(self.source, "wiki", None) or getattr(self.source, "api", None) or self.name)
         return p if isinstance(p, str) else ",".join(p)
 
     def base_dir(self) -> Path:
@@ -234,7 +235,21 @@ def load_config(path_or_name: str | os.PathLike, overrides: list[str] | dict | N
         raise UserError(f"{path}: expected a YAML mapping at the top level")
     for key, value in _override_items(overrides, tree):
         _set(tree, key, value)
+        _one_origin(tree, key)
     return from_dict(tree, path)
+
+
+def _one_origin(tree: dict, key: list[str]) -> None:
+    """`--set source.wiki=yo` on a config that reads `source.path`: the override replaces the input, so the
+    YAML's other origin goes (a MediaWiki source takes exactly one of path, wiki and api)."""
+    from wiki_qa.builders.mediawiki.config import ORIGINS
+
+    src = tree.get("source")
+    if len(key) == 2 and key[0] == "source" and key[1] in ORIGINS and isinstance(src, dict) \
+            and src.get("type") == "mediawiki":
+        for other in ORIGINS:
+            if other != key[1]:
+                src.pop(other, None)
 
 
 def load_env_files(config_path: Path) -> list[Path]:

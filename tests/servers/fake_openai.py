@@ -48,6 +48,11 @@ import time
 
 from aiohttp import web
 
+try:
+    from tests.servers import translator
+except ImportError:  # run as a script: tests/servers is sys.path[0]
+    import translator
+
 CFG = {"models": ["fake-model", "gpt-4o-mini"], "api_key": None, "latency": 0.0, "latency_dist": "fixed",
        "sigma": 0.5, "faults": {}, "fault_attempts": 1, "slow_s": 5.0, "retry_after": "0.2",
        "max_concurrent": None, "reject_json_schema": False, "seed": 0, "budget": None,
@@ -353,7 +358,10 @@ def completion(body: dict, fault: str | None = None) -> tuple[int, dict]:
     if "FAULT_OVERFLOW" in user:
         return 400, {"error": {"message": "This model's maximum context length is 128 tokens",
                                "type": "invalid_request_error", "code": "context_length_exceeded"}}
-    content, finish = preference_reply(body) or (json.dumps(answer_for(user), ensure_ascii=False), "stop")
+    # translate prompts go to the translator (tests/servers/translator.py), which sees re-asks too
+    content, finish = preference_reply(body) or (
+        json.dumps(translator.answer(msgs) if translator.is_translate(user) else answer_for(user),
+                   ensure_ascii=False), "stop")
     if "FAULT_GARBAGE" in user or fault == "invalid_json":
         _count("invalid_json")
         content = "Sure! Here are some questions about the text, hope this helps."
@@ -388,7 +396,10 @@ async def do_reset(request):
 
 
 async def config(request):
-    CFG.update(await request.json())
+    body = await request.json()
+    if "translator" in body:  # parallel pairs and faults for translate prompts: kept there, not echoed
+        translator.configure(body.pop("translator"))
+    CFG.update(body)
     return web.json_response(CFG)
 
 

@@ -362,7 +362,9 @@ class Engine:
             k, per = self.task.estimate(row)
             n.est_out = min(self.cfg.max_tokens, 10 + k * per)
         examples, dropped, reason = [], [], None
-        for attempt in range(self.cfg.max_retries + 1):
+        reasks = self.cfg.max_retries if self.task.max_reasks is None else min(self.cfg.max_retries,
+                                                                                self.task.max_reasks)
+        for attempt in range(reasks + 1):
             n.reask = attempt > 0
             body = await self.complete(messages, schema, n)
             if body.get("error") == "pending":
@@ -384,7 +386,7 @@ class Engine:
                         break
                     reason = "no_valid_items"
                     err = "no item passed validation (" + ", ".join(sorted(set(dropped)) or ["empty list"]) + ")"
-            if attempt < self.cfg.max_retries:  # re-ask with the validation error
+            if attempt < reasks:  # re-ask with the validation error
                 n.retries += 1
                 messages = messages + [{"role": "assistant", "content": content},
                                        {"role": "user", "content": f"That reply was not usable: {err}. "

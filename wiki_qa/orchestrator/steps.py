@@ -63,10 +63,14 @@ class Generate(Step):
         return cfg.generate is not None
 
     def __call__(self, dsd, ctx):
-        if not _is_chunks(dsd):
-            return dsd, None
         stats = LLMStats()
         task, llm = resolve(ctx.cfg.generate, ctx.cfg.llm)
+        mapped = task.map_splits(dsd, lambda d: ctx.executor.generate(
+            d, task, llm, num_proc=ctx.num_proc, refresh=ctx.refresh, stats=stats), llm.model)
+        if mapped is not None:  # translate: any rows, example rows included
+            return mapped[0], {**stats.to_json(), task.name: mapped[1]}
+        if not _is_chunks(dsd):
+            return dsd, None
         task.hidden = True   # `_question` for the question dedup and the judge; the format step drops it
         ctx.chunks, ctx.generation = dsd, stats  # what the judge and the item stats read the passages from
         dsd = ctx.executor.generate(dsd, task, llm, num_proc=ctx.num_proc, refresh=ctx.refresh, stats=stats)

@@ -154,6 +154,7 @@ def render_body(report: dict, config_yaml: str, *, config_name: str | None = Non
             stats += [(f"outcome: {k}", v) for k, v in outcomes.items()]
             out += [_table(stats, ("llm", "value")), ""]
 
+    out += translation_section(llm.get("translate"), gen or {})
     out += quality_sections(report)
     out += preference_section(report)
     out += ["### Licence", "", f"**{lic['name']}** (from the `{stype}` source). {lic['note']}", ""]
@@ -200,6 +201,30 @@ def _format_name(cfg: dict) -> str:
 
 
 # -- the judge, evidence and question mix (LLM builds with a judge: / qa-like tasks) -------------------------
+def translation_section(tr: dict | None, gen: dict) -> list[str]:
+    """What was translated, from and into which languages, by which model, with which checks."""
+    if not tr:
+        return []
+    cols = gen.get("columns") or ["prompt", "completion (or text)"]
+    out = ["### Translation", "",
+           f"Columns {', '.join(f'`{c}`' for c in cols)} were machine-translated from {tr.get('source_lang')} into "
+           f"{', '.join(tr.get('target_langs') or [])} by the model `{tr.get('model')}`, sentence by sentence, "
+           "with code, URLs, numbers, placeholders and list markers masked so they pass through unchanged. "
+           f"Every row was checked ({', '.join(tr.get('checks') or [])}"
+           + (", and a round trip back into the source language scored with chrF" if tr.get("back_translate")
+              else "")
+           + "); a row failing a check was asked again once, then dropped. Each kept row keeps its original "
+           "text in `meta.translation.orig`.", "",
+           _table([("rows in", tr.get("rows_in")), ("rows kept", tr.get("rows_out"))]
+                  + [(f"dropped: {k}", v) for k, v in sorted((tr.get("dropped") or {}).items())],
+                  ("translation", "rows")), ""]
+    bt = tr.get("back_translation")
+    if bt:
+        out += [f"Round trip chrF: mean {bt['chrf_mean']}, lowest {bt['chrf_min']} over {bt['rows']} rows"
+                + (f"; rows under {tr['min_chrf']} dropped." if tr.get("min_chrf") is not None else "."), ""]
+    return out
+
+
 def quality_sections(report: dict) -> list[str]:
     """"Judged" and "Items" sections: who judged the data at what threshold, and what the kept items are."""
     out: list[str] = []

@@ -82,6 +82,8 @@ class Task:
     """One generation task. Instances are cheap and picklable (they travel to worker processes)."""
     name: ClassVar[str]
     VERSION: ClassVar[int] = 1       # part of the cache key: bump when prompt or parsing changes meaning
+    # Re-asks after an unusable reply (None: llm.max_retries). translate asks again once, then drops the row.
+    max_reasks: ClassVar[int | None] = None
     Config: ClassVar[type[TaskConfig]]
 
     def __init__(self, cfg: TaskConfig | None = None):
@@ -99,6 +101,17 @@ class Task:
     def estimate(self, row: dict) -> tuple[int, int]:
         """(items, completion tokens per item) for --dry-run."""
         raise NotImplementedError
+
+    # -- tasks whose requests are not one per input row (translate cuts a row into units) ---------------
+    def map_splits(self, dsd, generate, model: str):
+        """None: the engine maps the input rows one request each (every task but translate). Otherwise the
+        task maps the DatasetDict itself, calling `generate(DatasetDict) -> DatasetDict` for each engine
+        map, and returns (DatasetDict, its report section)."""
+        return None
+
+    def request_rows(self, rows):
+        """The rows the engine sends, for --dry-run (what map_splits hands to `generate`)."""
+        return rows
 
     # -- output rows (a later step such as a judge may shape them differently) ------------------------
     # A build sets `hidden`: example rows then also carry `_question` (the bare question, for the dedup of
