@@ -226,3 +226,27 @@ def test_dry_run_estimates_the_preference_requests_and_sends_none(fake, llm, tmp
     assert est["requests"] == by["contrastive"] * 3 + by["sample_and_judge"] * 3 + 40
     assert est["prompt_tokens"] > 0 and est["completion_tokens_est"] > 0 and est["upper_bound"]
     assert fake.stats()["chat"] == 0
+
+
+def test_a_preference_prompt_file_must_lie_in_the_configs_folder(tmp_path, alpaca):
+    """prompt_file is sent to the LLM server: under preference: (and judge:) it is confined like generate:'s."""
+    from wiki_qa.config import load_config
+
+    outside = tmp_path / "elsewhere" / "secret.txt"
+    outside.parent.mkdir()
+    outside.write_text("not for the LLM server")
+    folder = tmp_path / "cfg"
+    folder.mkdir()
+    path = write_jsonl(folder / "a.jsonl", alpaca[:3])
+    for section in ({"preference": {"strategy": "contrastive", "contrastive": {"prompt_file": str(outside)}}},
+                    {"preference": {"strategy": "corrupt"}, "judge": {"prompt_file": str(outside)}}):
+        (folder / "p.yaml").write_text(json.dumps({"name": "p", "source": {"type": "open_instruct", "path": path},
+                                                   "format": "preference", **section}))
+        with pytest.raises(UserError, match="outside the config's folder"):
+            load_config(str(folder / "p.yaml"))
+    (folder / "mine.txt").write_text("Rewrite {chosen} to be {worse}.")
+    (folder / "p.yaml").write_text(json.dumps({
+        "name": "p", "source": {"type": "open_instruct", "path": path}, "format": "preference",
+        "preference": {"strategy": "contrastive", "contrastive": {"prompt_file": "mine.txt"}}}))
+    cfg = load_config(str(folder / "p.yaml"))
+    assert cfg.preference.contrastive.prompt_file == str((folder / "mine.txt").resolve())
