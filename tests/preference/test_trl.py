@@ -69,8 +69,10 @@ def rows(dsd):
 
 
 def test_standard_pairs_are_trls_standard_preference_type_unchanged(builds):
-    report, dsd, _ = builds["preference-standard"]
+    report, dsd, tmp = builds["preference-standard"]
     assert report["preference"]["pairs"] == sum(dsd[s].num_rows for s in SPLITS) > 40
+    card = (tmp / "preference-standard" / "README.md").read_text()   # the card says how rejected was made
+    assert "### Preference pairs" in card and "| corrupt | no LLM: a name or number swapped" in card
     for r in rows(dsd):
         assert not trl_data.is_conversational(r)
         assert trl_data.maybe_extract_prompt(r) is r            # an explicit prompt: nothing to extract
