@@ -250,3 +250,24 @@ def test_a_preference_prompt_file_must_lie_in_the_configs_folder(tmp_path, alpac
         "preference": {"strategy": "contrastive", "contrastive": {"prompt_file": "mine.txt"}}}))
     cfg = load_config(str(folder / "p.yaml"))
     assert cfg.preference.contrastive.prompt_file == str((folder / "mine.txt").resolve())
+
+
+def test_weaker_model_answers_on_its_own_endpoint(fake, llm, tmp_path, alpaca):
+    from tests.llm.conftest import FakeServer
+
+    other = FakeServer()
+    try:
+        other.reset()
+        path = write_jsonl(tmp_path / "alpaca.jsonl", alpaca[:12])
+        cfg = pref_config(tmp_path, llm, path, {"strategy": "weaker_model", "weaker_model": {
+            "llm": {"base_url": other.base_url, "model": "gpt-4o-mini"}, "attempts": 2}})
+        dsd, report = build(cfg, tmp_path)
+        p = report["preference"]
+        assert fake.stats()["chat"] == 0 and other.stats()["chat"] == p["llm"]["requests"] >= 12
+        assert p["models"] == {"weaker_model": "gpt-4o-mini"} and p["pairs"] > 0
+        for r in rows(dsd):
+            assert r["rejected"] == f"Surely {r['prompt']}"       # the other server's answer to the bare prompt
+            assert json.loads(r["meta"])["preference"] == {"strategy": "weaker_model", "how": "answer",
+                                                           "model": "gpt-4o-mini", "attempt": 1}
+    finally:
+        other.stop()
