@@ -28,6 +28,7 @@ from wiki_qa.llm.tasks.judge import JudgeConfig
 from wiki_qa.pipeline.chunk import ChunkConfig
 from wiki_qa.pipeline.formats import FormatConfig
 from wiki_qa.pipeline.split import SplitConfig
+from wiki_qa.preference.config import PreferenceConfig
 from wiki_qa.publish.config import OutputConfig
 from wiki_qa.quality.config import CheckConfig, DecontaminateConfig, DedupConfig
 from wiki_qa.secrets import mask_secrets, read_dotenv, register_secret
@@ -43,6 +44,7 @@ class BuildConfig(StrictModel):
     generate: GenerateConfig | None = None
     llm: LLMConfig | None = None
     judge: JudgeConfig | None = None    # off unless set; `judge: true` scores items with the llm: model
+    preference: PreferenceConfig | None = None  # pairs with a rejected side (format: preference | kto)
     format: FormatConfig = FormatConfig()
     split: SplitConfig = SplitConfig()
     dedup: DedupConfig = DedupConfig()
@@ -328,7 +330,7 @@ def _check_prompt_files(tree: dict, config_path: Path, where: str) -> None:
     base = config_path.parent.resolve()
     shipped = base == configs_dir().resolve() or not config_path.is_file()
     roots = [base] + ([Path.cwd().resolve()] if shipped else [])
-    for section in ("generate", "llm"):
+    for section in ("generate", "llm", "judge", "preference"):
         for node, key in list(_slots(tree.get(section), "prompt_file")):
             raw = node[key]
             if not isinstance(raw, str) or not raw:
@@ -347,7 +349,7 @@ def _check_prompt_files(tree: dict, config_path: Path, where: str) -> None:
 
 def _register_api_keys(tree: dict) -> None:
     """The LLM key comes from the variable named by `api_key_env`, whatever it is called: mask its value."""
-    for section in ("generate", "llm"):
+    for section in ("generate", "llm", "judge", "preference"):
         for node, key in _slots(tree.get(section), "api_key_env"):
             if isinstance(node[key], str):
                 register_secret(os.environ.get(node[key]))

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datasets
 import pytest
 
-from wiki_qa.pipeline.formats import FormatConfig, apply, format_row
+from wiki_qa.pipeline.formats import FormatConfig, apply, features, format_row
 
 
 def _rows(pairs: bool) -> datasets.Dataset:
@@ -27,3 +27,13 @@ def test_batched_format_equals_format_row(fmt, pairs):
 def test_pairs_needed_for_completion():
     with pytest.raises(ValueError, match="needs prompt/completion rows"):
         apply(_rows(False), FormatConfig(type="completion"))
+
+
+@pytest.mark.parametrize("fmt", ["completion", "messages", "preference", "kto"])
+def test_an_empty_split_keeps_the_formats_columns(fmt):
+    empty = _rows(True).select([])
+    if fmt in ("preference", "kto"):
+        empty = empty.add_column("rejected", [], feature=datasets.Value("string"))
+    cfg = FormatConfig(type=fmt)
+    out = apply(empty, cfg)
+    assert out.num_rows == 0 and out.features == features(cfg)

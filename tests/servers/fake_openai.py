@@ -21,6 +21,16 @@ so tests never depend on time. `batch_outcomes` lists the end state of the first
 FAULT_BATCH_ERROR fail with a 500 in the error file; `batch_invalid_first` turns the first N lines of the
 first batch into unusable replies (to exercise re-asks).
 
+Preference requests (issue 21) misbehave on markers in the good reply or the request: PREF_SAME (the worse
+reply is the good one in capitals: identical once normalized), PREF_LONG (three times as long), PREF_SHORT
+(two words), PREF_FURNITURE (a `###` heading, "Paraphrased Text:" or "Note:"), PREF_PARAS (two paragraphs),
+PREF_CUT (cut off at max_tokens, every time), PREF_RAMBLE (on and on, until the schema's maxLength closes the
+string, as a grammar-constrained server does), PREF_LANG (as many words of Yoruba), PREF_RETRY (identical at
+the request's first seed, fine at the next). Answers to a bare request start with "Surely", "Perhaps" or
+"Certainly" by the request's seed; the judge scores "Perhaps" replies 3 and others 8, all 5 when the request
+holds PREF_TIE, the other way round with JUDGE_SWAP, and position A 9 and the rest 2 with
+`judge_prefers: "first"`.
+
 `budget` enforces per-minute limits like a provider tier: {"rpm", "tpm", "input_tpm", "output_tpm",
 "burst_s": seconds of budget a bucket holds (default 1), "headers": send x-ratelimit-* headers}. Tokens are
 counted as the replies' `usage` reports them; a request over budget gets a 429 (kind "429_budget").
@@ -49,7 +59,8 @@ CFG = {"models": ["fake-model", "gpt-4o-mini"], "api_key": None, "latency": 0.0,
        # faults given in order to the first fresh requests, whatever their text: lets a test be sure each
        # kind occurs at least once, independent of how the prompts hash
        "fault_first": [],
-       "batch_polls": 2, "batch_outcomes": [], "batch_expire_after": 0, "batch_invalid_first": 0}
+       "batch_polls": 2, "batch_outcomes": [], "batch_expire_after": 0, "batch_invalid_first": 0,
+       "judge_prefers": None}  # "first": the preference judge always scores position A highest (position bias)
 STATS: dict = {}
 SEEN: dict = {}
 FIRST = [0]
@@ -62,7 +73,8 @@ def reset():
     STATS.clear()
     STATS.update(requests=0, chat=0, by_kind={}, inflight=0, max_inflight=0, tokens_in=0, tokens_out=0,
                  trace=[],  # with a budget: "ok" / "429" per chat request, in arrival order
-                 files=0, file_bytes=[], batches=0, batch_lines=[], batch_retrieves=0, batch_cancels=0)
+                 files=0, file_bytes=[], batches=0, batch_lines=[], batch_retrieves=0, batch_cancels=0,
+                 ranked=[])  # preference judge requests: {"request", "shown": replies in shown order}
     SEEN.clear()
     FILES.clear()
     BATCHES.clear()
@@ -129,6 +141,70 @@ def _h(*parts) -> float:
 
 def _sentences(text: str) -> list[str]:
     return [s.strip() for s in re.split(r"(?<=[.!?])\s+", text) if len(s.split()) >= 4]
+
+
+# -- preference replies (issue 21) ------------------------------------------------------------------------
+def preference_reply(body: dict) -> tuple[str, str] | None:
+    """(content, finish_reason) for the preference step's tasks, None for any other request."""
+    msgs = body["messages"]
+    user = next(m["content"] for m in msgs if m["role"] == "user")
+    system = next((m["content"] for m in msgs if m["role"] == "system"), "")
+    if "Rewrite the answer below so that it is" in user:
+        good = re.search(r"\nAnswer: (.*?)\n\nReply with JSON only", user, re.S)[1]
+        schema = ((body.get("response_format") or {}).get("json_schema") or {}).get("schema") or {}
+        cap = ((schema.get("properties") or {}).get("reply") or {}).get("maxLength")
+        return _worse(good, body.get("seed") or 0, cap)
+    if "Rate each of the" in user:
+        return json.dumps(_rank(user)), "stop"
+    if "Answer the user's request" in system:
+        lead = ("Surely", "Perhaps", "Certainly")[(body.get("seed") or 0) % 3]
+        return json.dumps({"reply": f"{lead} {user}"}), "stop"
+    return None
+
+
+# The demo wiki's Yoruba page (configs/data/demowiki.xml, written for wiki_qa), as words.
+YORUBA = ("Èdè Yorùbá jẹ́ ọ̀kan lára àwọn èdè tí wọ́n ń sọ ní ilẹ̀ Nàìjíríà, Bẹ̀nẹ̀ àti Tógò. Ọ̀pọ̀lọpọ̀ ènìyàn ló ń "
+          "sọ èdè yìí nílé àti lọ́jà. Àwọn àgbà máa ń pa òwe àti àlọ́ fún àwọn ọmọdé ní alẹ́.").split()
+
+
+def _worse(good: str, seed: int, cap: int | None) -> tuple[str, str]:
+    words = good.split()
+    reply = f"Perhaps {' '.join(words[:-1])} or something"
+    if "PREF_SAME" in good or ("PREF_RETRY" in good and seed == 0):
+        reply = good.upper()
+    elif "PREF_LONG" in good:
+        reply = " ".join([good] * 3)
+    elif "PREF_SHORT" in good:
+        reply = " ".join(words[:2])
+    elif "PREF_FURNITURE" in good:
+        head = ("### Worse reply\n", "Paraphrased Text: ", "Note: this reply is worse. ")[int(_h(good) * 3)]
+        reply = head + reply
+    elif "PREF_RAMBLE" in good:
+        reply = " ".join([good] * 10)
+    elif "PREF_LANG" in good:
+        reply = " ".join((YORUBA * (1 + len(words) // len(YORUBA)))[:len(words)])
+    elif "PREF_PARAS" in good:
+        reply = f"{reply}\n\nPerhaps there is more to say."
+    content = json.dumps({"reply": reply[:cap] if cap else reply}, ensure_ascii=False)  # as a grammar would
+    if "PREF_CUT" in good:
+        return content[: len(content) // 2], "length"
+    return content, "stop"
+
+
+def _rank(user: str) -> dict:
+    request = re.search(r"<request>\n(.*?)\n</request>", user, re.S)[1]
+    shown = re.findall(r"<reply (\w)>\n(.*?)\n</reply \1>", user, re.S)
+    STATS["ranked"].append({"request": request, "shown": [text for _, text in shown]})
+    scores = {}
+    for pos, (label, text) in enumerate(shown):
+        if CFG.get("judge_prefers") == "first":
+            scores[label] = 9 if pos == 0 else 2
+        elif "PREF_TIE" in user:
+            scores[label] = 5
+        else:
+            weak = text.startswith("Perhaps")
+            scores[label] = (8 if weak else 3) if "JUDGE_SWAP" in user else (3 if weak else 8)
+    return scores
 
 
 def answer_for(user: str) -> dict:
@@ -283,9 +359,9 @@ def completion(body: dict, fault: str | None = None) -> tuple[int, dict]:
         return 400, {"error": {"message": "This model's maximum context length is 128 tokens",
                                "type": "invalid_request_error", "code": "context_length_exceeded"}}
     # translate prompts go to the translator (tests/servers/translator.py), which sees re-asks too
-    content = json.dumps(translator.answer(msgs) if translator.is_translate(user) else answer_for(user),
-                         ensure_ascii=False)
-    finish = "stop"
+    content, finish = preference_reply(body) or (
+        json.dumps(translator.answer(msgs) if translator.is_translate(user) else answer_for(user),
+                   ensure_ascii=False), "stop")
     if "FAULT_GARBAGE" in user or fault == "invalid_json":
         _count("invalid_json")
         content = "Sure! Here are some questions about the text, hope this helps."

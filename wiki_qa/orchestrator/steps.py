@@ -11,11 +11,12 @@ from wiki_qa.llm.config import LLMConfig, resolve
 from wiki_qa.llm.stats import LLMStats
 from wiki_qa.llm.tasks.judge import Judge as JudgeTask
 from wiki_qa.llm.tasks.question import QuestionConfig
-from wiki_qa.orchestrator import judging, pairs
+from wiki_qa.orchestrator import judging, pairs, preference
 from wiki_qa.orchestrator.items import item_stats
 from wiki_qa.pipeline import formats
 from wiki_qa.quality import decontaminate, dedup
 from wiki_qa.quality.config import DedupConfig
+from wiki_qa.quality.contamination import DEFAULT_COLUMNS
 from wiki_qa.rows import SPLITS
 
 
@@ -180,6 +181,31 @@ class ItemStats(Step):
         return dsd, item_stats(dsd, ctx.chunks, g.question_types, g.difficulty)
 
 
+class Preference(Step):
+    """prompt/completion rows -> pairs with a rejected side made by a declared strategy, each pair checked
+    (orchestrator/preference.py)."""
+
+    name = "preference"
+
+    def applies(self, cfg) -> bool:
+        return cfg.preference is not None
+
+    def check(self, cfg) -> None:
+        if cfg.format.type not in formats.PAIRED:
+            raise UserError(f"{cfg.config_path()}: preference: gives pairs; set format: preference (or kto), "
+                            f"not {cfg.format.type}")
+        try:
+            preference.llm_settings(cfg)  # a typo in preference.*.llm must fail before anything is paid for
+        except ValueError as e:
+            raise UserError(f"{cfg.config_path()}: {e}") from None
+
+    def __call__(self, dsd, ctx):
+        if _is_chunks(dsd):
+            raise UserError(f"{ctx.cfg.config_path()}: preference: needs prompt/completion rows: add a generate: "
+                            "step, or read an instruction set (source.type: open_instruct)")
+        return preference.make_pairs(dsd, ctx)
+
+
 class Decontaminate(Step):
     name = "decontaminate"
 
@@ -187,13 +213,19 @@ class Decontaminate(Step):
         return cfg.decontaminate.enabled and bool(cfg.decontaminate.evals)
 
     def __call__(self, dsd, ctx):
-        return decontaminate(dsd, ctx.cfg.decontaminate)
+        # a preference pair's rejected side is trained on too (it is pushed away from, but it is read)
+        return decontaminate(dsd, ctx.cfg.decontaminate, columns=(*DEFAULT_COLUMNS, "rejected"))
 
 
 class Format(Step):
-    """completion | text | messages, with the fixed metadata columns."""
+    """completion | text | messages | preference | kto, with the fixed metadata columns."""
 
     name = "format"
+
+    def check(self, cfg) -> None:
+        if cfg.format.type in formats.PAIRED and cfg.preference is None:
+            raise UserError(f"{cfg.config_path()}: format: {cfg.format.type} needs a preference: section "
+                            "(how the rejected side is made)")
 
     def __call__(self, dsd, ctx):
         try:

@@ -156,6 +156,7 @@ def render_body(report: dict, config_yaml: str, *, config_name: str | None = Non
 
     out += translation_section(llm.get("translate"), gen or {})
     out += quality_sections(report)
+    out += preference_section(report)
     out += ["### Licence", "", f"**{lic['name']}** (from the `{stype}` source). {lic['note']}", ""]
     if gen:
         out += [f"Generated text is also subject to the terms of the model `{gen.get('model', '?')}` "
@@ -248,4 +249,50 @@ def quality_sections(report: dict) -> list[str]:
     if mix:
         out += ["### Question mix", "", _table([(k, v["items"], v["share"]) for k, v in mix.items()],
                                                ("planned type", "kept items", "share")), ""]
+    return out
+
+
+# -- preference pairs (a preference: section) ------------------------------------------------------------------
+STRATEGY_TEXT = {
+    "contrastive": "the model `{model}` rewrote the chosen answer to be worse ({worse})",
+    "weaker_model": "a second model, `{model}`, answered the prompt",
+    "corrupt": "no LLM: a name or number swapped from the same passage, a length-matched vague answer, or the "
+               "answer cut mid-sentence",
+    "sample_and_judge": "`{model}` answered the prompt several times; the judge `{judge}` scored the answers shown "
+                        "in a shuffled order, the best became chosen and the worst rejected (ties dropped)",
+}
+
+
+def preference_section(report: dict) -> list[str]:
+    """How the rejected side of each pair was made, what the checks dropped, and the judge's verdicts."""
+    p = report.get("preference") or {}
+    if not p:
+        return []
+    judge = p.get("judge") or {}
+    rows = []
+    for name, s in (p.get("strategies") or {}).items():
+        how = STRATEGY_TEXT.get(name, name).format(model=(p.get("models") or {}).get(name, "?"),
+                                                   worse=p.get("worse", "?"), judge=judge.get("model", "?"))
+        rows.append((name, how, s.get("rows", 0), s.get("pairs", 0)))
+    checks = p.get("checks") or {}
+    furniture = ", ".join(checks.get("furniture") or [])
+    out = ["### Preference pairs", "",
+           f"{p.get('pairs', 0)} pairs from {p.get('pairs_in', 0)} prompt/completion rows. Each row's rejected side "
+           "was made on purpose by one strategy (in `meta.preference`, with its attempt, temperature, judge scores "
+           "and the order the judge saw the answers in):", "",
+           _table(rows, ("strategy", "how the rejected side was made", "rows", "pairs")), "",
+           "Every pair was checked: chosen and rejected differ after normalization; the rejected side has "
+           f"{checks.get('min_word_ratio')}-{checks.get('max_word_ratio')}x the chosen side's words; neither reply "
+           f"was cut off at the token limit; neither holds prompt furniture ({furniture}); "
+           f"both are in the build's language (language check: {checks.get('language', '?')}).", ""]
+    if judge.get("confirm"):
+        out += [f"The judge `{judge.get('model')}` scored chosen and rejected, shown in a shuffled order: the "
+                "`status` column says confirmed, or swapped (the judge preferred the made rejected side"
+                + (", so the sides were swapped)" if judge.get("on_swapped") == "swap" else "; dropped)")
+                + "; ties were dropped.", ""]
+    dropped = [(k, v) for k, v in sorted((p.get("dropped") or {}).items(), key=lambda kv: -kv[1])]
+    out += [_table(dropped, ("dropped pairs: reason", "pairs")) if dropped else "No pair was dropped.", ""]
+    status = p.get("status") or {}
+    if status:
+        out += [_table(sorted(status.items()), ("status", "pairs")), ""]
     return out

@@ -53,7 +53,7 @@ def load_build(out_dir) -> tuple[dict, dict]:
 
 def text_fields(columns: list[str]) -> list[str]:
     """The columns whose token lengths matter for training, in the order a reader expects them."""
-    return [c for c in ("messages", "prompt", "completion", "text") if c in columns]
+    return [c for c in ("messages", "prompt", "completion", "chosen", "rejected", "text") if c in columns]
 
 
 def _as_text(value) -> str:
