@@ -25,6 +25,11 @@ from wiki_qa.executor import split_positions
 from wiki_qa.pipeline.stages import StageStats, features, stage_rows
 from wiki_qa.rows import SPLITS
 
+# datasets "extends for streaming" the module of every builder it makes: it swaps this module's `open` and
+# os.path functions for fsspec ones and imports scipy.io to patch its loadmat (0.3 s). StagesBuilder never
+# streams (download_and_prepare only), so this module says it is done already.
+_patched_for_streaming = True
+
 STATS_DIR = "wiki_qa_stats"
 STAGES = "stages"
 # The config sections that decide the stage rows (a new output dir or LLM model must not re-read input).

@@ -67,7 +67,8 @@ def run(cfg, *, output: str | None = None, num_proc: int | None = None, refresh:
         report["finished_at"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
         _write_extras(folder, report, cfg)
 
-    save_atomically(dsd, out, finish)
+    # Under Ray, worker processes write the rows: the driver never reads every row (its memory stays flat)
+    save_atomically(dsd, out, finish, num_proc=(num_proc or cfg.num_proc or 2) if cfg.engine == "ray" else None)
     if publish and (cfg.output.push_to_hub or cfg.output.s3):
         partial = _partial_source(cfg, report)
         if partial:

@@ -9,14 +9,15 @@ import datasets
 from wiki_qa.errors import UserError
 from wiki_qa.llm.config import LLMConfig, resolve
 from wiki_qa.llm.stats import LLMStats
-from wiki_qa.llm.tasks.judge import Judge as JudgeTask
 from wiki_qa.llm.tasks.question import QuestionConfig
 from wiki_qa.orchestrator import judging, pairs
 from wiki_qa.orchestrator.items import item_stats
 from wiki_qa.pipeline import formats
-from wiki_qa.quality import decontaminate, dedup
 from wiki_qa.quality.config import DedupConfig
 from wiki_qa.rows import SPLITS
+
+# Imported by the steps that use them (`wiki-qa build` imports only what its config needs): dedup and
+# decontaminate bring datasketch and scipy, about a second; the judge task its prompts.
 
 
 class Step:
@@ -50,6 +51,8 @@ class Dedup(Step):
     def __call__(self, dsd, ctx):
         if self.after_generate and _is_chunks(dsd):
             return dsd, None  # the source gave examples: nothing was generated
+        from wiki_qa.quality import dedup
+
         return dedup(dsd, ctx.cfg.dedup, column="text" if _is_chunks(dsd) else "prompt")
 
 
@@ -114,6 +117,8 @@ class DedupQuestions(Step):
         if "_question" not in dsd[SPLITS[0]].column_names:
             return dsd, None
         d = ctx.cfg.dedup
+        from wiki_qa.quality import dedup
+
         cfg = DedupConfig(enabled=True, threshold=ctx.cfg.generate.dedup_questions, shingle="chars",
                           shingle_size=5, num_perm=d.num_perm, seed=d.seed, keep_order=d.keep_order,
                           max_examples=d.max_examples)
@@ -142,6 +147,8 @@ class Judge(Step):
     def __call__(self, dsd, ctx):
         if _is_chunks(dsd) or ctx.chunks is None:
             return dsd, None  # the source gave examples: nothing was generated to judge
+        from wiki_qa.llm.tasks.judge import Judge as JudgeTask
+
         jcfg, llm = ctx.cfg.judge, self.llm(ctx.cfg)
         first = dsd[SPLITS[0]]
         task = JudgeTask(jcfg, first.features, llm.model)
@@ -183,6 +190,8 @@ class Decontaminate(Step):
         return cfg.decontaminate.enabled and bool(cfg.decontaminate.evals)
 
     def __call__(self, dsd, ctx):
+        from wiki_qa.quality import decontaminate
+
         return decontaminate(dsd, ctx.cfg.decontaminate)
 
 
@@ -192,8 +201,15 @@ class Format(Step):
     name = "format"
 
     def __call__(self, dsd, ctx):
+        # Chunk rows as text and generated rows as completion only lose columns (no row is read); other
+        # formats map every row, in num_proc processes for a big split (local engine: forked workers)
+        def procs(ds):
+            many = ctx.num_proc and ctx.num_proc > 1 and ds.num_rows >= 20_000 and ctx.cfg.engine == "local"
+            return ctx.num_proc if many else None
+
         try:
-            out = datasets.DatasetDict({s: formats.apply(dsd[s], ctx.cfg.format) for s in SPLITS})
+            out = datasets.DatasetDict({s: formats.apply(dsd[s], ctx.cfg.format, num_proc=procs(dsd[s]))
+                                        for s in SPLITS})
         except ValueError as e:
             raise UserError(f"{ctx.cfg.config_path()}: {e}") from None
         return out, None

@@ -61,7 +61,20 @@ def format_batch(batch: dict, cfg: FormatConfig) -> dict:
     return out
 
 
+def is_projection(ds: datasets.Dataset, cfg: FormatConfig) -> bool:
+    """Whether format_row would only pick columns: the rows hold the format's columns with its types
+    (chunk rows in `text`, generated rows in `completion`) and no chunk_id is missing."""
+    feats = features(cfg.type)
+    pair = "prompt" in ds.column_names and "completion" in ds.column_names
+    if cfg.type == "messages" or (cfg.type == "text" and pair):
+        return False
+    return all(ds.features.get(c) == f for c, f in feats.items()) and ds.data.column("chunk_id").null_count == 0
+
+
 def apply(ds: datasets.Dataset, cfg: FormatConfig, num_proc: int | None = None) -> datasets.Dataset:
+    if is_projection(ds, cfg):
+        # no row is read: the output columns are the input's (memory-mapped, zero-copy)
+        return ds.select_columns(list(features(cfg.type)))
     keep = set(features(cfg.type))
     return ds.map(format_batch, batched=True, batch_size=1000, fn_kwargs={"cfg": cfg}, features=features(cfg.type),
                   remove_columns=[c for c in ds.column_names if c not in keep],
