@@ -272,6 +272,27 @@ def ratio_rows(r: dict) -> list[tuple[str, str, str, str]]:
                      f"{d['we_cpu'] / d['parse_clean_chunk_cpu']:.2f}x",
                      f"{d['parse_clean_chunk_cpu']} vs {d['we_cpu']} CPU s on {d['mb']} MB XML "
                      f"(parse+clean alone {d['parse_clean_cpu']} s, chunk {d['chunk_cpu']} s)", "target >= 1.5x"))
+    for d in (p.get("steps") or {}).get("dumps", []):
+        if d.get("whole_wall"):
+            rows.append((f"whole command wall, WikiExtractor / `wiki-qa build` (text), {d['dump']} x{d['k']}",
+                         f"{d['we_wall'] / d['whole_wall']:.2f}x",
+                         f"{d['we_wall']} vs {d['whole_wall']} s wall ({d['we_cpu']} vs {d['whole_cpu']} CPU s), "
+                         f"{d['mb']} MB XML, fresh processes, 1 core: imports, build, save, card, HTML page",
+                         "target >= 1.5x"))
+            rows.append((f"HTML page / build wall time, {d['dump']} x{d['k']}",
+                         f"{100 * d['page_s'] / d['whole_wall']:.1f}%",
+                         f"{d['page_s']} s of {d['whole_wall']} s", "target <= 5%"))
+        if d.get("chunk_mbs"):
+            rows.append((f"chunking, MB/s of XML per core, {d['dump']} x{d['k']}", f"{d['chunk_mbs']}",
+                         f"chunk {d['chunk_cpu']} CPU s for {d['mb']} MB XML (exact token budgets)", "target >= 50"))
+    pair = (p.get("steps") or {}).get("num_proc")
+    if pair:
+        rows.append(("wall time, `--num-proc 2` / `--num-proc 1`, one file",
+                     f"{pair['np2_wall'] / pair['np1_wall']:.2f}",
+                     f"{pair['np2_wall']} vs {pair['np1_wall']} s on {pair['mb']} MB XML (best of 2 each)",
+                     "target <= 0.6"))
+        rows.append(("CPU time, `--num-proc 2` / `--num-proc 1`, one file", f"{pair['np2_cpu'] / pair['np1_cpu']:.2f}x",
+                     f"{pair['np2_cpu']} vs {pair['np1_cpu']} CPU s", "target <= 1.1x"))
     if (p.get("steps") or {}).get("hostile_worst_s") is not None:
         rows.append(("clean: worst 1 MB page of broken markup", f"{p['steps']['hostile_worst_s']} s", "CPU s",
                      "target < 1 s"))
