@@ -153,3 +153,23 @@ def test_ray_user_error_in_a_shard_is_one_line(ray_local, tmp_path, simplewiki):
     with pytest.raises(UserError, match=r"simplewiki-7pages.xml: source.namespaces: 'Nope' is not a namespace") as e:
         build(cfg, "ray", tmp_path)
     assert "\n" not in str(e.value)
+
+
+@pytest.mark.parametrize("fmt", ["messages", "text"])
+def test_format_map_runs_on_ray_workers_with_the_local_rows(ray_local, tmp_path, data_dir, monkeypatch, fmt):
+    """Rows the format must rebuild (MMLU examples as chat messages or through the text template) are
+    mapped by Ray tasks, not by the driver; the rows equal the local engine's."""
+    from wiki_qa.pipeline import formats
+
+    cfg = from_dict({"name": "mm", "source": {"type": "mmlu", "path": str(data_dir / "mmlu"),
+                                              "splits": {"dev": "train", "val": "test"}},
+                     "format": fmt})
+    in_driver = []
+    real_apply = formats.apply
+    monkeypatch.setattr(formats, "apply", lambda ds, f, num_proc=None: in_driver.append(
+        not formats.is_projection(ds, f) and ds.num_rows > 0) or real_apply(ds, f, num_proc))
+    (a, _), (b, _) = build(cfg, "local", tmp_path), build(cfg, "ray", tmp_path)
+    same(a, b)
+    mapped = sum(1 for s in SPLITS if a[s].num_rows)
+    assert mapped >= 2 and in_driver.count(True) == mapped  # rows mapped here: the local engine's; Ray's in tasks
+    assert all(any("cache-" in f["filename"] for f in b[s].cache_files) for s in SPLITS if b[s].num_rows)

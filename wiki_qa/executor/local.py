@@ -142,6 +142,20 @@ def _rows(rows: datasets.Dataset, positions) -> datasets.Dataset:
     return ds.remove_columns("split")
 
 
+def format_rows(dsd, fmt, *, num_proc=None):
+    """The format step. Rows already in the format lose columns only (no row is read); other formats map
+    every row, in num_proc forked processes for a big split."""
+    from wiki_qa.pipeline import formats
+
+    def procs(ds):
+        return num_proc if num_proc and num_proc > 1 and ds.num_rows >= MANY_ROWS else None
+
+    return datasets.DatasetDict({s: formats.apply(dsd[s], fmt, num_proc=procs(dsd[s])) for s in SPLITS})
+
+
+MANY_ROWS = 20_000  # a pool of processes pays for itself from about here
+
+
 def generate(dsd, task_cfg, llm_cfg, *, num_proc=None, refresh=False, stats=None):
     """All splits in one map (one engine, one local server): concatenated with a split index, mapped,
     then cut back into splits. Each split's rows are contiguous and in input order, so the cuts are

@@ -258,6 +258,54 @@ def _raise_user_error(e: BaseException):
         raise UserError(msg.rsplit("UserError: ", 1)[1].strip().splitlines()[0]) from None
 
 
+# -- the format step ------------------------------------------------------------------------------------
+FORMAT_PARTS_PER_CPU = 2
+
+
+def _format_part(part: datasets.Dataset, fmt) -> str:
+    """One part's format map, in a worker: datasets writes it to a cache file beside the part's own files;
+    only that file's name travels back."""
+    from wiki_qa.pipeline import formats
+
+    datasets.disable_progress_bars()
+    return formats.apply(part, fmt).cache_files[0]["filename"]
+
+
+def format_rows(dsd, fmt, *, num_proc=None):
+    """The format step on Ray. Rows already in the format (chunk rows as text, generated rows as
+    completion) lose columns only; otherwise each split is cut into contiguous parts, mapped by Ray tasks
+    on the driver's node (where the rows' files are: the staging folder or its local mirror), and opened
+    memory-mapped in part order. The driver reads no row either way."""
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    from wiki_qa.pipeline import formats
+
+    def in_driver(ds) -> bool:  # nothing to read: a projection, an empty split, or rows held in memory
+        return formats.is_projection(ds, fmt) or not ds.num_rows or not ds.cache_files
+
+    if all(in_driver(dsd[s]) for s in SPLITS):
+        return datasets.DatasetDict({s: formats.apply(dsd[s], fmt) for s in SPLITS})
+    ray = init(None, num_proc)
+    task = ray.remote(num_cpus=1)(_format_part).options(
+        scheduling_strategy=NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=False))
+    pieces = max(1, (num_proc or _cpus(ray)) * FORMAT_PARTS_PER_CPU)
+    refs = {s: [task.remote(dsd[s].shard(n, i, contiguous=True), fmt) for i in range(n)]
+            for s in SPLITS if not in_driver(dsd[s]) for n in [min(pieces, dsd[s].num_rows)]}
+    out = {}
+    for s in SPLITS:
+        if s not in refs:
+            out[s] = formats.apply(dsd[s], fmt)
+            continue
+        try:
+            files = ray.get(refs[s])
+        except Exception as e:  # a format error in a worker (messages without prompt/completion) stays one line
+            if "needs prompt/completion rows" in str(e):
+                raise ValueError(str(e).rsplit("ValueError: ", 1)[-1].strip().splitlines()[0]) from None
+            raise
+        out[s] = staging.open_split(files, formats.features(fmt.type), s)
+    return datasets.DatasetDict(out)
+
+
 # -- the LLM step ---------------------------------------------------------------------------------------
 class _CacheActor:
     """The sqlite response cache + chunk log, served from the driver's node (one writer, WAL)."""

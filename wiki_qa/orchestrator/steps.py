@@ -12,7 +12,6 @@ from wiki_qa.llm.stats import LLMStats
 from wiki_qa.llm.tasks.question import QuestionConfig
 from wiki_qa.orchestrator import judging, pairs
 from wiki_qa.orchestrator.items import item_stats
-from wiki_qa.pipeline import formats
 from wiki_qa.quality.config import DedupConfig
 from wiki_qa.rows import SPLITS
 
@@ -201,15 +200,9 @@ class Format(Step):
     name = "format"
 
     def __call__(self, dsd, ctx):
-        # Chunk rows as text and generated rows as completion only lose columns (no row is read); other
-        # formats map every row, in num_proc processes for a big split (local engine: forked workers)
-        def procs(ds):
-            many = ctx.num_proc and ctx.num_proc > 1 and ds.num_rows >= 20_000 and ctx.cfg.engine == "local"
-            return ctx.num_proc if many else None
-
+        # on the executor's workers: the driver of a Ray build never reads every row
         try:
-            out = datasets.DatasetDict({s: formats.apply(dsd[s], ctx.cfg.format, num_proc=procs(dsd[s]))
-                                        for s in SPLITS})
+            out = ctx.executor.format_rows(dsd, ctx.cfg.format, num_proc=ctx.num_proc)
         except ValueError as e:
             raise UserError(f"{ctx.cfg.config_path()}: {e}") from None
         return out, None
