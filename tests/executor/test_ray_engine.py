@@ -173,3 +173,12 @@ def test_format_map_runs_on_ray_workers_with_the_local_rows(ray_local, tmp_path,
     mapped = sum(1 for s in SPLITS if a[s].num_rows)
     assert mapped >= 2 and in_driver.count(True) == mapped  # rows mapped here: the local engine's; Ray's in tasks
     assert all(any("cache-" in f["filename"] for f in b[s].cache_files) for s in SPLITS if b[s].num_rows)
+
+
+def test_a_format_error_in_a_ray_worker_is_one_line(ray_local, tmp_path, simplewiki):
+    from wiki_qa.errors import UserError
+
+    cfg = from_dict({"name": "sw", "source": {"type": "mediawiki", "path": str(simplewiki)}, "format": "messages"})
+    with pytest.raises(UserError) as e:
+        build(cfg, "ray", tmp_path)
+    assert "needs prompt/completion rows" in str(e.value) and "\n" not in str(e.value)

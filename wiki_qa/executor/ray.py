@@ -298,9 +298,10 @@ def format_rows(dsd, fmt, *, num_proc=None):
             continue
         try:
             files = ray.get(refs[s])
-        except Exception as e:  # a format error in a worker (messages without prompt/completion) stays one line
-            if "needs prompt/completion rows" in str(e):
-                raise ValueError(str(e).rsplit("ValueError: ", 1)[-1].strip().splitlines()[0]) from None
+        except Exception as e:  # the worker's ValueError (messages without prompt/completion), without its trace
+            cause = getattr(e, "cause", None)
+            if isinstance(cause, ValueError):
+                raise ValueError(str(cause)) from None
             raise
         out[s] = staging.open_split(files, formats.features(fmt.type), s)
     return datasets.DatasetDict(out)
