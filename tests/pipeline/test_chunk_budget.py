@@ -91,3 +91,11 @@ def test_a_chunks_size_from_its_parts_equals_tiktokens_count_of_the_joined_text(
         assert chunker._joined_size(head, tiktoken_count(head), parts) == tiktoken_count(joined), repr(joined)
         checked += 1
     assert checked > 3500
+
+
+def test_isalnum_is_the_pre_tokenizers_letters_and_numbers():
+    """The chunker tells \\p{L}/\\p{N} from punctuation with str.isalnum(): the same set, every code point."""
+    import sys
+    import unicodedata
+
+    assert all(chr(i).isalnum() == (unicodedata.category(chr(i))[0] in "LN") for i in range(sys.maxunicode + 1))

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import unicodedata
 from typing import Iterator, Literal
 
 from pydantic import model_validator
@@ -152,13 +151,13 @@ class Chunker:
 
     def _separator_size(self, piece: str) -> int:
         """count(piece + "\\n\\n") - count(piece), for a piece with no white space at either end."""
-        last = unicodedata.category(piece[-1])[0]
-        if last in "LN":  # the blank line is a token of its own
+        # str.isalnum() is exactly "Unicode category L* or N*" (\p{L}, \p{N}): checked over every code point
+        if piece[-1].isalnum():  # the blank line is a token of its own
             return self.count(SEP)
         # The trailing run of punctuation (with one space before it) is one pre-token, which takes the
         # newlines in; what comes before it is pre-tokenized alike in both strings.
         i = len(piece) - 1
-        while i > 0 and piece[i - 1] not in _WHITE_SPACE and unicodedata.category(piece[i - 1])[0] not in "LN":
+        while i > 0 and piece[i - 1] not in _WHITE_SPACE and not piece[i - 1].isalnum():
             i -= 1
         if i > 0 and piece[i - 1] == " ":
             i -= 1
