@@ -432,7 +432,7 @@ def estimate(r: dict) -> dict:
             "stages_min": round(stages / 60, 1),
             "stages_min_by_pages": round(ENWIKI_PAGES / (pages_per_mb / stage_per_mb) / CORES / 60, 1),
             "driver_min": round(serial / 60, 1),
-            # the save runs in num_proc processes for an output this big (orchestrator/run.py), as the stages do
+            # on 64 cores a build runs on Ray, whose workers write the rows too (executor/ray.py save_rows)
             "total_min": round((stages + serial / CORES + fixed_s) / 60, 1),
             "total_min_serial_save": round((stages + serial + fixed_s) / 60, 1)}
 
@@ -542,9 +542,9 @@ def markdown(r: dict) -> list[str]:
             f"{e['enwiki_rows_m']} million rows: {ENWIKI_XML_MB:,} MB x {e['serial_cpu_s_per_mb']} s/MB = "
             f"**{e['driver_min']} min** in one process.",
             f"- Fixed (start-up, report): {e['fixed_s']} CPU s.",
-            f"- Total: **{e['total_min']} min** (target <= 10 min): the save of an output this big runs in "
-            f"num_proc processes (`save_to_disk(num_proc)`, orchestrator/run.py), so it is spread over the {CORES} "
-            f"cores too; {e['total_min_serial_save']} min if it ran in one process.",
+            f"- Total: **{e['total_min']} min** (target <= 10 min): on {CORES} cores a build runs on Ray, whose "
+            f"workers write the rows too (executor/ray.py `save_rows`), so the save is spread over the cores; "
+            f"{e['total_min_serial_save']} min if it ran in one process (the local engine's save).",
             "- Assumes the cores sustain the per-core rate (independent shards, 4 per core, so the tail is short) "
             f"and the input delivers about {round(e['mb_s_per_core'] * CORES / 4):.0f} MB/s of bz2 (XML / 4)."]
     return out

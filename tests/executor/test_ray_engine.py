@@ -182,3 +182,27 @@ def test_a_format_error_in_a_ray_worker_is_one_line(ray_local, tmp_path, simplew
     with pytest.raises(UserError) as e:
         build(cfg, "ray", tmp_path)
     assert "needs prompt/completion rows" in str(e.value) and "\n" not in str(e.value)
+
+
+def test_rows_saved_by_ray_workers_load_back_the_same(ray_local, tmp_path):
+    """The Ray save: parts of each split written by tasks, gathered into one save_to_disk folder (empty
+    splits too) that loads back as the local save's."""
+    import datasets
+
+    from wiki_qa.executor import local
+    from wiki_qa.executor import ray as ray_exec
+
+    ds = datasets.Dataset.from_dict({"id": [f"d:{i}#0" for i in range(50)], "text": [f"row {i}" for i in range(50)]})
+    ds.save_to_disk(str(tmp_path / "src"))
+    mapped = datasets.load_from_disk(str(tmp_path / "src"))  # memory-mapped, as a build's rows are
+    dsd = datasets.DatasetDict({"train": mapped.select(range(40)), "val": mapped.select(range(40, 41)),
+                                "test": mapped.select([])})
+    local.save_rows(dsd, str(tmp_path / "one"))
+    ray_exec.save_rows(dsd, str(tmp_path / "two"), num_proc=2)
+    one, two = datasets.load_from_disk(str(tmp_path / "one")), datasets.load_from_disk(str(tmp_path / "two"))
+    assert list(two) == list(SPLITS)
+    for s in SPLITS:
+        assert two[s].to_list() == one[s].to_list() == dsd[s].to_list(), s
+        assert two[s].features == one[s].features
+    assert len(list((tmp_path / "two" / "train").glob("data-*.arrow"))) == 4  # 2 CPUs x 2 parts
+    assert not list((tmp_path / "two").rglob(".part-*"))

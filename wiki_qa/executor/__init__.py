@@ -4,6 +4,7 @@ Every executor module provides the same two functions:
 - `stages(cfg, *, num_proc, cache_dir, refresh) -> (DatasetDict, stage_stats)`: source -> clean -> chunk -> split
 - `generate(dsd, cfg, *, num_proc, refresh, stats) -> DatasetDict`: the LLM map step
 - `format_rows(dsd, format_cfg, *, num_proc) -> DatasetDict`: the format step, on the workers
+- `save_rows(dsd, folder)`: the rows written as a save_to_disk folder (Ray: by its workers)
 and must give identical rows (same ids, same splits, same order) for the same config. Stage rows are in
 *input order*: shard after shard, as `source.shards()` lists them, and within a shard as `source.read`
 yields them. Shards tile the input in order (files, then byte ranges of a file), so that order is the

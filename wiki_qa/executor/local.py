@@ -156,6 +156,14 @@ def format_rows(dsd, fmt, *, num_proc=None):
 MANY_ROWS = 20_000  # a pool of processes pays for itself from about here
 
 
+def save_rows(dsd: datasets.DatasetDict, path: str) -> None:
+    """The build's rows to a save_to_disk folder, by this process. Survives empty splits: datasets 5.2
+    writes no arrow file for a 0-row split unless asked for one shard, and load_from_disk then fails
+    (IndexError in concat_tables)."""
+    empty = {s: 1 for s in dsd if dsd[s].num_rows == 0}
+    dsd.save_to_disk(path, num_shards=empty or None)
+
+
 def generate(dsd, task_cfg, llm_cfg, *, num_proc=None, refresh=False, stats=None):
     """All splits in one map (one engine, one local server): concatenated with a split index, mapped,
     then cut back into splits. Each split's rows are contiguous and in input order, so the cuts are

@@ -67,7 +67,7 @@ def run(cfg, *, output: str | None = None, num_proc: int | None = None, refresh:
         report["finished_at"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
         _write_extras(folder, report, cfg)
 
-    save_atomically(dsd, out, finish, num_proc=_save_processes(cfg, dsd, num_proc))
+    save_atomically(dsd, out, finish, write=executor.get(cfg.engine).save_rows)
     if publish and (cfg.output.push_to_hub or cfg.output.s3):
         partial = _partial_source(cfg, report)
         if partial:
@@ -77,19 +77,6 @@ def run(cfg, *, output: str | None = None, num_proc: int | None = None, refresh:
             report["published"] = do_publish(str(out), cfg.output, config_name=None)
         (out / "build_report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
     return report
-
-
-def _save_processes(cfg, dsd, num_proc: int | None) -> int | None:
-    """Processes that write the rows: under Ray always (its driver never reads every row, so its memory
-    stays flat), locally with num_proc once the output is big enough to pay for starting them."""
-    n = num_proc or cfg.num_proc
-    if cfg.engine == "ray":
-        return max(2, n or 2)
-    big = sum(dsd[s].data.nbytes for s in SPLITS) >= BIG_OUTPUT_BYTES
-    return n if n and n > 1 and big else None
-
-
-BIG_OUTPUT_BYTES = 1 << 30
 
 
 def _partial_source(cfg, report: dict) -> str | None:
