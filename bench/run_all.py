@@ -239,8 +239,8 @@ def machine() -> dict:
     except (OSError, AttributeError):
         pass
     pkgs = {}
-    for p in ("wiki_qa", "datasets", "pyarrow", "mwparserfromhell", "mwxml", "tiktoken", "openai", "xllamacpp",
-              "wikiextractor", "matplotlib", "ray"):
+    for p in ("wiki_qa", "datasets", "pyarrow", "mwparserfromhell", "mwxml", "tiktoken", "bpe-openai", "openai",
+              "xllamacpp", "wikiextractor", "ray"):
         try:
             pkgs[p] = md.version(p)
         except md.PackageNotFoundError:
