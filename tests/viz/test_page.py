@@ -175,3 +175,16 @@ def test_every_llm_pass_shows_its_waits_and_batches(tmp_path):
     assert "<td>batch: cost_usd</td><td>0.006</td>" in page
     assert "Judge: rate limits" in page and "<td>rate_limited</td><td>0</td>" in page
     assert "Judge: no Batch API jobs" in page
+
+
+def test_an_old_builds_card_links_the_new_plot(demo_build, tmp_path):
+    """A build from before the SVG plots: its card linked report/lengths.png, which the report now replaces."""
+    import shutil
+
+    old = tmp_path / "old"
+    shutil.copytree(demo_build, old)
+    card = (old / "README.md").read_text()
+    (old / "README.md").write_text(card.replace(MAIN_PLOT, "report/lengths.png"))
+    write_page(old)
+    card = (old / "README.md").read_text()
+    assert "lengths.png" not in card and card.count(MAIN_PLOT) == 1 and (old / MAIN_PLOT).exists()

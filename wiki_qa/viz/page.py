@@ -20,6 +20,7 @@ from wiki_qa.viz import MAIN_PLOT, REPORT_DIR, judged
 log = logging.getLogger("wiki_qa")
 SAMPLE_CHARS = 700
 QUALITY_MARK = "<!-- wiki_qa:quality -->"
+OLD_MAIN_PLOT = "report/lengths.png"  # the PNG the report drew before its plots were SVG
 
 
 # ---- reading a build ---------------------------------------------------------------------------------
@@ -223,6 +224,9 @@ def link_plot_in_card(folder: Path) -> None:
 
     line = main_plot_markdown(folder)
     text = readme.read_text(encoding="utf-8")
+    if OLD_MAIN_PLOT in text and (folder / MAIN_PLOT).exists():  # a card of a build from before the SVG plots
+        readme.write_text(text.replace(OLD_MAIN_PLOT, MAIN_PLOT), encoding="utf-8")
+        return
     if not line or MAIN_PLOT in text:
         return
     lines = text.split("\n")
