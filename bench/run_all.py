@@ -256,7 +256,18 @@ def machine() -> dict:
             "os": f"{platform.system()} {platform.release()}", "arch": platform.machine(),
             "python": platform.python_version(), "packages": pkgs,
             "commit": commit + (" (with uncommitted changes)" if dirty else ""),
-            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
+            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "bytecode": bytecode()}
+
+
+def bytecode() -> str:
+    """Whether a fresh process finds compiled .pyc files: without them (uv installs none unless asked, and
+    PYTHONDONTWRITEBYTECODE keeps Python from writing them) every `wiki-qa build` compiles its imports from
+    source, about 2 CPU seconds more, which the whole-command figures then include."""
+    spec = importlib.util.find_spec("datasets")
+    cached = spec and spec.origin and os.path.exists(importlib.util.cache_from_source(spec.origin))
+    return ("compiled .pyc files present" if cached else "no .pyc files: imports are compiled at every start") + (
+        "; PYTHONDONTWRITEBYTECODE is set" if sys.flags.dont_write_bytecode else "")
 
 
 def ratio_rows(r: dict) -> list[tuple[str, str, str, str]]:
@@ -350,6 +361,7 @@ def markdown(r: dict, rows) -> str:
            "", "## Machine", "",
            f"- CPU: {mc['cpu']} ({mc['arch']}), {mc['cores']} cores ({mc['affinity']} usable by this process)",
            f"- Memory: {mc['memory']}", f"- OS: {mc['os']}", f"- Python {mc['python']}",
+           f"- Bytecode: {mc.get('bytecode', 'unknown')}",
            "- Packages: " + ", ".join(f"{k} {v}" for k, v in mc["packages"].items()), "",
            "## Ratios", "", "| what | ratio | from | target / note |", "|---|---|---|---|"]
     out += [f"| {a} | **{b}** | {c} | {d} |" for a, b, c, d in rows]
