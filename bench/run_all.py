@@ -243,8 +243,8 @@ def machine() -> dict:
     except (OSError, AttributeError):
         pass
     pkgs = {}
-    for p in ("wiki_qa", "datasets", "pyarrow", "mwparserfromhell", "mwxml", "tiktoken", "openai", "xllamacpp",
-              "wikiextractor", "matplotlib", "ray"):
+    for p in ("wiki_qa", "datasets", "pyarrow", "mwparserfromhell", "mwxml", "tiktoken", "bpe-openai", "openai",
+              "xllamacpp", "wikiextractor", "ray"):
         try:
             pkgs[p] = md.version(p)
         except md.PackageNotFoundError:
@@ -260,7 +260,18 @@ def machine() -> dict:
             "os": f"{platform.system()} {platform.release()}", "arch": platform.machine(),
             "python": platform.python_version(), "packages": pkgs,
             "commit": commit + (" (with uncommitted changes)" if dirty else ""),
-            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
+            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "bytecode": bytecode()}
+
+
+def bytecode() -> str:
+    """Whether a fresh process finds compiled .pyc files: without them (uv installs none unless asked, and
+    PYTHONDONTWRITEBYTECODE keeps Python from writing them) every `wiki-qa build` compiles its imports from
+    source, about 2 CPU seconds more, which the whole-command figures then include."""
+    spec = importlib.util.find_spec("datasets")
+    cached = spec and spec.origin and os.path.exists(importlib.util.cache_from_source(spec.origin))
+    return ("compiled .pyc files present" if cached else "no .pyc files: imports are compiled at every start") + (
+        "; PYTHONDONTWRITEBYTECODE is set" if sys.flags.dont_write_bytecode else "")
 
 
 def ratio_rows(r: dict) -> list[tuple[str, str, str, str]]:
@@ -276,6 +287,27 @@ def ratio_rows(r: dict) -> list[tuple[str, str, str, str]]:
                      f"{d['we_cpu'] / d['parse_clean_chunk_cpu']:.2f}x",
                      f"{d['parse_clean_chunk_cpu']} vs {d['we_cpu']} CPU s on {d['mb']} MB XML "
                      f"(parse+clean alone {d['parse_clean_cpu']} s, chunk {d['chunk_cpu']} s)", "target >= 1.5x"))
+    for d in (p.get("steps") or {}).get("dumps", []):
+        if d.get("whole_wall"):
+            rows.append((f"whole command wall, WikiExtractor / `wiki-qa build` (text), {d['dump']} x{d['k']}",
+                         f"{d['we_wall'] / d['whole_wall']:.2f}x",
+                         f"{d['we_wall']} vs {d['whole_wall']} s wall ({d['we_cpu']} vs {d['whole_cpu']} CPU s), "
+                         f"{d['mb']} MB XML, fresh processes, 1 core: imports, build, save, card, HTML page",
+                         "target >= 1.5x"))
+            rows.append((f"HTML page / build wall time, {d['dump']} x{d['k']}",
+                         f"{100 * d['page_s'] / d['whole_wall']:.1f}%",
+                         f"{d['page_s']} s of {d['whole_wall']} s", "target <= 5%"))
+        if d.get("chunk_mbs"):
+            rows.append((f"chunking, MB/s of XML per core, {d['dump']} x{d['k']}", f"{d['chunk_mbs']}",
+                         f"chunk {d['chunk_cpu']} CPU s for {d['mb']} MB XML (exact token budgets)", "target >= 50"))
+    pair = (p.get("steps") or {}).get("num_proc")
+    if pair:
+        rows.append(("wall time, `--num-proc 2` / `--num-proc 1`, one file",
+                     f"{pair['np2_wall'] / pair['np1_wall']:.2f}",
+                     f"{pair['np2_wall']} vs {pair['np1_wall']} s on {pair['mb']} MB XML (best of 2 each)",
+                     "target <= 0.6"))
+        rows.append(("CPU time, `--num-proc 2` / `--num-proc 1`, one file", f"{pair['np2_cpu'] / pair['np1_cpu']:.2f}x",
+                     f"{pair['np2_cpu']} vs {pair['np1_cpu']} CPU s", "target <= 1.1x"))
     if (p.get("steps") or {}).get("hostile_worst_s") is not None:
         rows.append(("clean: worst 1 MB page of broken markup", f"{p['steps']['hostile_worst_s']} s", "CPU s",
                      "target < 1 s"))
@@ -335,6 +367,7 @@ def markdown(r: dict, rows) -> str:
            "", "## Machine", "",
            f"- CPU: {mc['cpu']} ({mc['arch']}), {mc['cores']} cores ({mc['affinity']} usable by this process)",
            f"- Memory: {mc['memory']}", f"- OS: {mc['os']}", f"- Python {mc['python']}",
+           f"- Bytecode: {mc.get('bytecode', 'unknown')}",
            "- Packages: " + ", ".join(f"{k} {v}" for k, v in mc["packages"].items()), "",
            "## Ratios", "", "| what | ratio | from | target / note |", "|---|---|---|---|"]
     out += [f"| {a} | **{b}** | {c} | {d} |" for a, b, c, d in rows]

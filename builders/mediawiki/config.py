@@ -46,9 +46,10 @@ class MediaWikiConfig(StrictModel):
     # A page whose text is bigger than this (UTF-8 bytes) is skipped (skipped.too_large) without being
     # held in memory. Capped at 1 GiB: Arrow cannot hold one string of 2 GB.
     max_page_bytes: int = Field(20 * 2**20, ge=1, le=2**30)
-    # With num_proc/Ray workers, big dumps are cut into byte ranges of at least this many raw bytes
-    # (multistream .bz2 and uncompressed XML; see builders/mediawiki/shards.py).
-    min_shard_bytes: int = Field(64 * 2**20, ge=1)
+    # With num_proc/Ray workers, dumps are cut into byte ranges of at least this many raw bytes
+    # (multistream .bz2 and uncompressed XML; see builders/mediawiki/shards.py). Default (null): sized from
+    # the input, so N workers get N pieces of a file of a few MB; 64 MiB once the input is cluster-sized.
+    min_shard_bytes: int | None = Field(None, ge=1)
 
     @field_validator("path")
     @classmethod

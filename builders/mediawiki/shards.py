@@ -63,13 +63,23 @@ def parse(shard: str) -> Shard:
     return Shard(m.group("path"), int(m.group("start")), int(m.group("end")))
 
 
-def plan(paths: list[str], parallel: int, min_bytes: int) -> list[str]:
+# The smallest shard of an input sized automatically: 64 MiB once the input is big enough to give every
+# worker that much (a cluster's input); below that, the input split evenly among the workers, so that N
+# processes get N pieces of an ordinary file, but never under 1 MiB (a worker's start costs more).
+CLUSTER_MIN_BYTES = 64 << 20
+MIN_PIECE_BYTES = 1 << 20
+
+
+def plan(paths: list[str], parallel: int, min_bytes: int | None = None) -> list[str]:
     """Shards for `parallel` workers: about `parallel` pieces of similar raw size over all files, none
-    smaller than `min_bytes`; a file that cannot be cut stays whole."""
+    smaller than `min_bytes` (None: sized from the input, see CLUSTER_MIN_BYTES); a file that cannot be
+    cut stays whole."""
     if parallel <= 1:
         return list(paths)
     sizes = {p: file_size(p) for p in paths}
     total = sum(sizes.values()) or 1
+    if min_bytes is None:
+        min_bytes = auto_min_bytes(total, parallel)
     out: list[str] = []
     for p in paths:
         pieces = min(math.ceil(sizes[p] * parallel / total), sizes[p] // max(1, min_bytes))
@@ -80,6 +90,10 @@ def plan(paths: list[str], parallel: int, min_bytes: int) -> list[str]:
         bounds = [0, *starts, sizes[p]]
         out += [str(Shard(p, a, b)) for a, b in itertools.pairwise(bounds)]
     return out
+
+
+def auto_min_bytes(total: int, parallel: int) -> int:
+    return min(CLUSTER_MIN_BYTES, max(MIN_PIECE_BYTES, total // max(1, parallel)))
 
 
 @functools.lru_cache(maxsize=256)

@@ -47,5 +47,5 @@ def test_quickstart_notebook_runs(tmp_path):
               if o.get("output_type") == "error"]
     assert not errors
     images = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
-              if "image/png" in (o.get("data") or {})]
-    assert images, "the lengths plot was not displayed"
+              if "image/svg+xml" in (o.get("data") or {})]
+    assert images, "the report's lengths plot (SVG) was not displayed"

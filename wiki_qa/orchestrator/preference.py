@@ -34,7 +34,6 @@ from wiki_qa.llm.tasks.base import item_meta
 from wiki_qa.orchestrator import judging
 from wiki_qa.preference import checks as C
 from wiki_qa.preference.corrupt import corrupt
-from wiki_qa.quality import dedup
 from wiki_qa.quality.text import normalize
 from wiki_qa.rows import SPLITS
 
@@ -310,6 +309,8 @@ def make_pairs(dsd: datasets.DatasetDict, ctx) -> tuple[datasets.DatasetDict, di
     out = datasets.DatasetDict({s: _pairs_split(dsd[s], items[s]) for s in SPLITS})
     report = _report(pcfg, every, stats, replies, weaker, judge, by)
     if cfg.dedup.enabled:
+        from wiki_qa.quality import dedup  # datasketch and scipy: only when a build dedups
+
         out, dd = dedup(out, cfg.dedup, column="rejected")
         report["dedup_rejected"] = dd
         n = dd.get("exact", 0) + dd.get("near", 0)

@@ -67,7 +67,7 @@ def run(cfg, *, output: str | None = None, num_proc: int | None = None, refresh:
         report["finished_at"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
         _write_extras(folder, report, cfg)
 
-    save_atomically(dsd, out, finish)
+    save_atomically(dsd, out, finish, write=executor.get(cfg.engine).save_rows)
     if publish and (cfg.output.push_to_hub or cfg.output.s3):
         partial = _partial_source(cfg, report)
         if partial:

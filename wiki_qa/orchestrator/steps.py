@@ -9,15 +9,15 @@ import datasets
 from wiki_qa.errors import UserError
 from wiki_qa.llm.config import LLMConfig, resolve
 from wiki_qa.llm.stats import LLMStats
-from wiki_qa.llm.tasks.judge import Judge as JudgeTask
 from wiki_qa.llm.tasks.question import QuestionConfig
-from wiki_qa.orchestrator import judging, pairs, preference
+from wiki_qa.orchestrator import judging, pairs
 from wiki_qa.orchestrator.items import item_stats
 from wiki_qa.pipeline import formats
-from wiki_qa.quality import decontaminate, dedup
 from wiki_qa.quality.config import DedupConfig
-from wiki_qa.quality.contamination import DEFAULT_COLUMNS
 from wiki_qa.rows import SPLITS
+
+# Imported by the steps that use them (`wiki-qa build` imports only what its config needs): dedup and
+# decontaminate bring datasketch and scipy, about a second; the judge task its prompts.
 
 
 class Step:
@@ -51,6 +51,8 @@ class Dedup(Step):
     def __call__(self, dsd, ctx):
         if self.after_generate and _is_chunks(dsd):
             return dsd, None  # the source gave examples: nothing was generated
+        from wiki_qa.quality import dedup
+
         return dedup(dsd, ctx.cfg.dedup, column="text" if _is_chunks(dsd) else "prompt")
 
 
@@ -119,6 +121,8 @@ class DedupQuestions(Step):
         if "_question" not in dsd[SPLITS[0]].column_names:
             return dsd, None
         d = ctx.cfg.dedup
+        from wiki_qa.quality import dedup
+
         cfg = DedupConfig(enabled=True, threshold=ctx.cfg.generate.dedup_questions, shingle="chars",
                           shingle_size=5, num_perm=d.num_perm, seed=d.seed, keep_order=d.keep_order,
                           max_examples=d.max_examples)
@@ -147,6 +151,8 @@ class Judge(Step):
     def __call__(self, dsd, ctx):
         if _is_chunks(dsd) or ctx.chunks is None:
             return dsd, None  # the source gave examples: nothing was generated to judge
+        from wiki_qa.llm.tasks.judge import Judge as JudgeTask
+
         jcfg, llm = ctx.cfg.judge, self.llm(ctx.cfg)
         first = dsd[SPLITS[0]]
         task = JudgeTask(jcfg, first.features, llm.model)
@@ -195,6 +201,8 @@ class Preference(Step):
             raise UserError(f"{cfg.config_path()}: preference: gives pairs; set format: preference (or kto), "
                             f"not {cfg.format.type}")
         try:
+            from wiki_qa.orchestrator import preference
+
             preference.llm_settings(cfg)  # a typo in preference.*.llm must fail before anything is paid for
         except ValueError as e:
             raise UserError(f"{cfg.config_path()}: {e}") from None
@@ -203,6 +211,8 @@ class Preference(Step):
         if _is_chunks(dsd):
             raise UserError(f"{ctx.cfg.config_path()}: preference: needs prompt/completion rows: add a generate: "
                             "step, or read an instruction set (source.type: open_instruct)")
+        from wiki_qa.orchestrator import preference
+
         return preference.make_pairs(dsd, ctx)
 
 
@@ -213,6 +223,9 @@ class Decontaminate(Step):
         return cfg.decontaminate.enabled and bool(cfg.decontaminate.evals)
 
     def __call__(self, dsd, ctx):
+        from wiki_qa.quality import decontaminate
+        from wiki_qa.quality.contamination import DEFAULT_COLUMNS
+
         # a preference pair's rejected side is trained on too (it is pushed away from, but it is read)
         return decontaminate(dsd, ctx.cfg.decontaminate, columns=(*DEFAULT_COLUMNS, "rejected"))
 
@@ -228,8 +241,9 @@ class Format(Step):
                             "(how the rejected side is made)")
 
     def __call__(self, dsd, ctx):
+        # on the executor's workers: the driver of a Ray build never reads every row
         try:
-            out = datasets.DatasetDict({s: formats.apply(dsd[s], ctx.cfg.format) for s in SPLITS})
+            out = ctx.executor.format_rows(dsd, ctx.cfg.format, num_proc=ctx.num_proc)
         except ValueError as e:
             raise UserError(f"{ctx.cfg.config_path()}: {e}") from None
         return out, None

@@ -129,9 +129,25 @@ def format_batch(batch: dict, cfg: FormatConfig) -> dict:
     return out
 
 
+def is_projection(ds: datasets.Dataset, cfg: FormatConfig) -> bool:
+    """Whether format_row would only pick columns: the rows hold the format's columns with its types
+    (chunk rows in `text`, generated rows in `completion`) and no chunk_id is missing."""
+    feats = features(cfg)
+    pair = "prompt" in ds.column_names and "completion" in ds.column_names
+    if cfg.type in ("messages", *PAIRED) or (cfg.type == "text" and pair):
+        return False
+    return all(ds.features.get(c) == f for c, f in feats.items()) and ds.data.column("chunk_id").null_count == 0
+
+
 def apply(ds: datasets.Dataset, cfg: FormatConfig, num_proc: int | None = None) -> datasets.Dataset:
     feats = features(cfg)
     if ds.num_rows == 0:  # datasets' map of 0 rows drops the features (and every column is removed here)
         return datasets.Dataset.from_dict({c: [] for c in feats}, features=feats, split=ds.split)
+    if is_projection(ds, cfg):
+        # no row is read: the output columns are the input's (memory-mapped, zero-copy)
+        return ds.select_columns(list(feats))
+    # kto makes two rows of each pair: a batch changes length, so no input column may stay
+    keep = set() if cfg.type in PAIRED else set(feats)
     return ds.map(format_batch, batched=True, batch_size=1000, fn_kwargs={"cfg": cfg}, features=feats,
-                  remove_columns=ds.column_names, num_proc=num_proc, desc=f"format {cfg.type}")
+                  remove_columns=[c for c in ds.column_names if c not in keep],
+                  num_proc=num_proc, desc=f"format {cfg.type}")

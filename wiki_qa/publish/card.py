@@ -20,7 +20,7 @@ TASKS = {"qa": ["question-answering", "text-generation"], "mcq": ["multiple-choi
          "paraphrase": ["text-generation"], "qa_multihop": ["question-answering", "text-generation"]}
 UNKNOWN_LICENSE = {"id": "unknown", "name": "unknown", "note": "The source's licence is not recorded."}
 LANG_ALIASES = {"simple": "en"}  # simplewiki is English
-MAIN_PLOT = "report/lengths.png"  # written by `wiki-qa report` (wiki_qa.viz); linked when present
+MAIN_PLOT = "report/lengths.svg"  # written by `wiki-qa report` (wiki_qa.viz); linked when present
 
 
 def main_plot_markdown(out_dir: Path | None) -> str:
