@@ -8,13 +8,16 @@ every real dump), and adds what mwxml cannot: where a parse error happened (byte
 whether it happened at the end of the input (a truncated dump: keep what came before) or in the middle (a
 corrupt dump: fail, or skip that page and go on at the next <page>).
 
-Its work is bounded whatever the file holds: expat 2.5.0 (this machine's) parses a token (a tag with its
+Its work is bounded whatever the file holds. Expat 2.5.0 (this machine's) handles a token (a tag with its
 attributes, a comment, a processing instruction) only once it is complete, and re-scans the whole of an
-unfinished one on every Parse call, so a 128 MiB comment fed 1 MiB at a time costs quadratic time. The
-reader feeds at least as many bytes as expat holds unparsed (linear), fails the page once one token runs
-past max_page_bytes + a read, and turns on reparse deferral where the Python and expat offer it (expat
-2.6+). The head (before <siteinfo> ends) is read within MAX_HEAD_BYTES, and an internal DTD subset
-(entities, attribute defaults) is refused: MediaWiki never writes one.
+unfinished one on every XML_Parse call; pyexpat cuts every Parse into calls of at most 1 MiB, so feeding
+bigger reads does not help, and a 128 MiB comment costs quadratic time. Text advances the parser as it
+goes; a token never needs to be long (MediaWiki writes none over a few KB: its longest is a <redirect
+title=...> of a 255-byte title). So once one token runs past MAX_TOKEN_BYTES and one read, its page fails
+(the reader goes on at the next page under `on_error: skip`), which bounds the re-scanning at a few MiB.
+Reparse deferral is turned on where Python and expat offer it (expat 2.6+). The head (before <siteinfo>
+ends) is read within MAX_HEAD_BYTES, and an internal DTD subset (entities, attribute defaults) is refused:
+MediaWiki never writes one.
 """
 from __future__ import annotations
 
@@ -32,7 +35,7 @@ _SITE_FIELDS = ("sitename", "dbname", "base", "generator", "case")
 # Bytes read before <siteinfo> has ended (or the first <page> has begun). A real head is a few KiB; every
 # shard worker reads it (dump.read_head), so a hostile one must not cost them each hundreds of MiB.
 MAX_HEAD_BYTES = 1 << 20
-MAX_TOKEN_BYTES = 1 << 30  # a token's bound when the reader has no max_page_bytes (Arrow's string limit)
+MAX_TOKEN_BYTES = 1 << 20  # one tag with its attributes, comment or processing instruction, at most
 
 
 @dataclasses.dataclass(slots=True)
@@ -93,12 +96,14 @@ class PageReader:
 
     def __init__(self, stream, *, revision: str = "latest", max_page_bytes: int | None = None,
                  prologue: bytes = b"", footer: bytes = b"", head: bytes | None = None, base: int = 0,
-                 encoding: str = "utf-8", skip_bad: bool = False, chunk: int = CHUNK, counter: Counter | None = None):
+                 encoding: str = "utf-8", skip_bad: bool = False, chunk: int = CHUNK, counter: Counter | None = None,
+                 max_token_bytes: int = MAX_TOKEN_BYTES):
         self.stream, self.which, self.max_bytes, self.skip_bad = stream, revision, max_page_bytes, skip_bad
         self.prologue, self.footer, self.chunk = prologue, footer, chunk
-        # the bytes expat scans (tests): what each Parse call is given plus what it holds unparsed from before
+        # The bytes expat scans (tests): what each Parse call is given, plus what it holds unparsed from before
+        # and scans again. Exact while a read is at most 1 MiB (pyexpat's own slice of a Parse call).
         self.counter = counter or Counter()
-        self.max_token = (max_page_bytes or MAX_TOKEN_BYTES) + chunk
+        self.max_token = max_token_bytes + chunk
         self.head = head or prologue  # b"": taken from the stream's first bytes when first needed
         self._first = b""
         self.encoding = encoding
@@ -161,11 +166,11 @@ class PageReader:
         read = self.stream.read
         if self.prologue:
             self.parser.Parse(self.prologue, False)
-        pending, start, want = b"", self._pos, self.chunk
+        pending, start = b"", self._pos
         while True:
             if not pending:
                 start = self._pos
-                pending = read(want)  # decompressor errors (EOFError: cut off) reach the caller
+                pending = read(self.chunk)  # decompressor errors (EOFError: cut off) reach the caller
                 if not pending:
                     break
                 if not self._first and not self.head:
@@ -175,9 +180,8 @@ class PageReader:
                 self.counter.add(self._unparsed(start) + len(pending))
                 self.parser.Parse(pending, False)
                 pending = b""
-                held = self._unparsed(self._pos)
-                if held > self.max_token:  # one tag, attribute or comment larger than any page may be
-                    raise _TokenTooLong(held)
+                if self._unparsed(self._pos) > self.max_token:  # expat re-scans it on every call
+                    raise _TokenTooLong()
             except (expat.ExpatError, _TokenTooLong) as e:
                 bad = self._error(e, at_end=False)
                 yield from self._drain()
@@ -189,11 +193,7 @@ class PageReader:
                 pending, start = self._resync(pending, start, bad.offset)
                 if pending is None:
                     return  # nothing after the bad spot
-                want = self.chunk
                 continue
-            # Feed at least what expat holds unparsed: an unfinished token is re-scanned on every call
-            # (expat < 2.6), so doubling the feed keeps a long one linear instead of quadratic.
-            want = max(self.chunk, held)
             yield from self._drain()
             if self.site is None and self._pos > self._head_end:
                 raise HeadTooLarge(f"no end of <siteinfo> (and no <page>) in the first {MAX_HEAD_BYTES:,} bytes")
@@ -225,7 +225,7 @@ class PageReader:
         if isinstance(e, _TokenTooLong):  # it starts where expat stopped
             offset = self._base + self.parser.CurrentByteIndex
             reason = (f"one XML token (a tag with its attributes, a comment or a processing instruction) runs "
-                      f"past {self.max_token:,} bytes (source.max_page_bytes and one read)")
+                      f"past {self.max_token:,} bytes; MediaWiki writes none over a few KB")
         else:
             offset = self._base + self.parser.ErrorByteIndex
             reason = expat.errors.messages[e.code]
@@ -253,6 +253,7 @@ class PageReader:
             if not more:
                 return None, self._pos
             self._pos += len(more)
+            self.counter.add(len(more))  # searched once for <page>
             tail = data[-keep:]
             start, data, i = start + len(data) - len(tail), tail + more, 0
 

@@ -17,7 +17,7 @@ import types
 import pytest
 
 from wiki_qa.builders.mediawiki import shards
-from wiki_qa.builders.mediawiki.pages import PageReader
+from wiki_qa.builders.mediawiki.pages import BadXML, PageReader
 from wiki_qa.builders.mediawiki.work import Counter
 from wiki_qa.errors import UserError
 
@@ -259,36 +259,57 @@ def _token_dump(kind: str, n: int, pages: int = 3) -> bytes:
 
 
 @pytest.mark.parametrize("kind", sorted(TOKENS))
-def test_a_token_over_max_page_bytes_fails_its_page_and_skip_skips_it(tmp_path, kind):
+def test_a_huge_token_fails_its_page_and_skip_skips_it(tmp_path, kind):
     """Issue 24, finding 15: a ~400-byte .bz2 holding a 128 MiB attribute or comment took 9 s and 0.8 GB (3.5x
-    per doubling): expat 2.5.0 re-parsed the growing token on every 1 MiB Parse call, and max_page_bytes never
-    saw it (it counts text). Now the page fails once the token passes max_page_bytes + one read: exit 2 naming
-    the file, the offset and the page; with `on_error: skip` only that page is missing."""
+    per doubling): expat 2.5.0 re-scans an unfinished token on every 1 MiB XML_Parse call, and max_page_bytes
+    never saw it (it counts text). Now the page fails once one token passes MAX_TOKEN_BYTES + one read: exit 2
+    naming the file, the offset and the page; with `on_error: skip` only that page is missing."""
     path = tmp_path / f"{kind.replace(' ', '-')}.xml.bz2"
     path.write_bytes(bz2.compress(_token_dump(kind, 24 * MiB), 9))
     assert path.stat().st_size < 1024
-    src = source(path, max_page_bytes=MiB)
+    src = source(path)
     with pytest.raises(UserError, match=r"corrupt XML at byte [\d,]+ in page 'Page 2': one XML token"):
         read_all(src, src.shards(1))
-    skipping = source(path, max_page_bytes=MiB, on_error="skip")
-    docs, stats, _ = read_all(skipping, skipping.shards(1))
+    skipping = source(path, on_error="skip")
+    tracemalloc.start()
+    try:
+        docs, stats, _ = read_all(skipping, skipping.shards(1))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 * MiB, peak  # expat's buffer (pyexpat allocates through Python) holds 2 MiB at most
     assert [d["title"] for d in docs] == ["Page 1", "Page 3"]
     assert stats.skipped.get("bad_xml") == 1 and "one XML token" in stats.errors[0]["reason"]
 
 
-@pytest.mark.parametrize("kind", sorted(TOKENS))
-def test_page_reader_work_grows_linearly_with_a_long_token(kind):
-    """The bytes expat scans, counted as the reader feeds them: 4x the token, at most 4.4x the work (the old
-    fixed 1 MiB feed re-scanned the token on every call: 16x)."""
-    def work(n: int) -> int:
-        counter = Counter()
-        reader = PageReader(io.BytesIO(_token_dump(kind, n)), max_page_bytes=64 * MiB, chunk=1 << 16,
-                            counter=counter)
-        assert [p.title for p in reader] == ["Page 1", "Page 2", "Page 3"]
-        return counter.steps
+def _reader_work(xml: bytes) -> tuple[int, list[str]]:
+    counter = Counter()
+    reader = PageReader(io.BytesIO(xml), chunk=1 << 16, counter=counter, skip_bad=True)
+    return counter.steps, [p.title for p in reader if not isinstance(p, BadXML)]
 
-    small, large = work(2 * MiB), work(8 * MiB)
-    assert large <= 4.4 * small + 100, (small, large)
+
+@pytest.mark.parametrize("kind", sorted(TOKENS))
+def test_page_reader_work_grows_linearly_with_long_tokens(kind):
+    """The bytes expat scans, counted per Parse call (what it is given plus what it re-scans), 4x the input
+    at most 4.4x the work: for one token over the bound (its page fails, the rest is searched once for the
+    next page) and for many tokens under it (the old reader re-scanned one of n bytes n/read times)."""
+    def one_huge(n: int) -> int:
+        steps, titles = _reader_work(_token_dump(kind, n))
+        assert titles == ["Page 1", "Page 3"]
+        return steps
+
+    def many(k: int) -> int:
+        opener, closer = TOKENS[kind]
+        token = opener + b"a" * (256 << 10) + closer
+        body = [page(i, extra=b' a="' + b"a" * (256 << 10) + b'"') if kind == "attribute" else
+                page(i, text=b"x" + token + b"y") for i in range(1, k + 1)]
+        steps, titles = _reader_work(HEAD + b"".join(body) + TAIL)
+        assert len(titles) == k
+        return steps
+
+    for work, (small, large) in ((one_huge, (4 * MiB, 16 * MiB)), (many, (4, 16))):
+        w_small, w_large = work(small), work(large)
+        assert w_large <= 4.4 * w_small + 100, (work.__name__, w_small, w_large)
 
 
 def test_page_reader_work_on_real_dumps_is_the_bytes_read(mediawiki_dir):
