@@ -332,11 +332,9 @@ def _read_index(index: str, size: int, targets: list[int], counter: Counter) -> 
             if len(carry) > _INDEX_MAX_LINE:
                 raise _BadIndex(f"has a line longer than {_INDEX_MAX_LINE:,} bytes")
             last = _INDEX_LINE.match(lines, lines.rfind(b"\n") + 1)
-            if not lines.strip():
-                pass
-            elif not last:
+            if not last and lines.strip():
                 raise _BadIndex("has a line that is not offset:page_id:title")
-            elif int(last.group(1)) >= targets[i]:
+            if last and int(last.group(1)) >= targets[i]:
                 offsets = [int(m.group(1)) for m in _INDEX_LINE.finditer(lines)]
                 if len(offsets) != lines.count(b"\n") + 1:
                     raise _BadIndex("has a line that is not offset:page_id:title")
