@@ -19,7 +19,7 @@ from wiki_qa.builders.mediawiki.clean import to_text as wikitext_to_text
 from wiki_qa.builders.mediawiki.config import MediaWikiConfig
 from wiki_qa.builders.mediawiki.dump import CUT_OFF, Dump, open_dump, read_error, short
 from wiki_qa.builders.mediawiki.links import body_links
-from wiki_qa.builders.mediawiki.pages import BadXML, EntitiesRefused
+from wiki_qa.builders.mediawiki.pages import BadXML, EntitiesRefused, HeadTooLarge
 from wiki_qa.builders.mediawiki.siteinfo import CATEGORY_NS, FILE_NS, MEDIA_NS
 from wiki_qa.errors import UserError
 from wiki_qa.io import expand
@@ -129,7 +129,7 @@ class MediaWikiSource(Source):
             except CUT_OFF as e:
                 self._truncated(stats, str(dump.shard), short(e))
                 return
-            except (EntitiesRefused, OSError) as e:
+            except (EntitiesRefused, HeadTooLarge, OSError) as e:
                 raise read_error(str(dump.shard), e) from None
             if isinstance(page, BadXML):  # on_error: skip
                 stats.pages_seen += 1
