@@ -134,7 +134,9 @@ def first_page_id(path: str, offset: int) -> int | None:
 
     with open_input(path, start=offset, buffer_size=1 << 16) as inp:
         head = inp.stream.read(1 << 16)
-    m = re.search(rb"<page>\s*<title>.*?</title>\s*(?:<ns>[^<]*</ns>\s*)?<id>\s*(\d+)\s*</id>", head, re.S)
+    # [^<]*, not .*?: a title holds no '<' (XML escapes it), and a head of repeated "<page><title>" made the
+    # lazy .*? retry from every start: 1.4 s per shard for 64 KiB
+    m = re.search(rb"<page>\s*<title>[^<]*</title>\s*(?:<ns>[^<]*</ns>\s*)?<id>\s*(\d+)\s*</id>", head)
     return int(m.group(1)) if m else None
 
 
