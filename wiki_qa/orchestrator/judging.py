@@ -14,6 +14,7 @@ import datasets
 
 from wiki_qa.llm.tasks.judge import SCORE
 from wiki_qa.llm.tasks.multihop import PAIR_COLUMNS
+from wiki_qa.llm.tasks.roundtrip import F1, NO_ANSWER
 
 JUDGE_ROW = datasets.Features({"id": datasets.Value("string"), "title": datasets.Value("string"),
                                "text": datasets.Value("string"), "_rows": datasets.List(datasets.Value("string"))})
@@ -83,4 +84,23 @@ def threshold(dsd: datasets.DatasetDict, min_score: int, keep_unjudged: bool) ->
                                                            "judge_failed": total["judge_failed"]},
               "histogram": {str(k): hist.get(k, 0) for k in range(1, 6)}, "unjudged": hist.get(0, 0),
               "by_split": by_split}
+    return datasets.DatasetDict(out), report
+
+
+def roundtrip_threshold(dsd: datasets.DatasetDict, min_f1: float) -> tuple[datasets.DatasetDict, dict]:
+    """Keep rows whose round-trip answer agrees (F1 >= min_f1); rows that got no answer are dropped too
+    (roundtrip_failed). The F1 column goes. Returns the rows and the report's counts."""
+    by_split, out, f1s = {}, {}, []
+    for s, ds in dsd.items():
+        scores = ds[F1] if ds.num_rows else []
+        keep = [i for i, x in enumerate(scores) if x >= min_f1]
+        failed = sum(1 for x in scores if x == NO_ANSWER)
+        by_split[s] = {"checked": len(scores), "kept": len(keep),
+                       "roundtrip_mismatch": len(scores) - len(keep) - failed, "roundtrip_failed": failed}
+        f1s += [x for x in scores if x != NO_ANSWER]
+        out[s] = (ds if len(keep) == ds.num_rows else ds.select(keep)).remove_columns(F1)
+    total = {k: sum(v[k] for v in by_split.values()) for k in ("checked", "kept", "roundtrip_mismatch",
+                                                               "roundtrip_failed")}
+    report = {"min_f1": min_f1, **total, "dropped": {k: total[k] for k in ("roundtrip_mismatch", "roundtrip_failed")},
+              "mean_f1": round(sum(f1s) / len(f1s), 3) if f1s else None, "by_split": by_split}
     return datasets.DatasetDict(out), report

@@ -68,7 +68,9 @@ class MCQ(QuestionTask):
                 return reason, q, None
             body = q + "\n" + "\n".join(f"{L}. {o}" for L, o in zip(LETTERS, opts)) + "\nAnswer:"
             ans = letter if self.cfg.mcq_answer == "letter" else opts[LETTERS.index(letter)]
-            return None, q, self.example(row, k, body, q, ans, spans, plan)
+            ex = self.example(row, k, body, q, ans, spans, plan)
+            ex["answer"] = opts[LETTERS.index(letter)]  # the round trip compares answer texts, not letters
+            return None, q, ex
 
         return self.parse_items(response, check)
 
