@@ -110,6 +110,7 @@ class QA(AnswerFocus, QuestionTask):
             spans = []
             if not reason:
                 reason, spans = self.spans(row, it, k)
+            reason = reason or self.evidence_problem(a, spans)
             return reason, q, None if reason else self.example(row, k, q, q, a, spans, plan)
 
         return self.parse_items(response, check)
@@ -126,11 +127,7 @@ class QA(AnswerFocus, QuestionTask):
             if reason:
                 return reason, q, None
             span = planned[k]
-            extra = {"answer_span": evidence.span(text, *span["answer"]), "answer_kind": span["kind"],
-                     "question_from": source}
-            ex = self.example(row, k, q, q, text[slice(*span["answer"])],
-                              [evidence.span(text, *span["sentence"], chunk=row["id"])], plan)
-            ex["meta"].update(extra)
-            return None, q, ex
+            answer = text[slice(*span["answer"])]
+            return None, q, self.answer_example(row, k, q, q, answer, span, source, plan)
 
         return self.parse_items(response, check)

@@ -98,6 +98,26 @@ class QuestionTask(Task):
             out.append(evidence.span(text, *hit, chunk=cid))
         return None, out
 
+    def evidence_problem(self, answer: str, spans: list[dict]) -> str | None:
+        """An answer must be supported by its own evidence, not merely by words somewhere in the chunk: the
+        share of its words found in its quotes must reach grounding_threshold."""
+        v = self.cfg.validate_
+        if not spans or not v.grounding_threshold:
+            return None
+        quotes = " ".join(s["quote"] for s in spans)
+        return "answer_not_in_evidence" if P.grounding(answer, quotes) < v.grounding_threshold else None
+
+    def answer_example(self, row, k: int, prompt: str, question: str, completion: str, span: dict, source: str,
+                       plan: list[dict]) -> dict:
+        """An answer-focus example: the answer is the planned span, its evidence the span's sentence."""
+        text = row["text"]
+        ex = self.example(row, k, prompt, question, completion,
+                          [evidence.span(text, *span["sentence"], chunk=row["id"])], plan)
+        ex["answer"] = text[slice(*span["answer"])]
+        ex["meta"].update({"answer_span": evidence.span(text, *span["answer"]), "answer_kind": span["kind"],
+                           "question_from": source})
+        return ex
+
     def example(self, row, k: int, prompt: str, question: str, answer: str, spans: list[dict],
                 plan: list[dict]) -> dict:
         meta = dict(plan[k]) if k < len(plan) else {}
