@@ -8,6 +8,7 @@ in the same order: ids and order are those of the generated rows whatever the en
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 
 import datasets
@@ -63,6 +64,57 @@ def judge_rows(examples: datasets.Dataset, chunks: datasets.Dataset) -> datasets
                 out["_rows"].append([])
             out["_rows"][-1].append(json.dumps(row, ensure_ascii=False))
     return datasets.Dataset.from_dict(out, features=JUDGE_ROW)
+
+
+# A judge whose scores carry no signal: one score for at least this share of the items it scored, or reasons
+# copied from its own prompt for at least REASON_COPY_SHARE of them. Below MIN_ITEMS scored items the test
+# cannot tell (reported as null).
+ONE_SCORE_SHARE = 0.9
+REASON_COPY_SHARE = 0.5
+MIN_ITEMS = 10
+
+
+def _words(s: str) -> list[str]:
+    return re.findall(r"\w+", (s or "").casefold())
+
+
+def copied_from(reason: str, prompt: str) -> bool:
+    """The reason is text of the judge's prompt ("one short sentence"), not a judgement of the item."""
+    w = _words(reason)
+    return bool(w) and f" {' '.join(w)} " in f" {' '.join(_words(prompt))} "
+
+
+def signal(scores: list[int], reasons: list[str], prompt: str) -> dict:
+    """Whether the judge discriminates at all: the share of its most common score, and of reasons copied
+    from its prompt. `degenerate` is True when either crosses its line, None when too few items to tell."""
+    scored = [(x, r) for x, r in zip(scores, reasons) if x]
+    if not scored:
+        return {"degenerate": None, "items": 0, "problems": []}
+    top, n_top = Counter(x for x, _ in scored).most_common(1)[0]
+    copied = sum(copied_from(r, prompt) for _, r in scored)
+    out = {"items": len(scored), "top_score": top, "top_score_share": round(n_top / len(scored), 3),
+           "copied_reason_share": round(copied / len(scored), 3), "problems": []}
+    if out["top_score_share"] >= ONE_SCORE_SHARE:
+        out["problems"].append(f"one score ({top}) for {out['top_score_share']:.0%} of the items")
+    if out["copied_reason_share"] >= REASON_COPY_SHARE:
+        out["problems"].append(f"reasons copied from the judge's prompt for {out['copied_reason_share']:.0%} of "
+                               "the items")
+    out["degenerate"] = bool(out["problems"]) if len(scored) >= MIN_ITEMS else None
+    return out
+
+
+def verdicts(ds: datasets.Dataset) -> tuple[list[int], list[str]]:
+    """The judge's scores and reasons of a judged split, in row order."""
+    if not ds.num_rows:
+        return [], []
+    reasons = []
+    for meta in ds["meta"]:
+        try:
+            j = (json.loads(meta or "{}") or {}).get("judge") or {}
+        except ValueError:
+            j = {}
+        reasons.append(str(j.get("reason") or ""))
+    return ds[SCORE], reasons
 
 
 def threshold(dsd: datasets.DatasetDict, min_score: int, keep_unjudged: bool) -> tuple[datasets.DatasetDict, dict]:

@@ -200,8 +200,14 @@ class Judge(Step):
         jcfg, llm = ctx.cfg.judge, self.llm(ctx.cfg)
         task = JudgeTask(jcfg, dsd[SPLITS[0]].features, llm.model)
         judged, stats = _second_pass(dsd, ctx, task, llm)
+        scores, reasons = [], []
+        for s in SPLITS:
+            x, r = judging.verdicts(judged[s])
+            scores += x
+            reasons += r
         out, report = judging.threshold(judged, jcfg.min_score, jcfg.keep_unjudged)
-        report = {"model": llm.model, **report, "llm": stats.to_json()}
+        report = {"model": llm.model, **report, "signal": judging.signal(scores, reasons, task.template("judge")),
+                  "llm": stats.to_json()}
         vs = _vs_generation(stats, ctx.generation)
         if vs:
             report["vs_generation"] = vs
