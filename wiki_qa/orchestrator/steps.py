@@ -80,7 +80,8 @@ def _question_task(cfg) -> bool:
 
 
 class PairChunks(Step):
-    """qa_multihop: chunk rows -> pairs of chunks whose pages are joined by a wikilink (pairs.py)."""
+    """qa_multihop: chunk rows cut again so that linked pages share a split, then -> pairs of chunks whose
+    pages are joined by a wikilink (pairs.py)."""
 
     name = "pairs"
 
@@ -95,11 +96,14 @@ class PairChunks(Step):
     def __call__(self, dsd, ctx):
         g, out, report = ctx.cfg.generate, {}, {"max_pairs_per_page": ctx.cfg.generate.max_pairs_per_page,
                                                 "seed": ctx.cfg.generate.seed, "by_split": {}}
+        dsd, report["split"] = pairs.resplit(dsd, ctx.cfg.split)
         for s in SPLITS:
             chosen, counts = pairs.plan_pairs(dsd[s], g.max_pairs_per_page, g.seed)
             out[s] = pairs.pair_dataset(dsd[s], chosen)
             report["by_split"][s] = counts
         report["pairs"] = sum(v["pairs"] for v in report["by_split"].values())
+        # the achieved shares next to the configured ones: what users of val and test need to know
+        report["split"]["pair_shares"] = pairs.shares({s: v["pairs"] for s, v in report["by_split"].items()})
         return datasets.DatasetDict(out), report
 
 
