@@ -260,7 +260,8 @@ def default_n(row) -> int:
     return min(10, max(1, math.ceil(len(row.get("text") or "") / 500)))
 
 
-def items_schema(item: dict, n: int) -> dict:
-    """{"items": [item, ...]} with 1..n items: the response shape every item-producing task asks for."""
-    return {"type": "object", "properties": {"items": {"type": "array", "items": item, "minItems": 1,
+def items_schema(item: dict, n: int, exactly: bool = False) -> dict:
+    """{"items": [item, ...]} with 1..n items (n when `exactly`: one per planned answer): the response shape
+    every item-producing task asks for."""
+    return {"type": "object", "properties": {"items": {"type": "array", "items": item, "minItems": n if exactly else 1,
             "maxItems": n}}, "required": ["items"], "additionalProperties": False}

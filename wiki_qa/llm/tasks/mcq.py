@@ -71,7 +71,7 @@ class MCQ(AnswerFocus, QuestionTask):
 
     def schema(self, row) -> dict:
         if self.cfg.focus == "answer":
-            return items_schema(ANSWER_ITEM, self.n_items(row))
+            return items_schema(ANSWER_ITEM, self.n_items(row), exactly=True)
         return items_schema(self.with_quote(ITEM), self.n_items(row))
 
     def distractors(self, row, it: dict, span: dict) -> list[str]:

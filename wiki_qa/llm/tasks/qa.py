@@ -77,7 +77,7 @@ class QA(AnswerFocus, QuestionTask):
     def schema(self, row) -> dict:
         mode = self.mode(row)
         if mode == "answer":
-            return items_schema(ANSWER_ITEM, self.n_items(row))
+            return items_schema(ANSWER_ITEM, self.n_items(row), exactly=True)
         if mode == "sentence":
             return items_schema(FOCUS_ITEM, self.n_items(row))
         return items_schema(self.with_quote(ITEM), self.n_items(row))
@@ -114,6 +114,11 @@ class QA(AnswerFocus, QuestionTask):
             return reason, q, None if reason else self.example(row, k, q, q, a, spans, plan)
 
         return self.parse_items(response, check)
+
+    def estimate(self, row) -> tuple[int, int]:
+        if self.mode(row) == "answer":
+            return self.n_items(row), 30   # {"question": "..."}: the answer is planned
+        return super().estimate(row)
 
     def parse_answers(self, row, response, plan):
         """focus: answer: the k-th item is the question for the k-th planned span; the answer is the span
