@@ -117,7 +117,9 @@ def _names(text: str, a: int, b: int, names_ok: set[str]) -> list[tuple[int, int
         if first <= j and toks[first].group() not in _JOINERS:
             s, e = toks[first].start(), toks[j].end()
             possessive = text[e - 2:e] in ("'s", "’s")
-            if not possessive and not _in_list(text, a, b, s, e) and not _modifier(text, s, e):
+            # "Niger–Congo", "Yoruba-speaking": half of a compound is no answer
+            compound = (s > 0 and text[s - 1] in "-–—") or text[e:e + 1] in ("-", "–", "—")
+            if not possessive and not compound and not _in_list(text, a, b, s, e) and not _modifier(text, s, e):
                 out.append((s, e, "name"))
         i = j + 1
     return out
