@@ -176,11 +176,19 @@ def section(r: dict) -> list[str]:
     rows = r.get("rows") or []
     if not rows:
         return []
+    sys.path.insert(0, str(Path(__file__).parent))
+    import qa_labels
+
+    labelled = ["", "### Labelled precision and yield (bench/qa_labels.py, bench/qa_labels.json)", "",
+                "A person read every kept item of these demo builds (before issue 23: `focus: sentence` and the "
+                "judge; after: `focus: answer`, round trip on and off). precision = correct and well-formed / kept; "
+                "yield = kept / chunks.", "", qa_labels.table()]
     return ["", "## Local models for the demo (bench/qa_models.py)", "",
-            "`wiki-qa build demo` (configs/demo.yaml: generation and judge by the same bundled model), cold caches, "
-            "server start included, once per model in the same run; only `llm.model` differs. Issue 13's baseline "
-            "(the earlier demo config with Gemma 3 270M): 3 examples kept from 11 chunks, val and test empty.", "",
-            markdown(rows)]
+            "`wiki-qa build demo` (configs/demo.yaml: answer-first generation and the round trip by the same bundled "
+            "model), cold caches, server start included, once per model in the same run, then again with the round "
+            "trip off from the same LLM cache; only `llm.model` differs. Issue 13's baseline (the earlier demo "
+            "config with Gemma 3 270M): 3 examples kept from 11 chunks, val and test empty.", "",
+            markdown(rows), *labelled]
 
 
 def main() -> int:
