@@ -44,26 +44,21 @@ class QA(AnswerFocus, QuestionTask):
         n = self.cfg.n or 1
         return focus.pick(focus.sentences(row["text"]), n, row["id"], self.cfg.seed)
 
-    def mode(self, row) -> str:
-        return self.cfg.focus
-
     def asks(self, row) -> bool:
         """focus: answer asks only about chunks with an answer span (numbers, names, terms)."""
         return self.cfg.focus != "answer" or bool(self.answer_plan(row))
 
     def n_items(self, row) -> int:
-        mode = self.mode(row)
-        if mode == "answer":
+        if self.cfg.focus == "answer":
             return len(self.answer_plan(row))
-        if mode == "sentence":
+        if self.cfg.focus == "sentence":
             return max(1, len(self.focus_spans(row)))
         return super().n_items(row)
 
     def prompt(self, row) -> list[dict]:
-        mode = self.mode(row)
-        if mode == "answer":
+        if self.cfg.focus == "answer":
             return self.answer_prompt(row, "qa_answer")
-        if mode != "sentence":
+        if self.cfg.focus != "sentence":
             return super().prompt(row)
         plan, text = self.item_plan(row), row["text"]
         spans = self.focus_spans(row) or [(0, len(text))]
@@ -75,15 +70,14 @@ class QA(AnswerFocus, QuestionTask):
                                   instruction=f"{instruction}\n" if instruction else ""))
 
     def schema(self, row) -> dict:
-        mode = self.mode(row)
-        if mode == "answer":
+        if self.cfg.focus == "answer":
             return items_schema(ANSWER_ITEM, self.n_items(row), exactly=True)
-        if mode == "sentence":
+        if self.cfg.focus == "sentence":
             return items_schema(FOCUS_ITEM, self.n_items(row))
         return items_schema(self.with_quote(ITEM), self.n_items(row))
 
     def spans(self, row, it: dict, k: int = 0):
-        if self.mode(row) != "sentence" or not self.cfg.validate_.evidence:
+        if self.cfg.focus != "sentence" or not self.cfg.validate_.evidence:
             return super().spans(row, it)
         planned = self.focus_spans(row)
         if k >= len(planned):
@@ -95,9 +89,9 @@ class QA(AnswerFocus, QuestionTask):
 
     def parse(self, row, response):
         v, plan = self.cfg.validate_, self.item_plan(row)
-        if self.mode(row) == "answer":
+        if self.cfg.focus == "answer":
             return self.parse_answers(row, response, plan)
-        sentence = self.mode(row) == "sentence"
+        sentence = self.cfg.focus == "sentence"
 
         def check(it, k):
             q, a = P.as_str(it.get("question")), P.as_str(it.get("answer"))
@@ -116,7 +110,7 @@ class QA(AnswerFocus, QuestionTask):
         return self.parse_items(response, check)
 
     def estimate(self, row) -> tuple[int, int]:
-        if self.mode(row) == "answer":
+        if self.cfg.focus == "answer":
             return self.n_items(row), 30   # {"question": "..."}: the answer is planned
         return super().estimate(row)
 
