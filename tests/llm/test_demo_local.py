@@ -1,4 +1,4 @@
-"""`wiki-qa build demo` end to end with the bundled local model (answer-first generation and the round trip):
+"""`wiki-qa build demo` end to end with the bundled local model (answer-first generation):
 structure only, never quality (bench/qa_labels.json holds a person's reading of the items)."""
 from __future__ import annotations
 
@@ -15,12 +15,12 @@ from wiki_qa.llm import local_server
 from wiki_qa.llm.tasks import evidence
 from wiki_qa.rows import SPLITS
 
-# A cold demo build (two server starts, the chunks generated, then round-tripped) takes minutes on a busy 2-core
+# A cold demo build (a server start, the chunks generated) takes minutes on a busy 2-core
 # machine: over the suite's default timeout, within the build's own.
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
 
-def test_demo_with_the_bundled_model_builds_round_tripped_answer_first_rows(tmp_path):
+def test_demo_with_the_bundled_model_builds_answer_first_rows(tmp_path):
     try:
         local_server.model_path()
     except Exception as e:  # noqa: BLE001 - the model is an optional install
@@ -34,13 +34,12 @@ def test_demo_with_the_bundled_model_builds_round_tripped_answer_first_rows(tmp_
     assert p.returncode == 0, p.stderr[-2000:]
     report = json.loads((out / "build_report.json").read_text())
     assert report["config"]["llm"]["model"] == local_server.DEFAULT_MODEL
-    llm, rt = report["llm"], report["roundtrip"]
+    llm = report["llm"]
     # chunks with no answer span (headings, Yoruba prose) are not sent
     assert 20 < sum(llm["outcomes"].values()) == llm["requests"] < report["chunks"]
     assert llm["completion_tokens"] > 0 and llm["cost_usd"] == 0.0 and "judge" not in report
-    assert rt["model"] == local_server.DEFAULT_MODEL and rt["min_f1"] == 0.5 and rt["checked"] >= rt["kept"]
     dsd = load_from_disk(str(out))
-    assert rt["kept"] == sum(dsd[s].num_rows for s in SPLITS) == sum(report["splits"].values())
+    assert sum(dsd[s].num_rows for s in SPLITS) == sum(report["splits"].values()) <= llm["examples"]
     stages, _ = executor.get("local").stages(load_config("demo"), cache_dir=str(tmp_path / "stages"))
     texts = {r["id"]: r["text"] for s in SPLITS for r in stages[s]}
     for s in SPLITS:
@@ -52,6 +51,6 @@ def test_demo_with_the_bundled_model_builds_round_tripped_answer_first_rows(tmp_
             (ev,), span = meta["evidence"], meta["answer_span"]
             assert ev["start"] <= span["start"] < span["end"] <= ev["end"]   # the answer lies inside its quote
             assert r["messages"][1]["content"] == span["quote"] and r["messages"][0]["content"].endswith("?")
-            assert meta["roundtrip"]["f1"] >= 0.5 and meta["roundtrip"]["model"] == local_server.DEFAULT_MODEL
+            assert meta["question_from"] in ("model", "draft")
     card = (out / "README.md").read_text()
-    assert (out / "report" / "index.html").exists() and "### Round trip" in card and "### Judged" not in card
+    assert (out / "report" / "index.html").exists() and "### Evidence" in card and "### Judged" not in card
