@@ -103,3 +103,16 @@ def test_copied_reasons_and_answer_f1():
     assert f1("the Gulf of Guinea", "Gulf of Guinea") == 1.0
     assert f1("about 4,180 kilometres", "4,180 kilometres") == pytest.approx(0.8)
     assert f1("Lagos", "Abuja") == 0.0 and f1("", "") == 1.0
+
+
+def test_dry_run_prices_the_round_trip_like_the_judge(tmp_path):
+    from wiki_qa.orchestrator import dry_run
+
+    cfg = from_dict({"name": "rt", "source": {"type": "mediawiki", "path": str(WIKI)}, "chunk": {"max_tokens": 96},
+                     "generate": {"task": "qa", "focus": "answer", "n": 2, "validate": {"roundtrip": True}},
+                     "llm": {"model": "gpt-4o-mini"}, "format": "completion"})
+    est = dry_run(cfg)
+    # one request per chunk with an answer span, for the generation and again for the round trip
+    assert est["roundtrip"]["requests"] == est["llm"]["requests"] < sum(est["chunks"].values())
+    assert est["roundtrip"]["items_est"] == est["llm"]["items_est"] and est["roundtrip"]["min_f1"] == 0.5
+    assert 0.3 < est["roundtrip"]["cost_usd_est"] / est["llm"]["cost_usd_est"] < 1.5
