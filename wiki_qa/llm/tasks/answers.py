@@ -15,10 +15,16 @@ Spans the question would give away are left out: a span that shares a word with 
 question must name its subject, so it would name the answer), a span that occurs twice in its sentence
 (which one?), and a span that is most of its sentence (nothing left to ask about).
 
+Also left out: a name used as an adjective ("the Portuguese word"), one of a list of three or more
+("Chad, Cameroon, Niger and Nigeria": no single answer), half of a compound ("Niger–Congo"), a possessive.
+
 The pick is deterministic: items go to different sentences spread over the chunk from a seeded offset
 (focus.pick), and within a sentence numbers come first, then multi-word names, then single names, then
-terms, ties broken by a seeded hash. A chunk with no candidate at all has an empty plan (the task then
-falls back to sentence focus for that chunk).
+terms, ties broken by a seeded hash. A chunk with no candidate at all has an empty plan (the task does not
+send it).
+
+`draft` asks the sentence back about its answer ("Lagos is the commercial centre of what?"), in English: the
+model may rewrite it, and `faithful` decides whether its rewrite still asks the same thing.
 """
 from __future__ import annotations
 
