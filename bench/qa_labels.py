@@ -73,7 +73,7 @@ def table(data: dict | None = None) -> str:
         rows.append(f"| {x['model']} | {x['code']} | {'on' if x['roundtrip'] else 'off'} | {x['chunks']} | "
                     f"{x['kept']} ({sp.get('train', 0)}/{sp.get('val', 0)}/{sp.get('test', 0)}) | {x['labelled']} | "
                     f"{x['correct_only']} | {x['good']} | {x['precision']} | {x['yield']} | "
-                    f"{x.get('wall_s')} s ({x.get('load')}) |")
+                    f"{str(x.get('wall_s')) + ' s ' if x.get('wall_s') else ''}({x.get('load')}) |")
     return "\n".join(rows)
 
 
