@@ -59,6 +59,11 @@ def test_draft_asks_the_sentence_back_about_its_answer():
     assert answers.faithful("Which gulf is Lagos on the coast of, with its islands and lagoons?", draft, "Gulf")
     assert not answers.faithful("What is the capital of Lagos?", draft, "Gulf of Guinea")
     assert answers.gives_away("Is Lagos on the Gulf of Guinea?", "the Gulf of Guinea")
+    # no draft outside English: the question must still keep the sentence's names (here it asks about nothing
+    # the sentence says; issue 23's labelled demo builds had two such items)
+    yoruba = "Èdè Yorùbá jẹ́ ọ̀kan lára àwọn èdè tí wọ́n ń sọ ní ilẹ̀ Nàìjíríà, Bẹ̀nẹ̀ àti Tógò."
+    assert not answers.reads_english(yoruba) and answers.reads_english(LAGOS)
+    assert not answers.faithful("What is the name of the most populous city in the world?", yoruba, "Tógò")
 
 
 def build(tmp_path, llm, task: str, name: str):

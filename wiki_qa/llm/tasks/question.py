@@ -187,7 +187,9 @@ class AnswerFocus:
         sentence = text[slice(*plan_item["sentence"])]
         draft = answers.draft(text, plan_item, row["title"]) \
             if self.is_english(row) and answers.reads_english(sentence) else None
-        if not problem and draft and not answers.faithful(q, draft, answer):
+        # The question must still ask what the draft asks; with no draft (not English), it must at least keep
+        # the sentence's names and numbers and half its words: a question about something else is dropped.
+        if not problem and not answers.faithful(q, draft or sentence, answer):
             problem = "off_sentence_question"
         if not problem:
             return None, q, "model"
