@@ -95,3 +95,4 @@ def test_answer_focus_items_answer_with_their_span_and_quote_its_sentence(fake, 
             assert len({o[3:] for o in opts}) == 4
         assert r["prompt"].split("\n")[0].endswith("?") and meta["question_from"] in ("model", "draft")
     assert report["items"]["evidence"]["round_trip_share"] == 1.0
+    assert report["items"]["evidence"]["answer_in_quote_share"] == 1.0   # by construction
