@@ -169,12 +169,16 @@ def answer_for(user: str) -> dict:
 
 # -- answer focus and the round trip (issue 23) ------------------------------------------------------------
 # Answer focus: the question is the draft the prompt offers (else a generic one), mcq distractors are
-# placeholders. The round trip answers a question with the passage sentence sharing the most words with it.
+# placeholders of the answer's kind (numbers for a number). The round trip answers a question with the
+# passage sentence sharing the most words with it.
 def answer_focus_reply(user: str) -> dict:
     items = []
     for m in re.finditer(r'^(\d+)\. Sentence: "(.*)"\n   Answer: "(.*)"(?:\n   Draft: "(.*)")?', user, re.M):
         q = m.group(4) or f"Which words complete: {m.group(2).replace(m.group(3), '...')}?"
-        items.append({"question": q, "distractors": [f"Option {j} for {m.group(1)}" for j in (1, 2, 3)]})
+        numeric = any(c.isdigit() for c in m.group(3))  # distractors of the answer's kind
+        wrong = [f"{j}{j}{j}{m.group(1)}" for j in (1, 2, 3)] if numeric else \
+            [f"Decoy {w}" for w in ("Ash", "Elm", "Oak")]
+        items.append({"question": q, "distractors": wrong})
     return {"items": items}
 
 

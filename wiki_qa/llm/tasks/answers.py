@@ -350,3 +350,13 @@ def faithful(question: str, draft: str, answer: str) -> bool:
     kept = len(want & _stems(question, skip)) / len(want) if want else 1.0
     have = anchors(question, answer) | set(_words(question))
     return anchors(draft, answer) <= have and kept >= 0.5
+
+
+def same_kind(option: str, kind: str) -> bool:
+    """An mcq option that could stand for an answer of this kind: a number for a number, a capitalised name
+    for a name, a lowercase term for a term (a year among city names gives the answer away)."""
+    digits = any(c.isdigit() for c in option)
+    if kind == "number":
+        return digits
+    first = option.strip()[:1]
+    return not digits and bool(first) and (first.isupper() if kind == "name" else True)

@@ -75,21 +75,18 @@ class MCQ(AnswerFocus, QuestionTask):
         return items_schema(self.with_quote(ITEM), self.n_items(row))
 
     def distractors(self, row, it: dict, span: dict) -> list[str]:
-        """Three wrong options: the model's when they are distinct and none is the answer, else other
-        spans of the same kind from the chunk (other names for a name, other numbers for a number)."""
+        """Three wrong options of the answer's kind (numbers for a number, names for a name): the model's that
+        pass, then other spans of that kind from the chunk; none when fewer than three are left."""
         text, answer = row["text"], row["text"][slice(*span["answer"])]
         mine = [P.as_str(d) for d in it.get("distractors") or []] if isinstance(it.get("distractors"), list) else []
-
-        def ok(opts):
-            return len(opts) == 3 and len({o.casefold() for o in opts} | {answer.casefold()}) == 4 and \
-                all(o and f1(o, answer) < 0.5 for o in opts)
-
-        if ok(mine):
-            return mine
-        same = list(dict.fromkeys(text[slice(*c["answer"])] for c in answers.candidates(text, row["title"])
-                                  if c["kind"] == span["kind"] and c["answer"] != span["answer"]))
-        same = [o for o in same if f1(o, answer) < 0.5 and o.casefold() != answer.casefold()]
-        return same[:3] if len(same) >= 3 else []
+        chunk = [text[slice(*c["answer"])] for c in answers.candidates(text, row["title"])
+                 if c["kind"] == span["kind"] and c["answer"] != span["answer"]]
+        out: list[str] = []
+        for o in [*mine, *chunk]:
+            if len(out) < 3 and o and f1(o, answer) < 0.5 and answers.same_kind(o, span["kind"]) and \
+                    o.casefold() not in {x.casefold() for x in [*out, answer]}:
+                out.append(o)
+        return out if len(out) == 3 else []
 
     def parse_answers(self, row, response):
         planned, text, plan = self.answer_plan(row), row["text"], self.item_plan(row)
