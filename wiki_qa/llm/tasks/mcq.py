@@ -74,17 +74,19 @@ class MCQ(AnswerFocus, QuestionTask):
             return items_schema(ANSWER_ITEM, self.n_items(row), exactly=True)
         return items_schema(self.with_quote(ITEM), self.n_items(row))
 
-    def distractors(self, row, it: dict, span: dict) -> list[str]:
+    def distractors(self, row, it: dict, span: dict, question: str) -> list[str]:
         """Three wrong options of the answer's kind (numbers for a number, names for a name): the model's that
         pass, then other spans of that kind from the chunk; none when fewer than three are left."""
         text, answer = row["text"], row["text"][slice(*span["answer"])]
         mine = [P.as_str(d) for d in it.get("distractors") or []] if isinstance(it.get("distractors"), list) else []
         chunk = [text[slice(*c["answer"])] for c in answers.candidates(text, row["title"])
                  if c["kind"] == span["kind"] and c["answer"] != span["answer"]]
+        # an option the question or the answer's sentence already names may be right too ("in what and Togo?")
+        near = text[slice(*span["sentence"])] + " " + question
         out: list[str] = []
         for o in [*mine, *chunk]:
             if len(out) < 3 and o and f1(o, answer) < 0.5 and answers.same_kind(o, span["kind"]) and \
-                    o.casefold() not in {x.casefold() for x in [*out, answer]}:
+                    not answers.gives_away(near, o) and o.casefold() not in {x.casefold() for x in [*out, answer]}:
                 out.append(o)
         return out if len(out) == 3 else []
 
@@ -97,7 +99,7 @@ class MCQ(AnswerFocus, QuestionTask):
                 return "unplanned_item", q, None
             span = planned[k]
             reason, q, source = self.answer_question(row, it, span, "mcq_answer")
-            wrong = [] if reason else self.distractors(row, it, span)
+            wrong = [] if reason else self.distractors(row, it, span, q)
             if not reason and not wrong:
                 reason = "no_distractors"
             if reason:
