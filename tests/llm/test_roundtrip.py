@@ -55,6 +55,16 @@ def test_round_trip_drops_a_planted_wrong_answer_and_keeps_a_right_one(fake, llm
     assert kept["f1"] == 1.0 and "Kettle lakes form" in kept["answer"]
     assert "_roundtrip_f1" not in checked["train"].column_names and "_answer" not in checked["train"].column_names
     assert r1["llm"]["cache_hits"] == r0["llm"]["requests"]   # generation came from the cache
+    assert rt["vs_generation"] is None   # nothing was paid for the generation in this run: no ratio to give
+
+
+def test_round_trip_cost_is_reported_against_the_generation(fake, llm, tmp_path):
+    _, report = dataset_dict(text_cfg(tmp_path, llm, True), cache_dir=str(tmp_path / "a"), with_report=True)
+    gen, rt = report["llm"], report["roundtrip"]
+    assert gen["requests"] == rt["llm"]["requests"] == 2 and rt["llm"]["prompt_tokens"] > 0
+    tokens = lambda x: x["prompt_tokens"] + x["completion_tokens"]  # noqa: E731
+    want = tokens(rt["llm"]) / tokens(gen)
+    assert rt["vs_generation"]["tokens"] == round(want, 3) and rt["vs_generation"]["cost"] is None  # fake: unpriced
 
 
 def judge_cfg(tmp_path, llm):
