@@ -19,7 +19,7 @@ DEFAULTS = {"fault_first": [], "models": ["fake-model", "gpt-4o-mini"], "api_key
             "latency_dist": "fixed",
             "faults": {}, "fault_attempts": 1, "slow_s": 5.0, "retry_after": "0.2", "max_concurrent": None,
             "reject_json_schema": False, "seed": 0, "budget": None, "batch_polls": 2, "batch_outcomes": [],
-            "batch_expire_after": 0, "batch_invalid_first": 0, "judge_prefers": None}
+            "batch_expire_after": 0, "batch_invalid_first": 0, "judge_prefers": None, "judge_constant": None}
 
 
 def _crude_clean(wikitext: str) -> str:

@@ -11,7 +11,9 @@ every run with the same config sees the same faults.
 Faults (rates in [0,1], summed): invalid_json, 429 (with Retry-After), 500, length (finish_reason=length,
 cut-off JSON), slow (sleeps `slow_s`, past the client timeout), drop (closes the connection).
 Markers in the chunk text force per-chunk behaviour: FAULT_OVERFLOW (400 context length),
-FAULT_GARBAGE (never valid JSON), FAULT_PARTIAL (adds a placeholder and a duplicate item).
+FAULT_GARBAGE (never valid JSON), FAULT_PARTIAL (adds a placeholder and a duplicate item),
+FAULT_WRONG_ANSWER (qa: the first item's answer and quote are another sentence than its question asks
+about). `judge_constant`: the judge gives every item that score and its prompt's example reason.
 
 Batch API: /v1/files (upload, retrieve, content) and /v1/batches (create, retrieve, list, cancel). A batch
 moves validating -> in_progress -> completed on successive retrieves (`batch_polls` retrieves in progress),
@@ -60,7 +62,8 @@ CFG = {"models": ["fake-model", "gpt-4o-mini"], "api_key": None, "latency": 0.0,
        # kind occurs at least once, independent of how the prompts hash
        "fault_first": [],
        "batch_polls": 2, "batch_outcomes": [], "batch_expire_after": 0, "batch_invalid_first": 0,
-       "judge_prefers": None}  # "first": the preference judge always scores position A highest (position bias)
+       # judge_prefers "first": the preference judge always scores position A highest (position bias)
+       "judge_prefers": None, "judge_constant": None}
 STATS: dict = {}
 SEEN: dict = {}
 FIRST = [0]
@@ -208,9 +211,13 @@ def _rank(user: str) -> dict:
 
 
 def answer_for(user: str) -> dict:
-    """A valid reply for the task recognised from the (first) user message."""
+    """A valid reply for the task recognised from the user message that holds the task."""
     if "<passage 1>" in user or "Score each of the" in user:
         return qa_judge_answer(user)
+    if user.startswith("Answer each question with the shortest words"):
+        return roundtrip_answer(user)
+    if re.search(r'^1\. Sentence: ".*"\n   Answer: "', user, re.M):
+        return answer_focus_reply(user)
     m = re.search(r"<passage>\n(.*?)\n</passage>", user, re.S)
     text = m.group(1) if m else user
     title = (re.search(r'page "([^"]*)"', user) or [None, "it"])[1]
@@ -229,6 +236,9 @@ def answer_for(user: str) -> dict:
             k = int(_h(s, i) * 4)
             opts[0], opts[k] = opts[k], opts[0]
             items.append({"question": q, "options": opts, "answer": "ABCD"[k], "quote": s})
+        elif "FAULT_WRONG_ANSWER" in text and i == 0:  # planted: a question about s answered by another sentence
+            wrong = sents[(i + 1) % len(sents)]
+            items.append({"question": q, "answer": wrong, "quote": wrong})
         else:
             items.append({"question": q, "answer": s, "quote": s})
     if "FAULT_PARTIAL" in text:
@@ -236,6 +246,36 @@ def answer_for(user: str) -> dict:
         if items:
             items.append(dict(items[0]))
     return {"items": items}
+
+
+# -- answer focus and the round trip (issue 23) ------------------------------------------------------------
+# Answer focus: the question is the draft the prompt offers (else a generic one), mcq distractors are
+# placeholders of the answer's kind (numbers for a number). The round trip answers a question with the
+# passage sentence sharing the most words with it.
+def answer_focus_reply(user: str) -> dict:
+    items = []
+    for m in re.finditer(r'^(\d+)\. Sentence: "(.*)"\n   Answer: "(.*)"(?:\n   Draft: "(.*)")?', user, re.M):
+        q = m.group(4) or f"Which words complete: {m.group(2).replace(m.group(3), '...')}?"
+        numeric = any(c.isdigit() for c in m.group(3))  # distractors of the answer's kind
+        wrong = [f"{j}{j}{j}{m.group(1)}" for j in (1, 2, 3)] if numeric else \
+            [f"Decoy {w}" for w in ("Ash", "Elm", "Oak")]
+        items.append({"question": q, "distractors": wrong})
+    return {"items": items}
+
+
+def _content(s: str) -> set[str]:
+    return {w for w in re.findall(r"\w+", s.lower()) if len(w) > 3}
+
+
+def roundtrip_answer(user: str) -> dict:
+    m = re.search(r'Passage from ".*?":\n(.*)\n\n((?:\d+\. .*(?:\n|$))+)$', user, re.S)
+    passage, questions = (m[1], m[2]) if m else (user, "")
+    sents = _sentences(passage) or [passage]
+    out = []
+    for m in re.finditer(r"^(\d+)\. (.*)$", questions, re.M):
+        best = max(sents, key=lambda s: len(_content(s) & _content(m.group(2))))
+        out.append({"item": int(m.group(1)), "answer": best})
+    return {"items": out}
 
 
 # -- judge and multi-hop replies (issue 13) ----------------------------------------------------------------
@@ -253,6 +293,9 @@ def qa_judge_answer(user: str) -> dict:
     items = re.findall(r"^Item (\d+)\n(.*?)(?=\n\nItem \d+\n|\n\nScore each of the)", user, re.S | re.M)
     out = []
     for num, text in items:
+        if CFG.get("judge_constant"):  # a judge that cannot judge: one score, its prompt's example reason
+            out.append({"item": int(num), "reason": "one short sentence", "score": CFG["judge_constant"]})
+            continue
         score = 1 if "JUDGE_LOW" in text else 5 if "JUDGE_HIGH" in text else 1 + int(_h("judge", text) * 5)
         out.append({"item": int(num), "reason": f"Item {num} earns {score}.", "score": score})
     return {"items": out}
@@ -284,9 +327,17 @@ def _err(status, msg, code, kind, headers=None):
                              status=status, headers=headers)
 
 
+def task_message(msgs: list[dict]) -> str:
+    """The user message that holds the task: the last one that is not a re-ask (prompts written as chat
+    turns put worked examples first)."""
+    users = [m["content"] for m in msgs if m["role"] == "user"]
+    asks = [u for u in users if not u.startswith("That reply was not usable")]
+    return (asks or users)[-1]
+
+
 async def _chat(request, body):
     msgs = body["messages"]
-    user = next(m["content"] for m in msgs if m["role"] == "user")
+    user = task_message(msgs)
     rf = (body.get("response_format") or {}).get("type")
     if CFG["max_concurrent"] and STATS["inflight"] > CFG["max_concurrent"]:
         return _err(429, "Rate limit reached", "rate_limit", "429_overload", {"Retry-After": CFG["retry_after"]})
@@ -353,7 +404,7 @@ def completion(body: dict, fault: str | None = None) -> tuple[int, dict]:
     """(status, JSON body) of a chat request once it is past faults and limits: the part online and batch
     requests share, so both modes give the same answers."""
     msgs = body["messages"]
-    user = next(m["content"] for m in msgs if m["role"] == "user")
+    user = task_message(msgs)
     rf = (body.get("response_format") or {}).get("type")
     if "FAULT_OVERFLOW" in user:
         return 400, {"error": {"message": "This model's maximum context length is 128 tokens",

@@ -13,7 +13,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "quickstart.ipynb"
-# The budget: the slowest cell is the demo build with the bundled model and its judge (about three minutes on
+# The budget: the slowest cell is the demo build with the bundled model and its round trip (about three minutes on
 # a lightly loaded 2-core machine). The bundled llama.cpp server slows down many times over when other
 # processes hold the cores, so past the budget the test fails saying so rather than holding the suite.
 CELL_BUDGET_S = 600

@@ -349,6 +349,8 @@ class Engine:
     # -- one chunk --------------------------------------------------------------------------------
     async def run_row(self, row: dict) -> tuple[list[dict], dict]:
         """Examples for one row (a chunk) + its log record. Every row ends ok, partial or failed, with a reason."""
+        if not self.task.asks(row):  # nothing to ask about this row (qa focus: answer, no answer span)
+            return [], None
         if self.offline == "plan":  # batch planning sends nothing: no gate needed
             return await self._run_row(row)
         async with self.state().rows:

@@ -147,6 +147,8 @@ def estimate(rows, llm=None, task=None) -> dict:
     t, cfg = resolve(task, llm)
     n_req = p_tok = c_tok = items = 0
     for row in t.request_rows(rows):
+        if not t.asks(row):
+            continue
         n_req += 1
         schema = t.schema(row) if cfg.response_format == "json_schema" else None
         p_tok += tokens.count_messages(t.prompt(row)) + (tokens.count_tokens(str(schema)) if schema else 0)

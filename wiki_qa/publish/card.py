@@ -229,7 +229,15 @@ def quality_sections(report: dict) -> list[str]:
     """"Judged" and "Items" sections: who judged the data at what threshold, and what the kept items are."""
     out: list[str] = []
     judge = report.get("judge") or {}
-    if judge:
+    sig = judge.get("signal") or {}
+    if judge and sig.get("degenerate"):
+        # Saying "judged by" would claim a check that did not happen (issue 23).
+        out += ["### Judge", "",
+                f"The model `{judge.get('model', '?')}` was asked to score every item from 1 to 5, but its scores "
+                f"carry no signal: {'; '.join(sig.get('problems') or [])}. Read `meta.judge` as noise, not as a "
+                f"quality check. Items scoring under {judge.get('min_score')} were still dropped: "
+                f"{judge.get('kept', 0)} of {judge.get('judged', 0)} items kept.", ""]
+    elif judge:
         out += ["### Judged", "",
                 f"Every generated item was scored from 1 to 5 against its source passage by the model "
                 f"`{judge.get('model', '?')}` (answer supported, question understandable alone, answer complete "
@@ -239,6 +247,13 @@ def quality_sections(report: dict) -> list[str]:
                 _table([(k, v) for k, v in (judge.get("histogram") or {}).items()]
                        + ([("no score (judge failed)", judge["unjudged"])] if judge.get("unjudged") else []),
                        ("score", "items")), ""]
+    rt = report.get("roundtrip") or {}
+    if rt:
+        out += ["### Round trip", "",
+                f"Every question was answered again from its passage by `{rt.get('model', '?')}`, which saw neither "
+                f"the item's answer nor its evidence; an item was kept only when the two answers agree (token F1 "
+                f">= {rt.get('min_f1')}): {rt.get('kept', 0)} of {rt.get('checked', 0)} items kept. Each row's "
+                "`meta.roundtrip` holds that answer and its F1.", ""]
     items = report.get("items") or {}
     ev = items.get("evidence") or {}
     if ev.get("with_span"):
