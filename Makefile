@@ -30,7 +30,7 @@ UV_INSTALL := UV_PYTHON_DOWNLOADS=never $(UV) pip install -q --python $(BIN)/pyt
 define install_set
 	@echo "install: the $(1) set, $$(grep -c '^[a-zA-Z]' requirements/$(1).txt) pinned packages from requirements/$(1).txt, with uv"
 	@start=$$(date +%s); \
-	$(UV_INSTALL) --require-hashes -r requirements/$(1).txt && \
+	$(UV_INSTALL) --require-hashes $(2) -r requirements/$(1).txt && \
 	$(if $(wildcard requirements/$(1)-nodeps.txt),$(UV_INSTALL) --require-hashes --no-deps -r requirements/$(1)-nodeps.txt &&) \
 	$(UV_INSTALL) --no-deps -e . && \
 	$(BIN)/python tools/lock.py pip-check >/dev/null || { $(BIN)/python tools/lock.py pip-check; exit 1; }; \
@@ -53,8 +53,10 @@ $(VENV)/.demo-installed: requirements/demo.txt $(wildcard requirements/demo-node
 	$(call install_set,demo)
 
 # dev: .[dev,local], what the tests need (pytest, moto, Ray, nbclient, WikiExtractor, ruff, uv)
+# --compile-bytecode: the suite starts many Python processes (CLI runs, xdist and Ray workers); where
+# PYTHONDONTWRITEBYTECODE is set (CI here) each would compile datasets & co. again, about 2.4 CPU s apiece.
 $(VENV)/.dev-installed: requirements/dev.txt $(wildcard requirements/dev-nodeps.txt) pyproject.toml setup.py $(UV)
-	$(call install_set,dev)
+	$(call install_set,dev,--compile-bytecode)
 
 install: $(VENV)/.dev-installed
 

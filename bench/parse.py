@@ -8,6 +8,11 @@ made k times larger (default 5, fresh page ids), on one core (taskset -c 0):
   step on the original file, reported apart (WikiExtractor is given the same XML);
 - WikiExtractor --processes 1 on the same XML (its worker processes included);
 - mwxml + mwparserfromhell.strip_code (the plain baseline);
+- the whole command: `wiki-qa build` in a fresh process (text format, cold cache, from the shell to the
+  prompt: imports, build, save, card, HTML page) against WikiExtractor's own command, wall seconds, both
+  on one core; and how much of the build's wall time its HTML page took (the page drawn again in a process
+  that has imported what the build imports);
+- `--num-proc 2` against `--num-proc 1` on the English dump (both cores free to it): wall and CPU seconds;
 - the whole `wiki-qa build` (no LLM, cold cache) and its peak RSS at 1x and 5x (the memory check).
 
 Times are CPU seconds (user + sys) of the measured processes: the machine is shared, and CPU time is what a
@@ -66,11 +71,12 @@ print(n)
 """
 
 
-def cpu_of(cmd: list[str], env=None) -> tuple[float, float, str, str]:
+def cpu_of(cmd: list[str], env=None, one_core: bool = True) -> tuple[float, float, str, str]:
     """(CPU seconds of the process and every descendant it waited for, wall seconds, stdout, stderr)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
-    p = subprocess.run(ONE_CORE + cmd, capture_output=True, text=True, env={**os.environ, **(env or {})})
+    p = subprocess.run((ONE_CORE if one_core else []) + cmd, capture_output=True, text=True,
+                       env={**os.environ, **(env or {})})
     wall = time.perf_counter() - t
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if p.returncode != 0:
@@ -94,6 +100,43 @@ def ours(xml: Path, work: Path) -> tuple[float, int]:
     cache = work / f"cache-{xml.stem}"
     shutil.rmtree(cache, ignore_errors=True)
     return run(["-m", "wiki_qa.cli", "build", str(cfg), "--quiet"], env={"HF_DATASETS_CACHE": str(cache)})
+
+
+WIKI_QA = Path(sys.executable).with_name("wiki-qa")  # the console script a user types
+
+# The page as a build draws it: once, in a process that has imported what the build imports, so whatever
+# the page imports on first use (a plotting library) counts.
+PAGE = """
+import sys, time
+import wiki_qa.cli, wiki_qa.orchestrator.run
+from wiki_qa.viz import write_page
+t = time.perf_counter()
+write_page(sys.argv[1], update_card=False)
+print(time.perf_counter() - t)
+"""
+
+
+def whole_command(xml: Path, work: Path, num_proc: int | None = None, one_core: bool = True) -> dict:
+    """`wiki-qa build` as a user runs it: a fresh process, text format, cold cache; wall and CPU seconds
+    (the process and every process it waited for), and the output folder."""
+    out = work / f"whole-{xml.stem}-np{num_proc or 1}"
+    cfg = work / f"whole-{xml.stem}.yaml"
+    cfg.write_text(json.dumps({"name": "bench", "source": {"type": "mediawiki", "path": str(xml)},
+                               "format": "text", "output": {"dir": str(out)}}))
+    cache = work / f"cache-whole-{xml.stem}"
+    shutil.rmtree(cache, ignore_errors=True)
+    shutil.rmtree(out, ignore_errors=True)
+    cmd = [str(WIKI_QA) if WIKI_QA.exists() else sys.executable, *([] if WIKI_QA.exists() else ["-m", "wiki_qa.cli"]),
+           "build", str(cfg), "--quiet", *(["--num-proc", str(num_proc)] if num_proc else [])]
+    cpu, wall, _, _ = cpu_of(cmd, env={"HF_DATASETS_CACHE": str(cache)}, one_core=one_core)
+    shutil.rmtree(cache, ignore_errors=True)
+    return {"cpu": cpu, "wall": wall, "out": out}
+
+
+def page_seconds(out: Path) -> float:
+    """Wall seconds of the build's HTML page on its own output (one core, first drawing in the process)."""
+    _, _, stdout, _ = cpu_of([sys.executable, "-c", PAGE, str(out)])
+    return float(stdout.strip().splitlines()[-1])
 
 
 def k_times(xml: Path, dest: Path, k: int = 5) -> None:
@@ -199,9 +242,12 @@ def compare(src: Path, k: int, work: Path) -> dict:
     base = work / "baseline.py"
     base.write_text(BASELINE)
     sc_cpu, sc_wall, _, _ = cpu_of([sys.executable, str(base), str(xml)])
+    whole = whole_command(xml, work)
+    page = page_seconds(whole["out"])
     return {"dump": src.name, "k": k, "mb": mb, "decompress": decompress, "steps": step, "process_cpu": cpu,
             "process_wall": wall, "we_cpu": we_cpu, "we_wall": we_wall, "strip_code_cpu": sc_cpu,
-            "strip_code_wall": sc_wall}
+            "strip_code_wall": sc_wall, "whole_cpu": whole["cpu"], "whole_wall": whole["wall"], "page_s": page,
+            "xml": str(xml)}
 
 
 def print_compare(r: dict) -> dict:
@@ -226,9 +272,35 @@ def print_compare(r: dict) -> dict:
           f"with write {r['we_cpu'] / (pcc + s['write']):.2f}x; whole process {r['we_cpu'] / r['process_cpu']:.2f}x")
     print(f"  ratio parse+clean (XML, prepass, tokenize, render) / WikiExtractor: {r['we_cpu'] / clean:.2f}x; "
           f"the chunker is {100 * s['chunk'] / pcc:.0f}% of parse+clean+chunk")
+    print(f"  chunking: {mb / max(s['chunk'], 1e-9):.1f} MB/s of XML per core (target >= 50)")
+    print(f"  whole command, wall s, one core (fresh process, text format: imports, build, save, card, HTML page):\n"
+          f"    wiki-qa build {r['whole_wall']:.2f} s (CPU {r['whole_cpu']:.2f} s), WikiExtractor --processes 1 "
+          f"{r['we_wall']:.2f} s (CPU {r['we_cpu']:.2f} s): WikiExtractor / wiki-qa = "
+          f"{r['we_wall'] / r['whole_wall']:.2f}x (target >= 1.5x)")
+    print(f"  HTML page: {r['page_s']:.3f} s = {100 * r['page_s'] / r['whole_wall']:.1f}% of the build's wall time "
+          "(target <= 5%)")
     return {"dump": r["dump"], "k": r["k"], "mb": round(mb, 1), "we_cpu": round(r["we_cpu"], 2),
             "parse_clean_chunk_cpu": round(pcc, 2), "parse_clean_cpu": round(clean, 2),
-            "chunk_cpu": round(s["chunk"], 2)}
+            "chunk_cpu": round(s["chunk"], 2), "chunk_mbs": round(mb / max(s["chunk"], 1e-9), 1),
+            "we_wall": round(r["we_wall"], 2), "whole_wall": round(r["whole_wall"], 2),
+            "whole_cpu": round(r["whole_cpu"], 2), "page_s": round(r["page_s"], 3)}
+
+
+def num_proc_pair(xml: Path, work: Path) -> dict:
+    """`--num-proc 2` against `--num-proc 1` on the same file, neither pinned: wall and CPU seconds (lowest
+    of two interleaved rounds each: other work on a shared machine only adds to either)."""
+    runs: dict = {1: [], 2: []}
+    for _ in range(2):
+        for n in (1, 2):
+            runs[n].append(whole_command(xml, work, num_proc=n, one_core=False))
+    out = {n: {"wall": min(x["wall"] for x in r), "cpu": min(x["cpu"] for x in r)} for n, r in runs.items()}
+    mb = xml.stat().st_size / 1e6
+    print(f"\n--num-proc 2 vs 1 on {mb:.1f} MB XML ({os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}):"
+          f" wall {out[2]['wall']:.2f} vs {out[1]['wall']:.2f} s = {out[2]['wall'] / out[1]['wall']:.2f} "
+          f"(target <= 0.6), CPU {out[2]['cpu']:.2f} vs {out[1]['cpu']:.2f} s = "
+          f"{out[2]['cpu'] / out[1]['cpu']:.2f}x (target <= 1.1x)")
+    return {"mb": round(mb, 1), "np1_wall": round(out[1]["wall"], 2), "np2_wall": round(out[2]["wall"], 2),
+            "np1_cpu": round(out[1]["cpu"], 2), "np2_cpu": round(out[2]["cpu"], 2)}
 
 
 def main() -> None:
@@ -248,7 +320,9 @@ def main() -> None:
         print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
               f"Python {platform.python_version()}, one core via taskset: {bool(ONE_CORE)}, "
               f"load average {os.getloadavg()[0]:.1f}")
-        summary = [print_compare(compare(d, a.k, work)) for d in dumps]
+        compared = [compare(d, a.k, work) for d in dumps]
+        summary = [print_compare(r) for r in compared]
+        pair = num_proc_pair(Path(compared[0]["xml"]), work)
         # the whole build, and its memory at 1x and 5x (bench/run_all.py reads these lines)
         src = dumps[0]
         xml = work / "dump.xml"
@@ -280,7 +354,7 @@ def main() -> None:
         print(f"\nbroken markup, 1 MB pages through the cleaner (CPU s): worst {worst[1]:.2f} s on {worst[0]!r} "
               f"(target < 1 s)")
         print("  " + ", ".join(f"{p!r} {s:.2f}" for p, s in rows))
-        print("@@steps " + json.dumps({"dumps": summary, "hostile_worst_s": round(worst[1], 2)}))
+        print("@@steps " + json.dumps({"dumps": summary, "hostile_worst_s": round(worst[1], 2), "num_proc": pair}))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

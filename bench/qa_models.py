@@ -7,9 +7,12 @@ generating and judging (cold caches, server starts included), then the figures i
 Both models build the same config (configs/demo.yaml, only llm.model differs), in this run, one after the
 other; the builds are timed separately, so on a loaded machine compare their ratios, not their seconds.
 The machine's load average before and after each build is recorded beside it.
-Per model: valid items per chunk (after the LLM step's validators), judge scores by the same model, rows kept
-in each split, completion tokens/s of each pass, and what the judge adds against the generation (tokens and
-wall time, per kept item: both passes serve the same items, so the ratio of their totals). Prints a markdown
+Per model, with the round trip and again without it (from the same LLM cache): valid items per chunk (after
+the LLM step's validators), what the round trip kept, rows kept in each split and their yield per chunk, how
+many of them a person labelled correct and well-formed (bench/qa_labels.json, bench/qa_labels.py), judge
+scores and whether the judge was flagged degenerate (when the config has one), completion tokens/s of each
+pass, and what the judge adds against the generation (tokens and wall time, per kept item: both passes serve
+the same items, so the ratio of their totals). Prints a markdown
 section for BENCHMARKS.md. Nothing here asserts a timing.
 """
 from __future__ import annotations
@@ -27,9 +30,11 @@ ROOT = Path(__file__).resolve().parents[1]
 MODELS = ("gemma-3-270m", "smollm2-135m")
 
 
-def build(model: str, extra: list[str]) -> dict:
+def build(model: str, extra: list[str], cache: str | None = None) -> dict:
+    """One `wiki-qa build demo`; `cache`: an LLM cache folder shared with another build (the round trip off
+    after on: the generation comes from the cache, so both rows hold the same generated items)."""
     with tempfile.TemporaryDirectory(prefix="wiki_qa-qa-models-") as d:
-        env = {**os.environ, "WIKI_QA_CACHE": f"{d}/llm", "HF_DATASETS_CACHE": f"{d}/hf"}
+        env = {**os.environ, "WIKI_QA_CACHE": cache or f"{d}/llm", "HF_DATASETS_CACHE": f"{d}/hf"}
         cmd = [sys.executable, "-m", "wiki_qa.cli", "build", "demo", "--quiet", "--output", f"{d}/out",
                "--set", f"llm.model={model}", *[x for kv in extra for x in ("--set", kv)]]
         load = [round(os.getloadavg()[0], 2)]
@@ -40,8 +45,23 @@ def build(model: str, extra: list[str]) -> dict:
         if p.returncode not in (0, 2):
             raise RuntimeError(f"{' '.join(cmd)} failed ({p.returncode}): {p.stderr[-2000:]}")
         report = json.loads((Path(d) / "out" / "build_report.json").read_text()) if p.returncode == 0 else {}
+        labelled = _labelled(Path(d) / "out", model) if p.returncode == 0 else None
         return {"model": model, "wall_s": round(wall, 1), "load": load, "exit": p.returncode,
-                "error": p.stderr.strip()[-300:] if p.returncode else None, "report": report}
+                "error": p.stderr.strip()[-300:] if p.returncode else None, "report": report,
+                "labelled": labelled}
+
+
+def _labelled(out: Path, model: str) -> dict:
+    """How many of the build's kept items a person labelled (bench/qa_labels.json), and how many of those
+    are correct and well-formed: a fresh build's precision, as far as the labels reach."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    import qa_labels
+
+    labels = {x["key"]: x for x in qa_labels.load()["items"]}
+    got = [labels.get(it["key"]) for it in qa_labels.items(out, model)]
+    known = [x for x in got if x]
+    return {"kept": len(got), "labelled": len(known),
+            "good": sum(1 for x in known if x["correct"] and x["well_formed"])}
 
 
 def figures(r: dict) -> dict:
@@ -56,8 +76,17 @@ def figures(r: dict) -> dict:
     gen_tok = (gen.get("prompt_tokens") or 0) + (gen.get("completion_tokens") or 0)
     judge_tok = (jl.get("prompt_tokens") or 0) + (jl.get("completion_tokens") or 0)
     t = rep.get("timings_s") or {}
+    rt = rep.get("roundtrip") or {}
+    lab = r.get("labelled") or {}
     return {
-        "model": r["model"], "wall_s": r["wall_s"], "load": r.get("load"), "chunks": rep["chunks"],
+        "model": r["model"] + (" (round trip off)" if r.get("roundtrip") is False else ""),
+        "wall_s": r["wall_s"], "load": r.get("load"), "chunks": rep["chunks"],
+        "roundtrip_kept": f"{rt['kept']} of {rt['checked']}" if rt else None,
+        "roundtrip_vs_gen_time": round(rep["timings_s"]["roundtrip"] / rep["timings_s"]["generate"], 2)
+        if rt and rep["timings_s"].get("generate") else None,
+        "judge_degenerate": (judge.get("signal") or {}).get("degenerate") if judge else None,
+        "labelled": f"{lab.get('labelled')} of {lab.get('kept')}, {lab.get('good')} good" if lab else None,
+        "yield": round((sum((rep.get("splits") or {}).values())) / rep["chunks"], 3) if rep.get("chunks") else None,
         "valid_items": gen.get("examples"), "valid_per_chunk": round((gen.get("examples") or 0) / rep["chunks"], 2),
         "outcomes": gen.get("outcomes"), "dropped_items": gen.get("dropped_items"),
         "after_question_dedup": judge.get("judged"), "judge_histogram": hist,
@@ -84,7 +113,11 @@ def markdown(rows: list[dict]) -> str:
             ("chunks", "chunks"),
             ("valid items (after validators)", "valid_items"), ("valid items per chunk", "valid_per_chunk"),
             ("after the question dedup", "after_question_dedup"), ("judge score histogram 1-5", "judge_histogram"),
-            ("mean judge score", "judge_mean"), ("kept (score >= 3)", "kept"), ("rows per split", "splits"),
+            ("mean judge score", "judge_mean"), ("judge flagged degenerate", "judge_degenerate"),
+            ("kept (score >= 3)", "kept"), ("round trip: kept of checked", "roundtrip_kept"),
+            ("rows per split", "splits"), ("yield (rows / chunks)", "yield"),
+            ("labelled rows (bench/qa_labels.json), correct and well-formed", "labelled"),
+            ("round trip / generation, wall time", "roundtrip_vs_gen_time"),
             ("generation completion tok/s", "gen_tok_s"), ("judge completion tok/s", "judge_tok_s"),
             ("generation tokens (prompt, completion)", "gen_tokens"), ("judge tokens (prompt, completion)",
                                                                        "judge_tokens"),
@@ -104,10 +137,16 @@ def markdown(rows: list[dict]) -> str:
 
 # ---- the `qa` section of bench/run_all.py ---------------------------------------------------------------
 def bench(models=MODELS, extra=()) -> dict:
+    """Each model builds the demo with the round trip, then again without it (the demo's own setting) from the
+    same LLM cache."""
     rows = []
     for m in models:
-        print(f"   building the demo with {m}", flush=True)
-        rows.append(figures(build(m, list(extra))))
+        with tempfile.TemporaryDirectory(prefix="wiki_qa-qa-llm-") as cache:
+            print(f"   building the demo with {m}, round trip on", flush=True)
+            rows.append(figures(build(m, [*extra, "generate.validate.roundtrip=true"], cache)))
+            print(f"   building the demo with {m}, round trip off", flush=True)
+            off = build(m, [*extra, "generate.validate.roundtrip=false"], cache)
+            rows.append(figures({**off, "roundtrip": False}))
     return {"rows": rows}
 
 
@@ -138,11 +177,20 @@ def section(r: dict) -> list[str]:
     rows = r.get("rows") or []
     if not rows:
         return []
+    sys.path.insert(0, str(Path(__file__).parent))
+    import qa_labels
+
+    labelled = ["", "### Labelled precision and yield (bench/qa_labels.py, bench/qa_labels.json)", "",
+                "A person read every kept item of these demo builds (before issue 23: `focus: sentence` and the "
+                "judge; after: `focus: answer`, round trip on and off). precision = correct and well-formed / kept; "
+                "yield = kept / chunks.", "", qa_labels.table()]
     return ["", "## Local models for the demo (bench/qa_models.py)", "",
-            "`wiki-qa build demo` (configs/demo.yaml: generation and judge by the same bundled model), cold caches, "
-            "server start included, once per model in the same run; only `llm.model` differs. Issue 13's baseline "
-            "(the earlier demo config with Gemma 3 270M): 3 examples kept from 11 chunks, val and test empty.", "",
-            markdown(rows)]
+            "`wiki-qa build demo` (configs/demo.yaml: answer-first generation by the bundled model) with the round "
+            "trip by the same model, cold caches, server start included, once per model in the same run, then again "
+            "with the round trip off (the demo's setting) from the same LLM cache; only `llm.model` differs. "
+            "Issue 13's baseline (the earlier demo config with Gemma 3 270M): 3 examples kept from 11 chunks, val "
+            "and test empty.", "",
+            markdown(rows), *labelled]
 
 
 def main() -> int:

@@ -10,10 +10,14 @@
 6. shards, num_proc and Ray driver memory at scale, and the full-Wikipedia estimate (bench/scale.py);
 7. the page reader vs mwxml, bz2 decompression per core, byte-range shards read alone (bench/read.py);
 8. the bundled local models on the demo (Gemma 3 270M vs SmolLM2): valid items per chunk, judge scores,
-   tokens/s and the judge's cost per kept item against the generation's (bench/qa_models.py).
+   tokens/s and the judge's cost per kept item against the generation's (bench/qa_models.py);
+9. `source.wiki`'s downloader vs a plain aiohttp download of the same file from the same local mirror
+   (bench/fetch.py);
+10. language ID on real news paragraphs in yo, ha, ig, pcm and en: wiki_qa.langid beside the packages it
+   was chosen from (bench/langid.py).
 
 Every ratio's baseline is measured in this same run, on this machine. Nothing here asserts a timing.
-Usage: python bench/run_all.py [--quick] [--only parse,fidelity,llm,memory,e2e,ray,scale,read,qa]
+Usage: python bench/run_all.py [--quick] [--only parse,fidelity,llm,memory,e2e,ray,scale,read,qa,fetch,langid]
                                [--out BENCHMARKS.md]
 """
 from __future__ import annotations
@@ -37,7 +41,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
 DUMP = ROOT.parent / "shared" / "data" / "mediawiki" / "enwiki-206pages.xml.bz2"
-SECTIONS = ("parse", "fidelity", "llm", "memory", "e2e", "ray", "scale", "read", "qa")
+SECTIONS = ("parse", "fidelity", "llm", "memory", "e2e", "ray", "scale", "read", "qa", "fetch", "langid")
 
 
 def _load(name: str, path: Path):
@@ -239,8 +243,8 @@ def machine() -> dict:
     except (OSError, AttributeError):
         pass
     pkgs = {}
-    for p in ("wiki_qa", "datasets", "pyarrow", "mwparserfromhell", "mwxml", "tiktoken", "openai", "xllamacpp",
-              "wikiextractor", "matplotlib", "ray"):
+    for p in ("wiki_qa", "datasets", "pyarrow", "mwparserfromhell", "mwxml", "tiktoken", "bpe-openai", "openai",
+              "xllamacpp", "wikiextractor", "ray"):
         try:
             pkgs[p] = md.version(p)
         except md.PackageNotFoundError:
@@ -256,7 +260,18 @@ def machine() -> dict:
             "os": f"{platform.system()} {platform.release()}", "arch": platform.machine(),
             "python": platform.python_version(), "packages": pkgs,
             "commit": commit + (" (with uncommitted changes)" if dirty else ""),
-            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
+            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "bytecode": bytecode()}
+
+
+def bytecode() -> str:
+    """Whether a fresh process finds compiled .pyc files: without them (uv installs none unless asked, and
+    PYTHONDONTWRITEBYTECODE keeps Python from writing them) every `wiki-qa build` compiles its imports from
+    source, about 2 CPU seconds more, which the whole-command figures then include."""
+    spec = importlib.util.find_spec("datasets")
+    cached = spec and spec.origin and os.path.exists(importlib.util.cache_from_source(spec.origin))
+    return ("compiled .pyc files present" if cached else "no .pyc files: imports are compiled at every start") + (
+        "; PYTHONDONTWRITEBYTECODE is set" if sys.flags.dont_write_bytecode else "")
 
 
 def ratio_rows(r: dict) -> list[tuple[str, str, str, str]]:
@@ -272,6 +287,27 @@ def ratio_rows(r: dict) -> list[tuple[str, str, str, str]]:
                      f"{d['we_cpu'] / d['parse_clean_chunk_cpu']:.2f}x",
                      f"{d['parse_clean_chunk_cpu']} vs {d['we_cpu']} CPU s on {d['mb']} MB XML "
                      f"(parse+clean alone {d['parse_clean_cpu']} s, chunk {d['chunk_cpu']} s)", "target >= 1.5x"))
+    for d in (p.get("steps") or {}).get("dumps", []):
+        if d.get("whole_wall"):
+            rows.append((f"whole command wall, WikiExtractor / `wiki-qa build` (text), {d['dump']} x{d['k']}",
+                         f"{d['we_wall'] / d['whole_wall']:.2f}x",
+                         f"{d['we_wall']} vs {d['whole_wall']} s wall ({d['we_cpu']} vs {d['whole_cpu']} CPU s), "
+                         f"{d['mb']} MB XML, fresh processes, 1 core: imports, build, save, card, HTML page",
+                         "target >= 1.5x"))
+            rows.append((f"HTML page / build wall time, {d['dump']} x{d['k']}",
+                         f"{100 * d['page_s'] / d['whole_wall']:.1f}%",
+                         f"{d['page_s']} s of {d['whole_wall']} s", "target <= 5%"))
+        if d.get("chunk_mbs"):
+            rows.append((f"chunking, MB/s of XML per core, {d['dump']} x{d['k']}", f"{d['chunk_mbs']}",
+                         f"chunk {d['chunk_cpu']} CPU s for {d['mb']} MB XML (exact token budgets)", "target >= 50"))
+    pair = (p.get("steps") or {}).get("num_proc")
+    if pair:
+        rows.append(("wall time, `--num-proc 2` / `--num-proc 1`, one file",
+                     f"{pair['np2_wall'] / pair['np1_wall']:.2f}",
+                     f"{pair['np2_wall']} vs {pair['np1_wall']} s on {pair['mb']} MB XML (best of 2 each)",
+                     "target <= 0.6"))
+        rows.append(("CPU time, `--num-proc 2` / `--num-proc 1`, one file", f"{pair['np2_cpu'] / pair['np1_cpu']:.2f}x",
+                     f"{pair['np2_cpu']} vs {pair['np1_cpu']} CPU s", "target <= 1.1x"))
     if (p.get("steps") or {}).get("hostile_worst_s") is not None:
         rows.append(("clean: worst 1 MB page of broken markup", f"{p['steps']['hostile_worst_s']} s", "CPU s",
                      "target < 1 s"))
@@ -318,6 +354,8 @@ def ratio_rows(r: dict) -> list[tuple[str, str, str, str]]:
                 rows.append((f"ray: {k}", f"{v:.3g}" if isinstance(v, float) else str(v), "compare_engines", ""))
     rows += _load("bench_scale", BENCH / "scale.py").ratio_rows(r.get("scale") or {})
     rows += _load("bench_read", BENCH / "read.py").ratio_rows(r.get("read") or {})
+    rows += _load("bench_fetch", BENCH / "fetch.py").ratio_rows(r.get("fetch") or {})
+    rows += _load("bench_langid", BENCH / "langid.py").ratio_rows(r.get("langid") or {})
     return rows + _load("bench_qa_models", BENCH / "qa_models.py").ratio_rows(r.get("qa") or {})
 
 
@@ -329,6 +367,7 @@ def markdown(r: dict, rows) -> str:
            "", "## Machine", "",
            f"- CPU: {mc['cpu']} ({mc['arch']}), {mc['cores']} cores ({mc['affinity']} usable by this process)",
            f"- Memory: {mc['memory']}", f"- OS: {mc['os']}", f"- Python {mc['python']}",
+           f"- Bytecode: {mc.get('bytecode', 'unknown')}",
            "- Packages: " + ", ".join(f"{k} {v}" for k, v in mc["packages"].items()), "",
            "## Ratios", "", "| what | ratio | from | target / note |", "|---|---|---|---|"]
     out += [f"| {a} | **{b}** | {c} | {d} |" for a, b, c, d in rows]
@@ -366,6 +405,7 @@ def markdown(r: dict, rows) -> str:
         out += [f"ray engine: not available ({ray.get('why', 'not run')})."]
     out += _load("bench_scale", BENCH / "scale.py").markdown(r.get("scale") or {})
     out += _load("bench_qa_models", BENCH / "qa_models.py").section(r.get("qa") or {})
+    out += _load("bench_langid", BENCH / "langid.py").section(r.get("langid") or {})
     for key, title in (("parse", "bench/parse.py output"), ("fidelity", "bench/fidelity.py output"),
                        ("llm", "bench/llm_throughput.py output"), ("read", "bench/read.py output")):
         if (r.get(key) or {}).get("raw"):
@@ -390,7 +430,9 @@ def main() -> int:
     steps = {"parse": lambda: bench_parse(dump), "fidelity": bench_fidelity, "llm": lambda: bench_llm(a.quick),
              "memory": lambda: bench_memory(dump, [1, 2, 5] if a.quick else [1, 2, 5, 10]),
              "e2e": bench_e2e, "ray": bench_ray, "scale": lambda: _load("bench_scale", BENCH / "scale.py").bench(dump),
-             "read": lambda: bench_read(dump), "qa": lambda: _load("bench_qa_models", BENCH / "qa_models.py").bench()}
+             "read": lambda: bench_read(dump), "qa": lambda: _load("bench_qa_models", BENCH / "qa_models.py").bench(),
+             "fetch": lambda: _load("bench_fetch", BENCH / "fetch.py").bench(64 if a.quick else 256),
+             "langid": lambda: _load("bench_langid", BENCH / "langid.py").bench()}
     for name in SECTIONS:
         if name not in only:
             continue

@@ -16,6 +16,7 @@ executor, by the datasets builder (possibly in num_proc workers) or by Ray alike
 """
 from __future__ import annotations
 
+import csv
 import dataclasses
 from collections import Counter
 from typing import Any, ClassVar, Iterator, Literal
@@ -77,6 +78,27 @@ class SourceStats:
             errors=list(d.get("errors", [])),
             tallies={k: Counter(v) for k, v in d.get("tallies", {}).items()},
         )
+
+
+def csv_records(reader, file: str, stats: SourceStats) -> Iterator[tuple[int, list[str]]]:
+    """(line where the record starts, fields) for each record of a `csv.reader`, as the CSV sources read them:
+    a record csv cannot parse (a NUL byte, an unterminated quote) is seen, skipped as `malformed_row` with its
+    file and line, and reading goes on; a blank line is no record. Counting the records read is the caller's."""
+    start = reader.line_num + 1
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as e:
+            stats.pages_seen += 1
+            stats.skip("malformed_row")
+            stats.errors.append({"file": file, "line": start, "reason": f"csv: {e}"})
+            start = reader.line_num + 1
+            continue
+        line, start = start, reader.line_num + 1
+        if row and (len(row) > 1 or row[0].strip()):
+            yield line, row
 
 
 @dataclasses.dataclass(frozen=True)

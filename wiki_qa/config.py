@@ -28,6 +28,7 @@ from wiki_qa.llm.tasks.judge import JudgeConfig
 from wiki_qa.pipeline.chunk import ChunkConfig
 from wiki_qa.pipeline.formats import FormatConfig
 from wiki_qa.pipeline.split import SplitConfig
+from wiki_qa.preference.config import PreferenceConfig
 from wiki_qa.publish.config import OutputConfig
 from wiki_qa.quality.config import CheckConfig, DecontaminateConfig, DedupConfig
 from wiki_qa.secrets import mask_secrets, read_dotenv, register_secret
@@ -43,6 +44,7 @@ class BuildConfig(StrictModel):
     generate: GenerateConfig | None = None
     llm: LLMConfig | None = None
     judge: JudgeConfig | None = None    # off unless set; `judge: true` scores items with the llm: model
+    preference: PreferenceConfig | None = None  # pairs with a rejected side (format: preference | kto)
     format: FormatConfig = FormatConfig()
     split: SplitConfig = SplitConfig()
     dedup: DedupConfig = DedupConfig()
@@ -84,7 +86,8 @@ class BuildConfig(StrictModel):
         return self._path or self.name
 
     def inputs_label(self) -> str:
-        p = getattr(self.source, "path", None) or getattr(self.source, "html_dir", None) or self.name
+        p = (getattr(self.source, "path", None) or getattr(self.source, "html_dir", None)
+             or getattr(self.source, "wiki", None) or getattr(self.source, "api", None) or self.name)
         return p if isinstance(p, str) else ",".join(p)
 
     def base_dir(self) -> Path:
@@ -232,7 +235,21 @@ def load_config(path_or_name: str | os.PathLike, overrides: list[str] | dict | N
         raise UserError(f"{path}: expected a YAML mapping at the top level")
     for key, value in _override_items(overrides, tree):
         _set(tree, key, value)
+        _one_origin(tree, key)
     return from_dict(tree, path)
+
+
+def _one_origin(tree: dict, key: list[str]) -> None:
+    """`--set source.wiki=yo` on a config that reads `source.path`: the override replaces the input, so the
+    YAML's other origin goes (a MediaWiki source takes exactly one of path, wiki and api)."""
+    from wiki_qa.builders.mediawiki.config import ORIGINS
+
+    src = tree.get("source")
+    if len(key) == 2 and key[0] == "source" and key[1] in ORIGINS and isinstance(src, dict) \
+            and src.get("type") == "mediawiki":
+        for other in ORIGINS:
+            if other != key[1]:
+                src.pop(other, None)
 
 
 def load_env_files(config_path: Path) -> list[Path]:
@@ -327,7 +344,7 @@ def _check_prompt_files(tree: dict, config_path: Path, where: str) -> None:
     base = config_path.parent.resolve()
     shipped = base == configs_dir().resolve() or not config_path.is_file()
     roots = [base] + ([Path.cwd().resolve()] if shipped else [])
-    for section in ("generate", "llm"):
+    for section in ("generate", "llm", "judge", "preference"):
         for node, key in list(_slots(tree.get(section), "prompt_file")):
             raw = node[key]
             if not isinstance(raw, str) or not raw:
@@ -346,7 +363,7 @@ def _check_prompt_files(tree: dict, config_path: Path, where: str) -> None:
 
 def _register_api_keys(tree: dict) -> None:
     """The LLM key comes from the variable named by `api_key_env`, whatever it is called: mask its value."""
-    for section in ("generate", "llm"):
+    for section in ("generate", "llm", "judge", "preference"):
         for node, key in _slots(tree.get(section), "api_key_env"):
             if isinstance(node[key], str):
                 register_secret(os.environ.get(node[key]))

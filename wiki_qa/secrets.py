@@ -18,6 +18,7 @@ came from `${ENV}` interpolation (the usual way to pass a key), become MASK; oth
 """
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
@@ -52,6 +53,7 @@ _MIN_SECRET_LEN = 6  # shorter values ("1", "true", "en") would mask ordinary wo
 _registered: set[str] = set()
 
 
+@functools.lru_cache(maxsize=4096)  # redact() asks it about every environment variable, on every string
 def is_secret_key(key: str) -> bool:
     norm = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", str(key)).lower().replace("-", "_")
     return bool(_SECRET_KEY_RE.search(norm)) or norm.endswith(

@@ -24,7 +24,6 @@ from wiki_qa.errors import UserError
 
 from . import sitemaps
 from .config import ARCHIVE_INDEX, SERVICES, BBCConfig
-from .crawl import Crawler
 from .extract import Article, extract, word_count
 
 SAVED_EXTS = (".html", ".htm", ".html.gz", ".htm.gz", ".json", ".json.gz")
@@ -186,6 +185,8 @@ class BBCSource(Source):
 
     def _read_crawl(self, stats: SourceStats, cap: int) -> Iterator[dict]:
         start_urls = [] if self.config.archive and not self.config.start_urls else self._start_urls()
+        from .crawl import Crawler  # requests and the crawl's HTTP stack: only a crawling build pays for them
+
         crawler = Crawler(self.config, start_urls, self._follow_prefixes(), self._seed_sitemaps())
         seen_docs: set[str] = set()
 

@@ -12,7 +12,7 @@ import dataclasses
 import io
 import re
 
-from wiki_qa.builders.mediawiki.pages import BadXML, EntitiesRefused, PageReader
+from wiki_qa.builders.mediawiki.pages import MAX_HEAD_BYTES, BadXML, EntitiesRefused, HeadTooLarge, PageReader
 from wiki_qa.builders.mediawiki.shards import Shard, file_size, parse
 from wiki_qa.builders.mediawiki.siteinfo import SiteInfo
 from wiki_qa.builders.mediawiki.sniff import sniff_header
@@ -59,8 +59,9 @@ def open_dump(shard: str, *, revision: str = "latest", max_page_bytes: int | Non
 
 
 def read_head(path: str) -> tuple[dict, dict]:
-    """The sniffed header and <siteinfo> fields of a file, reading only its head. In a multistream .bz2
-    the head is its first stream (Wikimedia's holds the <siteinfo> alone): only that one is decompressed."""
+    """The sniffed header and <siteinfo> fields of a file, reading only its head (at most MAX_HEAD_BYTES of
+    XML: every shard worker reads it). In a multistream .bz2 the head is its first stream (Wikimedia's holds
+    the <siteinfo> alone): only that one is decompressed."""
     raw, _ = open_raw(path)
     try:
         if raw.read(3) == b"BZh":
@@ -71,6 +72,8 @@ def read_head(path: str) -> tuple[dict, dict]:
                 site = PageReader(stream, encoding=header["encoding"], chunk=HEAD).read_site()
                 if site:
                     return header, site
+    except (HeadTooLarge, EntitiesRefused) as e:
+        raise read_error(path, e) from None
     finally:
         raw.close()
     with open_input(path, buffer_size=HEAD) as inp:
@@ -104,15 +107,19 @@ class _FirstBz2Stream(io.RawIOBase):
 def _site(path: str, reader: PageReader) -> dict:
     try:
         return reader.read_site()
-    except (BadXML, EntitiesRefused, *CUT_OFF, OSError) as e:
+    except (BadXML, EntitiesRefused, HeadTooLarge, *CUT_OFF, OSError) as e:
         raise read_error(path, e) from None
 
 
 def read_error(path: str, e: Exception) -> UserError:
     """The one-line error for a problem in the XML or the compressed bytes."""
     if isinstance(e, EntitiesRefused):
-        return UserError(f"{path}: declares XML entities (a DTD); MediaWiki exports never do, and entity "
-                         "expansion is refused (billion laughs, external entities)")
+        return UserError(f"{path}: declares XML entities or attribute defaults (an internal DTD subset); "
+                         "MediaWiki exports never do, and it is refused (billion laughs, external entities, "
+                         "attribute-default bombs)")
+    if isinstance(e, HeadTooLarge):
+        return UserError(f"{path}: <siteinfo> does not end within the first {MAX_HEAD_BYTES:,} bytes of XML; "
+                         "not a MediaWiki export (a real one's head is a few KB)")
     if isinstance(e, BadXML):
         if e.at_end and e.title is None:
             return UserError(f"{path}: ends before the first page ({e.reason}); not a complete export")

@@ -7,6 +7,17 @@ mwxml's Page/Revision give for the fields a build uses (tests/builders/mediawiki
 every real dump), and adds what mwxml cannot: where a parse error happened (byte offset, page title), and
 whether it happened at the end of the input (a truncated dump: keep what came before) or in the middle (a
 corrupt dump: fail, or skip that page and go on at the next <page>).
+
+Its work is bounded whatever the file holds. Expat 2.5.0 (this machine's) handles a token (a tag with its
+attributes, a comment, a processing instruction) only once it is complete, and re-scans the whole of an
+unfinished one on every XML_Parse call; pyexpat cuts every Parse into calls of at most 1 MiB, so feeding
+bigger reads does not help, and a 128 MiB comment costs quadratic time. Text advances the parser as it
+goes; a token never needs to be long (MediaWiki writes none over a few KB: its longest is a <redirect
+title=...> of a 255-byte title). So once one token runs past MAX_TOKEN_BYTES and one read, its page fails
+(the reader goes on at the next page under `on_error: skip`), which bounds the re-scanning at a few MiB.
+Reparse deferral is turned on where Python and expat offer it (expat 2.6+). The head (before <siteinfo>
+ends) is read within MAX_HEAD_BYTES, and an internal DTD subset (entities, attribute defaults) is refused:
+MediaWiki never writes one.
 """
 from __future__ import annotations
 
@@ -14,11 +25,17 @@ import dataclasses
 from collections.abc import Iterator
 from xml.parsers import expat
 
+from wiki_qa.builders.mediawiki.work import Counter
+
 CHUNK = 1 << 20
 # A parse error this close to the end of the input is the input being cut off (mid-tag, mid-text, mid-
 # character); further back it is corruption, e.g. a stray "<!--" that swallowed the rest of the file.
 TRUNCATION_WINDOW = 1 << 16
 _SITE_FIELDS = ("sitename", "dbname", "base", "generator", "case")
+# Bytes read before <siteinfo> has ended (or the first <page> has begun). A real head is a few KiB; every
+# shard worker reads it (dump.read_head), so a hostile one must not cost them each hundreds of MiB.
+MAX_HEAD_BYTES = 1 << 20
+MAX_TOKEN_BYTES = 1 << 20  # one tag with its attributes, comment or processing instruction, at most
 
 
 @dataclasses.dataclass(slots=True)
@@ -58,7 +75,12 @@ class BadXML(Exception):
 
 
 class EntitiesRefused(Exception):
-    """A DTD that declares entities (billion laughs, external entities). MediaWiki never writes one."""
+    """A DTD with an internal subset: entities (billion laughs, external entities) or attribute defaults
+    (one short <!ATTLIST> adds its value to every element). MediaWiki never writes one."""
+
+
+class HeadTooLarge(Exception):
+    """<siteinfo> (or whatever comes before the first page) runs past MAX_HEAD_BYTES."""
 
 
 class PageReader:
@@ -74,9 +96,14 @@ class PageReader:
 
     def __init__(self, stream, *, revision: str = "latest", max_page_bytes: int | None = None,
                  prologue: bytes = b"", footer: bytes = b"", head: bytes | None = None, base: int = 0,
-                 encoding: str = "utf-8", skip_bad: bool = False, chunk: int = CHUNK):
+                 encoding: str = "utf-8", skip_bad: bool = False, chunk: int = CHUNK, counter: Counter | None = None,
+                 max_token_bytes: int = MAX_TOKEN_BYTES):
         self.stream, self.which, self.max_bytes, self.skip_bad = stream, revision, max_page_bytes, skip_bad
         self.prologue, self.footer, self.chunk = prologue, footer, chunk
+        # The bytes expat scans (tests): what each Parse call is given, plus what it holds unparsed from before
+        # and scans again. Exact while a read is at most 1 MiB (pyexpat's own slice of a Parse call).
+        self.counter = counter or Counter()
+        self.max_token = max_token_bytes + chunk
         self.head = head or prologue  # b"": taken from the stream's first bytes when first needed
         self._first = b""
         self.encoding = encoding
@@ -85,6 +112,7 @@ class PageReader:
         self._last_title: str | None = None
         self._page_tag = _encode("<page>", encoding)
         self._pos = base  # file offset of the next stream byte to read
+        self._head_end = base + MAX_HEAD_BYTES
         self._ready: list = []  # pages (and BadXML with skip_bad) completed by the last Parse call
         self._held: list = []  # what read_site parsed past
         self._deferred: BadXML | None = None
@@ -123,6 +151,9 @@ class PageReader:
         p.EndElementHandler = self._end
         p.CharacterDataHandler = self._data
         p.EntityDeclHandler = _refuse_entities
+        p.StartDoctypeDeclHandler = _refuse_internal_subset
+        if hasattr(p, "SetReparseDeferralEnabled"):  # Python 3.11.9+ with expat 2.6+: no re-scans at all
+            p.SetReparseDeferralEnabled(True)
         self._base = base  # file offset = base + parser byte index
         self._stack: list[str] = []
         self._buf: list[str] | None = None
@@ -132,7 +163,7 @@ class PageReader:
         self._site_acc: dict | None = None
 
     def _run(self) -> Iterator[Page | BadXML]:
-        read, parse = self.stream.read, self.parser.Parse
+        read = self.stream.read
         if self.prologue:
             self.parser.Parse(self.prologue, False)
         pending, start = b"", self._pos
@@ -146,19 +177,26 @@ class PageReader:
                     self._first = pending[: 1 << 16]
                 self._pos += len(pending)
             try:
-                parse(pending, False)
+                self.counter.add(self._unparsed(start) + len(pending))
+                self.parser.Parse(pending, False)
                 pending = b""
-            except expat.ExpatError as e:
+                if self._unparsed(self._pos) > self.max_token:  # expat re-scans it on every call
+                    raise _TokenTooLong()
+            except (expat.ExpatError, _TokenTooLong) as e:
                 bad = self._error(e, at_end=False)
                 yield from self._drain()
                 if not self.skip_bad:
                     raise bad from None
                 yield bad
+                if isinstance(e, _TokenTooLong):  # all that was read is spent: look on from the next byte
+                    pending, start = b"", self._pos
                 pending, start = self._resync(pending, start, bad.offset)
                 if pending is None:
                     return  # nothing after the bad spot
-                parse = self.parser.Parse
+                continue
             yield from self._drain()
+            if self.site is None and self._pos > self._head_end:
+                raise HeadTooLarge(f"no end of <siteinfo> (and no <page>) in the first {MAX_HEAD_BYTES:,} bytes")
         try:
             self.parser.Parse(self.footer, True)
         except expat.ExpatError as e:
@@ -172,15 +210,25 @@ class PageReader:
         if self.site is None:
             self.site = {}
 
+    def _unparsed(self, upto: int) -> int:
+        """Bytes before file offset `upto` that expat holds unparsed (the start of an unfinished token)."""
+        index = self.parser.CurrentByteIndex
+        return max(0, upto - (self._base + index)) if index >= 0 else 0
+
     def _drain(self) -> Iterator[Page]:
         ready = self._ready
         if ready:
             self._ready = []
             yield from ready
 
-    def _error(self, e: expat.ExpatError, at_end: bool) -> BadXML:
-        offset = self._base + self.parser.ErrorByteIndex
-        reason = expat.errors.messages[e.code]
+    def _error(self, e: expat.ExpatError | _TokenTooLong, at_end: bool) -> BadXML:
+        if isinstance(e, _TokenTooLong):  # it starts where expat stopped
+            offset = self._base + self.parser.CurrentByteIndex
+            reason = (f"one XML token (a tag with its attributes, a comment or a processing instruction) runs "
+                      f"past {self.max_token:,} bytes; MediaWiki writes none over a few KB")
+        else:
+            offset = self._base + self.parser.ErrorByteIndex
+            reason = expat.errors.messages[e.code]
         page = self._page
         if page is not None and page["title"] is not None:
             return BadXML(offset, page["title"], True, reason, at_end)
@@ -205,6 +253,7 @@ class PageReader:
             if not more:
                 return None, self._pos
             self._pos += len(more)
+            self.counter.add(len(more))  # searched once for <page>
             tail = data[-keep:]
             start, data, i = start + len(data) - len(tail), tail + more, 0
 
@@ -353,6 +402,15 @@ def _int(text: str | None) -> int | None:
 
 def _refuse_entities(*args):
     raise EntitiesRefused()
+
+
+def _refuse_internal_subset(name, system_id, public_id, has_internal_subset):
+    if has_internal_subset:
+        raise EntitiesRefused()
+
+
+class _TokenTooLong(Exception):
+    pass
 
 
 def _encode(s: str, encoding: str) -> bytes:

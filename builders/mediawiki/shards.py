@@ -17,6 +17,11 @@ A range after the first is read with the file's own XML declaration and root sta
 so every page is read exactly once. Everything else (gzip, xz, 7z, single-stream bz2, UTF-16, http(s)
 URLs) stays one shard per file; numbered part files (pages-articles1.xml-p1p41242.bz2, ...) are
 separate files already.
+
+Planning reads a few bytes of files that others made, so its work is bounded whatever they hold: a stream
+is checked by decompressing at most one block and a few KiB of text, each stream once per plan, at most
+_MAX_FAILED_CHECKS streams fail before the file stops being cut, and the index is read line by line within
+a size bound (a damaged or oversized index is named in a warning and the dump is scanned instead).
 """
 from __future__ import annotations
 
@@ -30,6 +35,7 @@ import re
 
 import fsspec
 
+from wiki_qa.builders.mediawiki.work import Counter
 from wiki_qa.io import MAGIC, can_seek, identity, open_raw
 
 log = logging.getLogger("wiki_qa")
@@ -40,6 +46,21 @@ _RANGE = re.compile(r"^(?P<path>.+)#bytes=(?P<start>\d+)-(?P<end>\d+)$", re.DOTA
 _BZ2_STREAM = re.compile(rb"BZh[1-9]\x31\x41\x59\x26\x53\x59")
 _SCAN = 1 << 20
 _MAX_SCAN = 256 << 20  # give up on a cut point after this many bytes without a boundary
+# A candidate stream is a Wikimedia page stream if its text starts with <page> after a little whitespace:
+# decompress at most one bz2 block (what the first output needs) and this much text to find out.
+_PEEK_TEXT = 1 << 12
+_PEEK_READ = 1 << 12  # raw bytes fed to the decompressor at a time
+_BLOCK_RAW = (1 << 20) + (1 << 16)  # a block of 900k holds at most about this many compressed bytes
+_MAX_FAILED_CHECKS = 16  # candidate streams without pages before a file stops being cut (pbzip2, hostile)
+# The index holds one short line per page: a longer line, or more text than this, is not an index.
+_INDEX_MAX_LINE = 1 << 16
+_INDEX_SLACK = 1 << 20
+
+
+def _index_limit(size: int) -> int:
+    """Decompressed bytes of an index worth reading for a dump of `size` bytes (real ones hold about a
+    twentieth of the dump's size)."""
+    return _INDEX_SLACK + 4 * size
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,13 +84,23 @@ def parse(shard: str) -> Shard:
     return Shard(m.group("path"), int(m.group("start")), int(m.group("end")))
 
 
-def plan(paths: list[str], parallel: int, min_bytes: int) -> list[str]:
+# The smallest shard of an input sized automatically: 64 MiB once the input is big enough to give every
+# worker that much (a cluster's input); below that, the input split evenly among the workers, so that N
+# processes get N pieces of an ordinary file, but never under 1 MiB (a worker's start costs more).
+CLUSTER_MIN_BYTES = 64 << 20
+MIN_PIECE_BYTES = 1 << 20
+
+
+def plan(paths: list[str], parallel: int, min_bytes: int | None = None) -> list[str]:
     """Shards for `parallel` workers: about `parallel` pieces of similar raw size over all files, none
-    smaller than `min_bytes`; a file that cannot be cut stays whole."""
+    smaller than `min_bytes` (None: sized from the input, see CLUSTER_MIN_BYTES); a file that cannot be
+    cut stays whole."""
     if parallel <= 1:
         return list(paths)
     sizes = {p: file_size(p) for p in paths}
     total = sum(sizes.values()) or 1
+    if min_bytes is None:
+        min_bytes = auto_min_bytes(total, parallel)
     out: list[str] = []
     for p in paths:
         pieces = min(math.ceil(sizes[p] * parallel / total), sizes[p] // max(1, min_bytes))
@@ -80,6 +111,10 @@ def plan(paths: list[str], parallel: int, min_bytes: int) -> list[str]:
         bounds = [0, *starts, sizes[p]]
         out += [str(Shard(p, a, b)) for a, b in itertools.pairwise(bounds)]
     return out
+
+
+def auto_min_bytes(total: int, parallel: int) -> int:
+    return min(CLUSTER_MIN_BYTES, max(MIN_PIECE_BYTES, total // max(1, parallel)))
 
 
 @functools.lru_cache(maxsize=256)
@@ -99,7 +134,9 @@ def first_page_id(path: str, offset: int) -> int | None:
 
     with open_input(path, start=offset, buffer_size=1 << 16) as inp:
         head = inp.stream.read(1 << 16)
-    m = re.search(rb"<page>\s*<title>.*?</title>\s*(?:<ns>[^<]*</ns>\s*)?<id>\s*(\d+)\s*</id>", head, re.S)
+    # [^<]*, not .*?: a title holds no '<' (XML escapes it), and a head of repeated "<page><title>" made the
+    # lazy .*? retry from every start: 1.4 s per shard for 64 KiB
+    m = re.search(rb"<page>\s*<title>[^<]*</title>\s*(?:<ns>[^<]*</ns>\s*)?<id>\s*(\d+)\s*</id>", head)
     return int(m.group(1)) if m else None
 
 
@@ -109,24 +146,28 @@ def file_size(path: str) -> int:
     return size
 
 
-def cut_points(path: str, size: int, pieces: int) -> list[int]:
-    """Offsets where shards 2..n of `path` start (sorted, distinct, maybe fewer than pieces-1; [] = whole)."""
+def cut_points(path: str, size: int, pieces: int, counter: Counter | None = None) -> list[int]:
+    """Offsets where shards 2..n of `path` start (sorted, distinct, maybe fewer than pieces-1; [] = whole).
+    `counter` (tests) adds the bytes read and decompressed."""
     if not can_seek(path):
         return []
+    counter = counter or Counter()
     raw, _ = open_raw(path)
     try:
         head = raw.read(1 << 16)
+        counter.add(len(head))
         targets = [size * k // pieces for k in range(1, pieces)]
         if head.startswith(b"BZh"):
-            found = _index_cuts(path, size, targets, raw) if _index_of(path) else None
+            index = _index_of(path)
+            found = _index_cuts(index, path, size, targets, raw, counter) if index else None
             if found is None:
-                found = [_scan(raw, t, size, _BZ2_STREAM, _bz2_stream_at) for t in targets]
+                found = _Scan(raw, size, _BZ2_STREAM, _StreamCheck(path), counter).cuts(targets)
             first = 0  # stream 0 holds the head; every later stream accepted holds pages
         elif any(head.startswith(m) for m in MAGIC) or _utf16(head):
             return []  # gzip, xz, 7z, UTF-16 XML: no way in but from the start
         else:
-            found = [_scan(raw, t, size, _PAGE, None) for t in targets]
-            first = _scan(raw, 0, size, _PAGE, None)
+            found = _Scan(raw, size, _PAGE, None, counter).cuts(targets)
+            first = _Scan(raw, size, _PAGE, None, counter).cuts([0])[0]
             if first is None:
                 return []
     finally:
@@ -138,40 +179,94 @@ def _utf16(head: bytes) -> bool:
     return head.startswith((b"\xff\xfe", b"\xfe\xff", b"<\x00", b"\x00<"))
 
 
-def _scan(raw, target: int, size: int, pattern: re.Pattern, valid) -> int | None:
-    """The first offset >= target where `pattern` matches (and `valid(raw, offset)` holds)."""
-    pos = target
-    while pos < min(size, target + _MAX_SCAN):
-        raw.seek(pos)
-        block = raw.read(_SCAN + 15)
-        if not block:
-            return None
-        for m in pattern.finditer(block):
-            if m.start() < _SCAN and (valid is None or valid(raw, pos + m.start())):
-                return pos + m.start()
-        pos += _SCAN
-    return None
+class _Scan:
+    """For each of a sorted list of targets, the first offset >= it where `pattern` matches (and
+    `valid(raw, offset, counter)` holds). One scan serves all the targets: a target inside a stretch already
+    scanned takes the answer found there, so no byte is searched and no candidate checked twice."""
+
+    def __init__(self, raw, size: int, pattern: re.Pattern, valid, counter: Counter):
+        self.raw, self.size, self.pattern, self.valid, self.counter = raw, size, pattern, valid, counter
+
+    def cuts(self, targets: list[int]) -> list[int | None]:
+        out: list[int | None] = []
+        reach, hit = 0, None  # [.., reach) is scanned; `hit` is the first valid offset found from there
+        for t in targets:
+            if hit is not None and t <= hit:
+                out.append(hit)
+                continue
+            hit, reach = self._first(max(t, reach), t + _MAX_SCAN)
+            out.append(hit)
+        return out
+
+    def _first(self, pos: int, stop: int) -> tuple[int | None, int]:
+        """(the first valid offset in [pos, stop), or None; where the scan got to)."""
+        raw, valid = self.raw, self.valid
+        while pos < min(self.size, stop):
+            raw.seek(pos)
+            block = raw.read(_SCAN + 15)
+            self.counter.add(len(block))
+            if not block:
+                break
+            for m in self.pattern.finditer(block):
+                if m.start() >= _SCAN:
+                    break
+                if valid is None or valid(raw, pos + m.start(), self.counter):
+                    return pos + m.start(), pos + m.start() + 1
+                if valid.gave_up:
+                    return None, self.size
+            pos += _SCAN
+        return None, pos
 
 
 # "<page>" cannot occur in well-formed export XML but as a tag: text escapes "<" as &lt;.
 _PAGE = re.compile(rb"<page>")
 
 
-def _bz2_stream_at(raw, offset: int) -> bool:
-    """Whether a bz2 stream starts at `offset` and its text starts with a <page>."""
-    raw.seek(offset)
-    if not _BZ2_STREAM.match(raw.read(10)):
+class _StreamCheck:
+    """`_bz2_stream_at` for one plan, giving up on the file after _MAX_FAILED_CHECKS failed candidates."""
+
+    def __init__(self, path: str):
+        self.path, self.failed, self.gave_up = path, 0, False
+
+    def __call__(self, raw, offset: int, counter: Counter) -> bool:
+        if self.gave_up:
+            return False
+        if _bz2_stream_at(raw, offset, counter):
+            return True
+        self.failed += 1
+        if self.failed >= _MAX_FAILED_CHECKS:
+            self.gave_up = True
+            log.warning("%s: %d bz2 streams hold no <page> at their start (not a Wikimedia multistream "
+                        "dump?); not cut further", self.path, self.failed)
         return False
+
+
+def _bz2_stream_at(raw, offset: int, counter: Counter | None = None) -> bool:
+    """Whether a bz2 stream starts at `offset` and its text starts with a <page>. Decompresses at most the
+    stream's first block and _PEEK_TEXT bytes of text, whatever the stream holds (a block of 900k spaces
+    expands to 45 MB)."""
+    counter = counter or Counter()
     raw.seek(offset)
-    d, out = bz2.BZ2Decompressor(), b""
+    magic = raw.read(10)
+    if not _BZ2_STREAM.match(magic):
+        return False
+    counter.add(int(magic[3:4]) * 100_000)  # the decoder's work for a block of this size, at most
+    raw.seek(offset)
+    d, out, fed = bz2.BZ2Decompressor(), b"", 0
     try:
-        while not out.strip() and not d.eof:
-            block = raw.read(1 << 16)
-            if not block:
-                break
-            out += d.decompress(block, max_length=1 << 12)
-            while not out.strip() and not d.needs_input and not d.eof:
-                out += d.decompress(b"", max_length=1 << 12)
+        while len(out.lstrip()) < len(b"<page>") and len(out) < _PEEK_TEXT and not d.eof:
+            if d.needs_input:
+                if fed >= _BLOCK_RAW:
+                    return False  # no text after a whole block's worth of bytes: not a stream start
+                block = raw.read(_PEEK_READ)
+                if not block:
+                    break
+                fed += len(block)
+            else:
+                block = b""
+            new = d.decompress(block, max_length=_PEEK_TEXT - len(out))
+            counter.add(len(block) + len(new))
+            out += new
     except OSError:  # the magic was a coincidence inside compressed data
         return False
     return out.lstrip().startswith(b"<page>")
@@ -201,35 +296,68 @@ def _index_of(path: str) -> str | None:
     return index if fs.exists(root) else None
 
 
-def _index_cuts(path: str, size: int, targets: list[int], raw) -> list[int | None] | None:
-    """For each target, the first stream offset >= it, from the index (lines "offset:page_id:title", in
-    file order). Blocks of the index that hold no target are skipped without parsing their lines."""
-    index = _index_of(path)
-    found: list[int | None] = []
-    with fsspec.open(index, "rb", compression="bz2") as f:
-        carry, i = b"", 0
-        while i < len(targets):
-            block = f.read(1 << 20)
-            if not block:
-                break
-            data = carry + block
-            nl = data.rfind(b"\n")
-            if nl < 0:
-                carry = data
-                continue
-            lines, carry = data[:nl], data[nl + 1:]
-            last = lines[lines.rfind(b"\n") + 1:].split(b":", 1)[0]
-            if last.isdigit() and int(last) < targets[i]:
-                continue
-            for m in re.finditer(rb"^(\d+):", lines, re.MULTILINE):
-                offset = int(m.group(1))
-                while i < len(targets) and offset >= targets[i]:
-                    found.append(offset)
-                    i += 1
-    found += [None] * (len(targets) - len(found))
-    bad = [c for c in found if c is not None and (c >= size or not _bz2_stream_at(raw, c))]
+class _BadIndex(Exception):
+    pass
+
+
+# An index line: "offset:page_id:title". 19 digits hold any file offset (and stay clear of int()'s limit).
+_INDEX_LINE = re.compile(rb"^(\d{1,19}):", re.MULTILINE)
+
+
+def _index_cuts(index: str, path: str, size: int, targets: list[int], raw,
+                counter: Counter) -> list[int | None] | None:
+    """For each target, the first stream offset >= it, from the index (in file order); None (and a warning
+    naming the index) if the index is damaged, does not match the dump, or is larger than any index of a
+    dump this size, so that the caller scans for streams instead."""
+    try:
+        found = _read_index(index, size, targets, counter)
+    except (_BadIndex, EOFError, OSError, ValueError) as e:
+        why = str(e) if isinstance(e, _BadIndex) else f"cannot be read ({type(e).__name__}: {e})"
+        log.warning("%s: the multistream index %s; finding streams by scanning instead", index, why[:200])
+        return None
+    bad = [c for c in found if c is not None and (c >= size or not _bz2_stream_at(raw, c, counter))]
     if bad:
         log.warning("%s: the multistream index does not match the dump (no stream with pages at byte %d); "
                     "finding streams by scanning instead", index, bad[0])
         return None
     return found
+
+
+def _read_index(index: str, size: int, targets: list[int], counter: Counter) -> list[int | None]:
+    """Blocks of the index that hold no target are skipped without parsing their lines; a partial line is
+    carried into the next block. A line that is not "offset:page_id:title", one longer than _INDEX_MAX_LINE,
+    or more text than an index of this dump can hold, means this is not (or no longer) an index."""
+    found: list[int | None] = []
+    limit = _index_limit(size)
+    with fsspec.open(index, "rb", compression="bz2") as f:
+        carry, i, read = b"", 0, 0
+        while i < len(targets):
+            block = f.read(1 << 20)
+            read += len(block)
+            if read > limit:
+                raise _BadIndex(f"holds more than {limit:,} bytes, too many for a dump of {size:,} bytes")
+            data = carry + block if block else carry + b"\n"  # at the end, the last line even without "\n"
+            counter.add(len(data))
+            nl = data.rfind(b"\n")
+            if nl < 0:
+                if len(data) > _INDEX_MAX_LINE:
+                    raise _BadIndex(f"has a line longer than {_INDEX_MAX_LINE:,} bytes")
+                carry = data
+                continue
+            lines, carry = data[:nl], data[nl + 1:]
+            if len(carry) > _INDEX_MAX_LINE:
+                raise _BadIndex(f"has a line longer than {_INDEX_MAX_LINE:,} bytes")
+            last = _INDEX_LINE.match(lines, lines.rfind(b"\n") + 1)
+            if not last and lines.strip():
+                raise _BadIndex("has a line that is not offset:page_id:title")
+            if last and int(last.group(1)) >= targets[i]:
+                offsets = [int(m.group(1)) for m in _INDEX_LINE.finditer(lines)]
+                if len(offsets) != lines.count(b"\n") + 1:
+                    raise _BadIndex("has a line that is not offset:page_id:title")
+                for offset in offsets:
+                    while i < len(targets) and offset >= targets[i]:
+                        found.append(offset)
+                        i += 1
+            if not block:
+                break
+    return found + [None] * (len(targets) - len(found))

@@ -7,6 +7,7 @@ handling, the page size cap, and per-reason skip counts.
 """
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 
@@ -18,12 +19,13 @@ from wiki_qa.builders.mediawiki.clean import to_text as wikitext_to_text
 from wiki_qa.builders.mediawiki.config import MediaWikiConfig
 from wiki_qa.builders.mediawiki.dump import CUT_OFF, Dump, open_dump, read_error, short
 from wiki_qa.builders.mediawiki.links import body_links
-from wiki_qa.builders.mediawiki.pages import BadXML, EntitiesRefused
+from wiki_qa.builders.mediawiki.pages import BadXML, EntitiesRefused, HeadTooLarge
 from wiki_qa.builders.mediawiki.siteinfo import CATEGORY_NS, FILE_NS, MEDIA_NS
 from wiki_qa.errors import UserError
 from wiki_qa.io import expand
 from wiki_qa.progress import input_bar
 
+log = logging.getLogger("wiki_qa")
 MAX_WARNINGS = 50  # per reason and shard: a dump with a million bad pages must not make a huge report
 
 
@@ -47,6 +49,8 @@ class MediaWikiSource(Source):
         return shard_plan.plan(self.input_files(), parallel, self.config.min_shard_bytes)
 
     def input_files(self) -> list[str]:
+        if self.config.wiki or self.config.api:
+            return [str(p) for p in self._fetched().files[:1]]  # the index is found beside the dump
         paths = expand(self.config.path)
         dumps = [p for p in paths if not shard_plan.is_index(p)]  # a glob may catch the index files too
         if not dumps:
@@ -54,8 +58,31 @@ class MediaWikiSource(Source):
                             "give the ...-multistream.xml.bz2 file beside it")
         return dumps
 
+    def identity(self) -> list[dict]:
+        if self.config.wiki or self.config.api:
+            return self._fetched().identity()  # holds the checksum: a new dump or snapshot is a new build
+        return super().identity()
+
+    def _fetched(self):
+        """`source.wiki` / `source.api`: local verified files, fetched into the wiki_qa cache when missing."""
+        if getattr(self, "_got", None) is None:
+            cfg = self.config
+            if cfg.wiki:
+                from wiki_qa.builders.mediawiki.fetch import fetch_dump
+
+                self._got = fetch_dump(cfg.wiki, cfg.dump, cfg.mirrors, cfg.contact)
+            else:
+                from wiki_qa.builders.mediawiki.api import snapshot
+
+                self._got = snapshot(cfg.api, cfg.namespaces, cfg.contact)
+            for w in self._got.warnings if self._got.network else ():  # said once, when it was found out
+                log.warning("%s", w)
+        return self._got
+
     def read(self, shard: str, stats: SourceStats, limit: int | None = None) -> Iterator[dict]:
         cfg = self.config
+        if (cfg.wiki or cfg.api) and shard_plan.parse(shard).start == 0:
+            stats.warnings += self._fetched().warnings  # once per input file: its first shard
         bar = input_bar(shard.rsplit("/", 1)[-1], None)
         with open_dump(shard, revision=cfg.revision, max_page_bytes=cfg.max_page_bytes,
                        skip_bad=cfg.on_error == "skip", on_bytes=bar.update) as dump:
@@ -102,7 +129,7 @@ class MediaWikiSource(Source):
             except CUT_OFF as e:
                 self._truncated(stats, str(dump.shard), short(e))
                 return
-            except (EntitiesRefused, OSError) as e:
+            except (EntitiesRefused, HeadTooLarge, OSError) as e:
                 raise read_error(str(dump.shard), e) from None
             if isinstance(page, BadXML):  # on_error: skip
                 stats.pages_seen += 1

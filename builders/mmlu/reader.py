@@ -17,7 +17,7 @@ import re
 import tarfile
 from typing import Iterator
 
-from wiki_qa.builders.base import SourceStats
+from wiki_qa.builders.base import SourceStats, csv_records
 
 LETTERS = "ABCD"
 SPLIT_DIRS = ("auxiliary_train", "dev", "val", "test")
@@ -46,22 +46,7 @@ def subject_of(filename: str, split: str) -> str:
 
 def parse_csv(stream: io.TextIOBase, file: str, split: str, subject: str, stats: SourceStats) -> Iterator[Item]:
     """Yield well-formed rows; a malformed row is counted with its file and line and skipped."""
-    reader = csv.reader(stream)
-    start = 1
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as e:  # e.g. NUL byte, unterminated quote at EOF
-            stats.pages_seen += 1
-            stats.skip("malformed_row")
-            stats.errors.append({"file": file, "line": start, "reason": f"csv: {e}"})
-            start = reader.line_num + 1
-            continue
-        line, start = start, reader.line_num + 1
-        if not row or (len(row) == 1 and not row[0].strip()):
-            continue  # a blank line is not a record
+    for line, row in csv_records(csv.reader(stream), file, stats):
         stats.pages_seen += 1
         reason = None
         if len(row) != 6:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from wiki_qa.builders.base import License, Source, SourceStats, register
+from wiki_qa.choices import format_choices
 from wiki_qa.errors import UserError
 
 from .config import MMLUConfig
@@ -23,7 +24,7 @@ def pretty_subject(subject: str) -> str:
 
 
 def format_question(item: Item) -> str:
-    return item.question + "".join(f"\n{letter}. {choice}" for letter, choice in zip(LETTERS, item.choices)) + "\n"
+    return format_choices(item.question, item.choices)  # the layout TruthfulQA MC1 and the eval export share
 
 
 @register

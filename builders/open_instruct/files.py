@@ -14,7 +14,7 @@ from typing import Iterator
 
 import fsspec
 
-from wiki_qa.builders.base import SourceStats
+from wiki_qa.builders.base import SourceStats, csv_records
 from wiki_qa.errors import UserError
 
 HUB_PREFIX = "hub:"
@@ -125,20 +125,7 @@ def _iter_csv(path: str, stats: SourceStats) -> Iterator[tuple[int, dict, None]]
             header = next(reader)
         except StopIteration:
             return
-        start = reader.line_num + 1
-        while True:
-            try:
-                row = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as e:
-                stats.skip("malformed_row")
-                stats.errors.append({"file": path, "line": start, "reason": f"csv: {e}"})
-                start = reader.line_num + 1
-                continue
-            line, start = start, reader.line_num + 1
-            if not row:
-                continue
+        for line, row in csv_records(reader, path, stats):
             if len(row) != len(header):
                 stats.skip("malformed_row")
                 stats.errors.append({"file": path, "line": line,

@@ -1,4 +1,5 @@
-"""The judge and qa_multihop give the same rows, ids and order on the local and the Ray engine."""
+"""The judge, the round trip and qa_multihop give the same rows, ids and order on the local and the Ray
+engine."""
 from __future__ import annotations
 
 import pytest
@@ -16,7 +17,8 @@ def test_same_rows_on_both_engines(ray_local, fake_servers, tmp_path, monkeypatc
     good.reset()
     llm = {"model": "fake-model", "base_url": good.base_url, "concurrency": 8, "max_retries": 5, "timeout_s": 2.0}
     tree = {"name": "eng", "source": {"type": "mediawiki", "path": str(WIKI)}, "chunk": {"max_tokens": 256},
-            "generate": {"task": task, "n": 2, "question_types": {"factoid": 0.5, "how": 0.5}},
+            "generate": {"task": task, "n": 2, "question_types": {"factoid": 0.5, "how": 0.5},
+                         "validate": {"roundtrip": True}},
             "llm": dict(llm, cache=str(tmp_path / "llm.sqlite")), "judge": {"min_score": 3},
             "format": "completion"}
     out = {}
@@ -27,8 +29,9 @@ def test_same_rows_on_both_engines(ray_local, fake_servers, tmp_path, monkeypatc
     assert sum(a[s].num_rows for s in SPLITS) > 0 and ra["judge"]["kept"] == sum(a[s].num_rows for s in SPLITS)
     for s in SPLITS:
         assert a[s].to_list() == b[s].to_list(), s
-    for key in ("judge", "items"):
+    for key in ("judge", "items", "roundtrip"):
         assert same(ra[key]) == same(rb[key]), key
+    assert ra["roundtrip"]["checked"] >= ra["roundtrip"]["kept"] > 0
     assert rb["judge"]["llm"]["cache_hits"] == ra["judge"]["llm"]["requests"]  # Ray reused the local answers
 
 

@@ -153,3 +153,56 @@ def test_ray_user_error_in_a_shard_is_one_line(ray_local, tmp_path, simplewiki):
     with pytest.raises(UserError, match=r"simplewiki-7pages.xml: source.namespaces: 'Nope' is not a namespace") as e:
         build(cfg, "ray", tmp_path)
     assert "\n" not in str(e.value)
+
+
+@pytest.mark.parametrize("fmt", ["messages", "text"])
+def test_format_map_runs_on_ray_workers_with_the_local_rows(ray_local, tmp_path, data_dir, monkeypatch, fmt):
+    """Rows the format must rebuild (MMLU examples as chat messages or through the text template) are
+    mapped by Ray tasks, not by the driver; the rows equal the local engine's."""
+    from wiki_qa.pipeline import formats
+
+    cfg = from_dict({"name": "mm", "source": {"type": "mmlu", "path": str(data_dir / "mmlu"),
+                                              "splits": {"dev": "train", "val": "test"}},
+                     "format": fmt})
+    in_driver = []
+    real_apply = formats.apply
+    monkeypatch.setattr(formats, "apply", lambda ds, f, num_proc=None: in_driver.append(
+        not formats.is_projection(ds, f) and ds.num_rows > 0) or real_apply(ds, f, num_proc))
+    (a, _), (b, _) = build(cfg, "local", tmp_path), build(cfg, "ray", tmp_path)
+    same(a, b)
+    mapped = sum(1 for s in SPLITS if a[s].num_rows)
+    assert mapped >= 2 and in_driver.count(True) == mapped  # rows mapped here: the local engine's; Ray's in tasks
+    assert all(any("cache-" in f["filename"] for f in b[s].cache_files) for s in SPLITS if b[s].num_rows)
+
+
+def test_a_format_error_in_a_ray_worker_is_one_line(ray_local, tmp_path, simplewiki):
+    from wiki_qa.errors import UserError
+
+    cfg = from_dict({"name": "sw", "source": {"type": "mediawiki", "path": str(simplewiki)}, "format": "messages"})
+    with pytest.raises(UserError) as e:
+        build(cfg, "ray", tmp_path)
+    assert "needs prompt/completion rows" in str(e.value) and "\n" not in str(e.value)
+
+
+def test_rows_saved_by_ray_workers_load_back_the_same(ray_local, tmp_path):
+    """The Ray save: parts of each split written by tasks, gathered into one save_to_disk folder (empty
+    splits too) that loads back as the local save's."""
+    import datasets
+
+    from wiki_qa.executor import local
+    from wiki_qa.executor import ray as ray_exec
+
+    ds = datasets.Dataset.from_dict({"id": [f"d:{i}#0" for i in range(50)], "text": [f"row {i}" for i in range(50)]})
+    ds.save_to_disk(str(tmp_path / "src"))
+    mapped = datasets.load_from_disk(str(tmp_path / "src"))  # memory-mapped, as a build's rows are
+    dsd = datasets.DatasetDict({"train": mapped.select(range(40)), "val": mapped.select(range(40, 41)),
+                                "test": mapped.select([])})
+    local.save_rows(dsd, str(tmp_path / "one"))
+    ray_exec.save_rows(dsd, str(tmp_path / "two"), num_proc=2)
+    one, two = datasets.load_from_disk(str(tmp_path / "one")), datasets.load_from_disk(str(tmp_path / "two"))
+    assert list(two) == list(SPLITS)
+    for s in SPLITS:
+        assert two[s].to_list() == one[s].to_list() == dsd[s].to_list(), s
+        assert two[s].features == one[s].features
+    assert len(list((tmp_path / "two" / "train").glob("data-*.arrow"))) == 4  # 2 CPUs x 2 parts
+    assert not list((tmp_path / "two").rglob(".part-*"))

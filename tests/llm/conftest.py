@@ -22,7 +22,8 @@ DEFAULTS = {"fault_first": [], "models": ["fake-model", "gpt-4o-mini"], "api_key
             "batch_expire_after": 0, "batch_invalid_first": 0, "html_bytes": 2 * 2 ** 20, "huge_bytes": 64 * 2 ** 20,
             "retry_after_huge": "1000000", "redirect_all": None, "refuse_chat": False,
             "models_status": 200, "error_message": None, "batch_tamper": [],
-            "batch_fail_message": "validation failed (injected)", "file_rate_bps": None}
+            "batch_fail_message": "validation failed (injected)", "file_rate_bps": None,
+            "judge_prefers": None, "judge_constant": None}
 
 
 def _crude_clean(wikitext: str) -> str:

@@ -103,8 +103,9 @@ def test_build_folder_shows_the_judge_in_report_card_and_review(fake, llm, tmp_p
     card = (out / "README.md").read_text()
     assert "### Judged" in card and "`fake-model`" in card and "under **3**" in card
     page = (out / "report" / "index.html").read_text()
-    assert "<h2>Judge scores</h2>" in page and 'src="judge_scores.png"' in page
-    assert (out / "report" / "judge_scores.png").read_bytes().startswith(b"\x89PNG")
+    assert "<h2>Judge scores</h2>" in page and 'src="judge_scores.svg"' in page
+    assert (out / "report" / "judge_scores.svg").read_text().startswith("<svg ")
+    assert "<th>Judge</th>" in page and "Judge: rate limits" in page  # the judge's own LLM pass
     assert "<h2>Question mix and evidence</h2>" in page
     info = export_review(out, out.parent / "review.csv")
     assert info["columns"][-3:] == ["judge_score", "judge_reason", "delete"]

@@ -113,3 +113,46 @@ def test_multihop_needs_a_mediawiki_source(tmp_path):
                      "generate": {"task": "qa_multihop"}})
     with pytest.raises(UserError, match="qa_multihop .* needs a mediawiki source"):
         dataset_dict(cfg, cache_dir=str(tmp_path / "c"))
+
+
+@pytest.mark.parametrize("shares", [(0.9, 0.05, 0.05), (0.8, 0.1, 0.1)])
+def test_multihop_build_on_a_real_dump_gets_its_configured_val_and_test_shares(fake, llm, tmp_path, mediawiki_dir,
+                                                                                shares):
+    # Issue 23: split page by page, linked pages rarely share a split and val/test were nearly empty (here,
+    # 0.9/0.05/0.05: 31 train pairs, 1 val, 0 test). Whole link communities now go to one split.
+    split = dict(zip(SPLITS, shares), seed=42)
+    cfg = from_dict({"name": "mh", "source": {"type": "mediawiki", "path": str(mediawiki_dir / ENWIKI)},
+                     "chunk": {"max_tokens": 512}, "split": split,
+                     "generate": {"task": "qa_multihop", "n": 1, "dedup_questions": None},
+                     "llm": dict(llm, cache=str(tmp_path / "llm.sqlite")), "format": "completion"})
+    dsd, report = dataset_dict(cfg, cache_dir=str(tmp_path / "c"), with_report=True)
+    got = {s: dsd[s].num_rows for s in SPLITS}
+    total = sum(got.values())
+    assert total >= 30
+    for s in ("val", "test"):
+        assert abs(got[s] / total - split[s]) <= 0.02, (got, split)
+    pages = {s: {r.split("#")[0] for r in dsd[s]["id"]} | {r.split("+")[1].split("#")[0] for r in dsd[s]["id"]}
+             for s in SPLITS}
+    assert not pages["train"] & pages["val"] and not pages["train"] & pages["test"] and not pages["val"] & pages["test"]
+    rs = report["pairs"]["split"]
+    assert rs["method"] == "link_communities" and rs["configured"] == {s: split[s] for s in SPLITS}
+    assert rs["pair_shares"] == {s: round(report["pairs"]["by_split"][s]["pairs"] / report["pairs"]["pairs"], 4)
+                                 for s in SPLITS}
+    assert all(abs(rs["pair_shares"][s] - split[s]) <= 0.02 for s in SPLITS)
+    # the stages still split page by page: only this step moved pages, each page wholly
+    stages, _ = executor.get("local").stages(cfg, cache_dir=str(tmp_path / "c"))
+    assert sum(rs["pages"].values()) == len({d for s in SPLITS for d in stages[s]["doc_id"]})
+
+
+def test_link_splits_are_deterministic_and_keep_isolated_pages_out():
+    from wiki_qa.pipeline.split import SplitConfig, link_splits
+
+    ring = {f"p{i}": [f"p{(i + 1) % 6}"] for i in range(6)}
+    links = {**ring, **{f"q{i}": [f"q{i + 1}"] for i in range(0, 40, 2)}}
+    cfg = SplitConfig(train=0.8, val=0.1, test=0.1, seed=3)
+    a, fa = link_splits(links, cfg)
+    assert (a, fa) == link_splits(links, cfg)
+    assert len({a[f"p{i}"] for i in range(6)}) == 1          # a ring is one community: one split
+    assert all(a[f"q{i}"] == a[f"q{i + 1}"] for i in range(0, 40, 2))
+    assert set(a.values()) == {"train", "val", "test"} and fa["links_inside_splits"] == fa["links"] == 26
+    assert link_splits({"lonely": []}, cfg) == ({}, {"communities": 0, "links": 0})

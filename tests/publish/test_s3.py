@@ -47,6 +47,9 @@ def test_tarball_roundtrip_seed_layout(s3_env, build_dir, tmp_path):
 
 
 def test_parquet_layout_load_dataset_and_repush_drops_stale_shards(s3_env, tmp_path):
+    import json
+
+    import fsspec
     from datasets import load_dataset, load_from_disk
 
     build = make_build(tmp_path / "b")
@@ -54,21 +57,26 @@ def test_parquet_layout_load_dataset_and_repush_drops_stale_shards(s3_env, tmp_p
     # tiny shard limit => several shards per split, so the re-push below has stale ones to remove
     push_to_s3(build, url, max_shard_bytes=300)
     keys = {o["Key"] for o in s3mod._list(s3_env["client"], s3_env["bucket"], "builds/yo/")}
-    assert "builds/yo/build_report.json" in keys and "builds/yo/README.md" in keys
-    assert sum(k.startswith("builds/yo/train-") for k in keys) > 1
+    assert "builds/yo/manifest.json" in keys
+    assert any(k.endswith("/build_report.json") for k in keys) and any(k.endswith("/README.md") for k in keys)
+    assert sum("/train-" in k for k in keys) > 1
 
     expected = _rows(load_from_disk(str(build)))
     opts = {"endpoint_url": s3_env["endpoint"], "key": "testing-key", "secret": SECRET,
             "client_kwargs": {"region_name": "us-east-1"}}
-    files = {s: f"{url}{s}-*.parquet" for s in ("train", "val", "test")}
+    # plain datasets, as the module's docstring shows: the manifest names the files
+    with fsspec.open(f"{url}manifest.json", **opts) as f:
+        manifest = json.load(f)
+    files = {s: [f"{url}{x['path']}" for x in fs] for s, fs in manifest["splits"].items()}
     dd = load_dataset("parquet", data_files=files, storage_options=dict(opts), cache_dir=str(tmp_path / "hf"))
     assert _rows(dd) == expected
     assert _rows(load_from_s3(url)) == expected
 
-    push_to_s3(build, url)  # default shard size: one shard per split
+    res = push_to_s3(build, url)  # default shard size: one shard per split
     keys = {o["Key"] for o in s3mod._list(s3_env["client"], s3_env["bucket"], "builds/yo/")}
-    assert {k for k in keys if k.endswith(".parquet")} == {
-        f"builds/yo/{s}-00000-of-00001.parquet" for s in ("train", "val", "test")}
+    assert {k for k in keys if k.endswith(".parquet")} == {k for k in res["objects"] if k.endswith(".parquet")}
+    assert sorted(k.rsplit("/", 1)[1] for k in keys if k.endswith(".parquet")) == [
+        f"{s}-00000-of-00001.parquet" for s in ("test", "train", "val")]
     dest = pull(url, tmp_path / "pulled")
     assert _rows(load_from_disk(str(dest))) == expected and (dest / "build_report.json").exists()
 
@@ -201,3 +209,94 @@ def test_dependency_pins_resolve():
     proc = subprocess.run([sys.executable, str(REPO / "tools" / "lock.py"), "pip-check"], capture_output=True,
                           text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+# ---- an interrupted parquet push (issue 24, finding 9) ----------------------------------------------
+def _cut_after(monkeypatch, n: int):
+    """The connection drops after `n` objects of the next push are uploaded (they really are, to moto)."""
+    real, calls = s3mod._upload, []
+
+    def upload(*args, **kw):
+        if len(calls) >= n:
+            raise ConnectionError("connection reset by peer (test)")
+        calls.append(args[3])
+        return real(*args, **kw)
+
+    monkeypatch.setattr(s3mod, "_upload", upload)
+    return calls
+
+
+def test_an_interrupted_parquet_push_never_loads_as_data(s3_env, tmp_path, monkeypatch):
+    """Shards used to overwrite the old names one by one, so a cut push served train rows of two builds (or
+    half a split) with no error. Now each push writes under its own folder and the manifest, written last,
+    switches readers over; the old build stays served until then and is deleted only after."""
+    from datasets import load_from_disk
+
+    url = f"s3://{s3_env['bucket']}/builds/yo/"
+    old, new = make_build(tmp_path / "old", splits=(6, 2, 2)), make_build(tmp_path / "new", splits=(12, 4, 4))
+    push_to_s3(old, url, max_shard_bytes=300)  # several shards per split
+    old_rows, new_rows = _rows(load_from_disk(str(old))), _rows(load_from_disk(str(new)))
+    assert _rows(load_from_s3(url)) == old_rows
+
+    for cut in (1, 3):  # inside the train split, then after it
+        with monkeypatch.context() as m:
+            uploaded = _cut_after(m, cut)
+            with pytest.raises(ConnectionError):
+                push_to_s3(new, url, max_shard_bytes=300)
+        assert len(uploaded) == cut
+        assert _rows(load_from_s3(url)) == old_rows  # before: old and new train rows mixed, exit 0
+        assert _rows(load_from_disk(str(pull(url, tmp_path / f"pulled-{cut}")))) == old_rows
+
+    res = push_to_s3(new, url, max_shard_bytes=300)
+    assert _rows(load_from_s3(url)) == new_rows
+    keys = {o["Key"] for o in s3mod._list(s3_env["client"], s3_env["bucket"], "builds/yo/")}
+    assert keys == set(res["objects"]) | {"builds/yo/manifest.json"}  # old and cut pushes' objects are gone
+    dest = pull(url, tmp_path / "pulled-new")
+    assert _rows(load_from_disk(str(dest))) == new_rows and (dest / "build_report.json").exists()
+
+
+def test_a_first_push_cut_short_is_refused_not_loaded(s3_env, tmp_path, monkeypatch):
+    url = f"s3://{s3_env['bucket']}/first/"
+    build = make_build(tmp_path / "b")
+    with monkeypatch.context() as m:
+        _cut_after(m, 2)
+        with pytest.raises(ConnectionError):
+            push_to_s3(build, url, max_shard_bytes=300)
+    with pytest.raises(UserError, match=r"no manifest\.json.*interrupted"):  # before: half a train split
+        load_from_s3(url)
+    with pytest.raises(UserError, match=r"no manifest\.json"):
+        pull(url, tmp_path / "dest")
+    assert not (tmp_path / "dest").exists()
+
+
+def test_a_prefix_in_the_flat_layout_before_manifests_is_refused_then_replaced(s3_env, tmp_path):
+    from datasets import load_from_disk
+
+    client, bucket, url = s3_env["client"], s3_env["bucket"], f"s3://{s3_env['bucket']}/flat/"
+    build = make_build(tmp_path / "b")
+    for name in ("train-00000-of-00001.parquet", "build_report.json", "README.md"):  # what an older push left
+        client.put_object(Bucket=bucket, Key=f"flat/{name}", Body=b"old")
+    client.put_object(Bucket=bucket, Key="flat/notes/mine.txt", Body=b"not wiki_qa's")
+    with pytest.raises(UserError, match="push it again"):
+        load_from_s3(url)
+    res = push_to_s3(build, url)
+    keys = {o["Key"] for o in s3mod._list(client, bucket, "flat/")}
+    assert keys == set(res["objects"]) | {"flat/manifest.json", "flat/notes/mine.txt"}
+    assert _rows(load_from_s3(url)) == _rows(load_from_disk(str(build)))
+
+
+@pytest.mark.parametrize("bad", ["../../../outside.parquet", "builds/other/train-00000-of-00001.parquet",
+                                 "/etc/train-00000-of-00001.parquet"])
+def test_a_manifest_naming_files_outside_its_build_is_refused(s3_env, tmp_path, bad):
+    import json
+
+    url = f"s3://{s3_env['bucket']}/m/"
+    push_to_s3(make_build(tmp_path / "b"), url)
+    client, bucket = s3_env["client"], s3_env["bucket"]
+    manifest = json.loads(client.get_object(Bucket=bucket, Key="m/manifest.json")["Body"].read())
+    manifest["splits"]["train"] = [{"path": bad, "size": 10}]
+    client.put_object(Bucket=bucket, Key="m/manifest.json", Body=json.dumps(manifest).encode())
+    for load in (lambda: load_from_s3(url), lambda: pull(url, tmp_path / "dest")):
+        with pytest.raises(UserError, match="manifest.json: .*not a file of build"):
+            load()
+    assert not (tmp_path / "outside.parquet").exists() and not (tmp_path / "dest").exists()

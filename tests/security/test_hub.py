@@ -4,7 +4,9 @@ loads with plain `load_dataset(repo, config)`."""
 from __future__ import annotations
 
 import json
+import shlex
 
+import pytest
 import yaml
 
 from tests.publish.conftest import make_build, run_py
@@ -112,3 +114,49 @@ print(json.dumps({{s: [dd[s].num_rows, dd[s].column_names] for s in dd}}))
     meta = yaml.safe_load(text.split("---")[1])
     assert [s["split"] for s in meta["configs"][0]["data_files"]] == ["train", "val"]
     assert "Splits without rows (test) are left out of this config" in text
+
+
+PUBLISH = """
+import json
+from wiki_qa.publish import OutputConfig, PublishError, publish
+try:
+    publish({d!r}, OutputConfig(push_to_hub={repo!r}, hub_config_name="yo"))
+    print(json.dumps(None))
+except PublishError as e:
+    print(json.dumps(str(e)))
+"""
+
+
+def _card_and_configs(hub, repo) -> tuple[str, list]:
+    files = hub.state.repos[repo].head[1]
+    text = hub.state.blobs[files["README.md"]].decode() if "README.md" in files else ""
+    meta = yaml.safe_load(text.split("---")[1]) if text.startswith("---") else {}
+    return text, [c["config_name"] for c in (meta or {}).get("configs") or []]
+
+
+@pytest.mark.parametrize("cut", [0, 1])  # the push's first commit fails, or its second
+def test_an_interrupted_hub_push_never_publishes_data_without_the_card_and_its_retry_works(hub, tmp_path, cut):
+    """Issue 24, finding 12: the data went up in one commit and wiki_qa's card in the next; a push cut
+    between them left the config loadable with no licence or provenance, and the printed retry command was
+    refused without --overwrite (the config held "a build not recorded by wiki_qa"). Now the card, with the
+    build's record, goes first: the data never stands without it, and the retry is the same build."""
+    repo = f"org/cut-{cut}"
+    d = make_build(tmp_path / "build", "yo-qa")
+    # a refused commit (422: not retried) stands for a push killed at that point
+    hub.state.inject("POST", rf"/api/datasets/{repo}/commit/", 422, times=10 ** 6, skip=cut)
+    try:
+        error = run_py(PUBLISH.format(d=str(d), repo=repo), hub_url=hub.url, hf_home=tmp_path / "hf")["out"]
+    finally:
+        hub.state.faults.clear()
+    assert error and "retry with: wiki-qa push" in error
+    text, configs = _card_and_configs(hub, repo)
+    if "yo" in configs:  # data went up: the card with the build's record is there too
+        assert '<!-- wiki_qa:build {"format": "completion", "name": "yo-qa"} -->' in text
+    retry = shlex.split(error.split("retry with: ", 1)[1])
+    assert retry[:2] == ["wiki-qa", "push"] and "--overwrite" not in retry
+    before = _commits(hub, repo)
+    code, err = _cli(hub, tmp_path, *retry[1:])
+    assert code == 0, err  # before: exit 2, "already holds a build not recorded by wiki_qa"
+    text, configs = _card_and_configs(hub, repo)
+    assert configs == ["yo"] and text.count("wiki_qa:build") == 1 and "yo-qa" in text
+    assert _commits(hub, repo) - before <= 2  # the card and the data; the card check after the data is a no-op

@@ -12,7 +12,9 @@ Faults (rates in [0,1], summed): invalid_json, 429 (with Retry-After), 500, leng
 cut-off JSON), drip (a reply that never ends), slow (sleeps `slow_s`, past the client timeout), drop (closes
 the connection).
 Markers in the chunk text force per-chunk behaviour: FAULT_OVERFLOW (400 context length),
-FAULT_GARBAGE (never valid JSON), FAULT_PARTIAL (adds a placeholder and a duplicate item).
+FAULT_GARBAGE (never valid JSON), FAULT_PARTIAL (adds a placeholder and a duplicate item),
+FAULT_WRONG_ANSWER (qa: the first item's answer and quote are another sentence than its question asks
+about). `judge_constant`: the judge gives every item that score and its prompt's example reason.
 
 Batch API: /v1/files (upload, retrieve, content) and /v1/batches (create, retrieve, list, cancel). A batch
 moves validating -> in_progress -> completed on successive retrieves (`batch_polls` retrieves in progress),
@@ -30,6 +32,16 @@ request with a 307 to that URL; `refuse_chat` refuses online chat (403) as a bat
 `batch_tamper` lists what the first batch's output file does wrong: foreign_id, null_id, duplicate, drop,
 malformed, huge_line (a `huge_bytes` line); `batch_fail_message` is a failed job's reason. DELETE /v1/files/ID
 deletes a file; `file_rate_bps` sends and reads file contents at that many bytes per second.
+
+Preference requests (issue 21) misbehave on markers in the good reply or the request: PREF_SAME (the worse
+reply is the good one in capitals: identical once normalized), PREF_LONG (three times as long), PREF_SHORT
+(two words), PREF_FURNITURE (a `###` heading, "Paraphrased Text:" or "Note:"), PREF_PARAS (two paragraphs),
+PREF_CUT (cut off at max_tokens, every time), PREF_RAMBLE (on and on, until the schema's maxLength closes the
+string, as a grammar-constrained server does), PREF_LANG (as many words of Yoruba), PREF_RETRY (identical at
+the request's first seed, fine at the next). Answers to a bare request start with "Surely", "Perhaps" or
+"Certainly" by the request's seed; the judge scores "Perhaps" replies 3 and others 8, all 5 when the request
+holds PREF_TIE, the other way round with JUDGE_SWAP, and position A 9 and the rest 2 with
+`judge_prefers: "first"`.
 
 `budget` enforces per-minute limits like a provider tier: {"rpm", "tpm", "input_tpm", "output_tpm",
 "burst_s": seconds of budget a bucket holds (default 1), "headers": send x-ratelimit-* headers}. Tokens are
@@ -49,6 +61,11 @@ import time
 
 from aiohttp import web
 
+try:
+    from tests.servers import translator
+except ImportError:  # run as a script: tests/servers is sys.path[0]
+    import translator
+
 CFG = {"models": ["fake-model", "gpt-4o-mini"], "api_key": None, "latency": 0.0, "latency_dist": "fixed",
        "sigma": 0.5, "faults": {}, "fault_attempts": 1, "slow_s": 5.0, "retry_after": "0.2",
        "max_concurrent": None, "reject_json_schema": False, "seed": 0, "budget": None,
@@ -58,7 +75,9 @@ CFG = {"models": ["fake-model", "gpt-4o-mini"], "api_key": None, "latency": 0.0,
        "batch_polls": 2, "batch_outcomes": [], "batch_expire_after": 0, "batch_invalid_first": 0,
        "html_bytes": 2 * 2 ** 20, "huge_bytes": 64 * 2 ** 20, "retry_after_huge": "1000000",
        "redirect_all": None, "refuse_chat": False, "models_status": 200, "error_message": None,
-       "batch_tamper": [], "batch_fail_message": "validation failed (injected)", "file_rate_bps": None}
+       "batch_tamper": [], "batch_fail_message": "validation failed (injected)", "file_rate_bps": None,
+       # judge_prefers "first": the preference judge always scores position A highest (position bias)
+       "judge_prefers": None, "judge_constant": None}
 STATS: dict = {}
 SEEN: dict = {}
 FIRST = [0]
@@ -73,7 +92,8 @@ def reset():
     STATS.update(requests=0, chat=0, by_kind={}, inflight=0, max_inflight=0, tokens_in=0, tokens_out=0,
                  trace=[],  # with a budget: "ok" / "429" per chat request, in arrival order
                  files=0, file_bytes=[], batches=0, batch_lines=[], batch_retrieves=0, batch_cancels=0,
-                 files_deleted=[], auth_seen=[])
+                 files_deleted=[], auth_seen=[],
+                 ranked=[])  # preference judge requests: {"request", "shown": replies in shown order}
     SEEN.clear()
     FILES.clear()
     BATCHES.clear()
@@ -143,10 +163,78 @@ def _sentences(text: str) -> list[str]:
     return [s.strip() for s in re.split(r"(?<=[.!?])\s+", text) if len(s.split()) >= 4]
 
 
+# -- preference replies (issue 21) ------------------------------------------------------------------------
+def preference_reply(body: dict) -> tuple[str, str] | None:
+    """(content, finish_reason) for the preference step's tasks, None for any other request."""
+    msgs = body["messages"]
+    user = next(m["content"] for m in msgs if m["role"] == "user")
+    system = next((m["content"] for m in msgs if m["role"] == "system"), "")
+    if "Rewrite the answer below so that it is" in user:
+        good = re.search(r"\nAnswer: (.*?)\n\nReply with JSON only", user, re.S)[1]
+        schema = ((body.get("response_format") or {}).get("json_schema") or {}).get("schema") or {}
+        cap = ((schema.get("properties") or {}).get("reply") or {}).get("maxLength")
+        return _worse(good, body.get("seed") or 0, cap)
+    if "Rate each of the" in user:
+        return json.dumps(_rank(user)), "stop"
+    if "Answer the user's request" in system:
+        lead = ("Surely", "Perhaps", "Certainly")[(body.get("seed") or 0) % 3]
+        return json.dumps({"reply": f"{lead} {user}"}), "stop"
+    return None
+
+
+# The demo wiki's Yoruba page (configs/data/demowiki.xml, written for wiki_qa), as words.
+YORUBA = ("Èdè Yorùbá jẹ́ ọ̀kan lára àwọn èdè tí wọ́n ń sọ ní ilẹ̀ Nàìjíríà, Bẹ̀nẹ̀ àti Tógò. Ọ̀pọ̀lọpọ̀ ènìyàn ló ń "
+          "sọ èdè yìí nílé àti lọ́jà. Àwọn àgbà máa ń pa òwe àti àlọ́ fún àwọn ọmọdé ní alẹ́.").split()
+
+
+def _worse(good: str, seed: int, cap: int | None) -> tuple[str, str]:
+    words = good.split()
+    reply = f"Perhaps {' '.join(words[:-1])} or something"
+    if "PREF_SAME" in good or ("PREF_RETRY" in good and seed == 0):
+        reply = good.upper()
+    elif "PREF_LONG" in good:
+        reply = " ".join([good] * 3)
+    elif "PREF_SHORT" in good:
+        reply = " ".join(words[:2])
+    elif "PREF_FURNITURE" in good:
+        head = ("### Worse reply\n", "Paraphrased Text: ", "Note: this reply is worse. ")[int(_h(good) * 3)]
+        reply = head + reply
+    elif "PREF_RAMBLE" in good:
+        reply = " ".join([good] * 10)
+    elif "PREF_LANG" in good:
+        reply = " ".join((YORUBA * (1 + len(words) // len(YORUBA)))[:len(words)])
+    elif "PREF_PARAS" in good:
+        reply = f"{reply}\n\nPerhaps there is more to say."
+    content = json.dumps({"reply": reply[:cap] if cap else reply}, ensure_ascii=False)  # as a grammar would
+    if "PREF_CUT" in good:
+        return content[: len(content) // 2], "length"
+    return content, "stop"
+
+
+def _rank(user: str) -> dict:
+    request = re.search(r"<request>\n(.*?)\n</request>", user, re.S)[1]
+    shown = re.findall(r"<reply (\w)>\n(.*?)\n</reply \1>", user, re.S)
+    STATS["ranked"].append({"request": request, "shown": [text for _, text in shown]})
+    scores = {}
+    for pos, (label, text) in enumerate(shown):
+        if CFG.get("judge_prefers") == "first":
+            scores[label] = 9 if pos == 0 else 2
+        elif "PREF_TIE" in user:
+            scores[label] = 5
+        else:
+            weak = text.startswith("Perhaps")
+            scores[label] = (8 if weak else 3) if "JUDGE_SWAP" in user else (3 if weak else 8)
+    return scores
+
+
 def answer_for(user: str) -> dict:
-    """A valid reply for the task recognised from the (first) user message."""
+    """A valid reply for the task recognised from the user message that holds the task."""
     if "<passage 1>" in user or "Score each of the" in user:
         return qa_judge_answer(user)
+    if user.startswith("Answer each question with the shortest words"):
+        return roundtrip_answer(user)
+    if re.search(r'^1\. Sentence: ".*"\n   Answer: "', user, re.M):
+        return answer_focus_reply(user)
     m = re.search(r"<passage>\n(.*?)\n</passage>", user, re.S)
     text = m.group(1) if m else user
     title = (re.search(r'page "([^"]*)"', user) or [None, "it"])[1]
@@ -165,6 +253,9 @@ def answer_for(user: str) -> dict:
             k = int(_h(s, i) * 4)
             opts[0], opts[k] = opts[k], opts[0]
             items.append({"question": q, "options": opts, "answer": "ABCD"[k], "quote": s})
+        elif "FAULT_WRONG_ANSWER" in text and i == 0:  # planted: a question about s answered by another sentence
+            wrong = sents[(i + 1) % len(sents)]
+            items.append({"question": q, "answer": wrong, "quote": wrong})
         else:
             items.append({"question": q, "answer": s, "quote": s})
     if "FAULT_PARTIAL" in text:
@@ -172,6 +263,36 @@ def answer_for(user: str) -> dict:
         if items:
             items.append(dict(items[0]))
     return {"items": items}
+
+
+# -- answer focus and the round trip (issue 23) ------------------------------------------------------------
+# Answer focus: the question is the draft the prompt offers (else a generic one), mcq distractors are
+# placeholders of the answer's kind (numbers for a number). The round trip answers a question with the
+# passage sentence sharing the most words with it.
+def answer_focus_reply(user: str) -> dict:
+    items = []
+    for m in re.finditer(r'^(\d+)\. Sentence: "(.*)"\n   Answer: "(.*)"(?:\n   Draft: "(.*)")?', user, re.M):
+        q = m.group(4) or f"Which words complete: {m.group(2).replace(m.group(3), '...')}?"
+        numeric = any(c.isdigit() for c in m.group(3))  # distractors of the answer's kind
+        wrong = [f"{j}{j}{j}{m.group(1)}" for j in (1, 2, 3)] if numeric else \
+            [f"Decoy {w}" for w in ("Ash", "Elm", "Oak")]
+        items.append({"question": q, "distractors": wrong})
+    return {"items": items}
+
+
+def _content(s: str) -> set[str]:
+    return {w for w in re.findall(r"\w+", s.lower()) if len(w) > 3}
+
+
+def roundtrip_answer(user: str) -> dict:
+    m = re.search(r'Passage from ".*?":\n(.*)\n\n((?:\d+\. .*(?:\n|$))+)$', user, re.S)
+    passage, questions = (m[1], m[2]) if m else (user, "")
+    sents = _sentences(passage) or [passage]
+    out = []
+    for m in re.finditer(r"^(\d+)\. (.*)$", questions, re.M):
+        best = max(sents, key=lambda s: len(_content(s) & _content(m.group(2))))
+        out.append({"item": int(m.group(1)), "answer": best})
+    return {"items": out}
 
 
 # -- judge and multi-hop replies (issue 13) ----------------------------------------------------------------
@@ -189,6 +310,9 @@ def qa_judge_answer(user: str) -> dict:
     items = re.findall(r"^Item (\d+)\n(.*?)(?=\n\nItem \d+\n|\n\nScore each of the)", user, re.S | re.M)
     out = []
     for num, text in items:
+        if CFG.get("judge_constant"):  # a judge that cannot judge: one score, its prompt's example reason
+            out.append({"item": int(num), "reason": "one short sentence", "score": CFG["judge_constant"]})
+            continue
         score = 1 if "JUDGE_LOW" in text else 5 if "JUDGE_HIGH" in text else 1 + int(_h("judge", text) * 5)
         out.append({"item": int(num), "reason": f"Item {num} earns {score}.", "score": score})
     return {"items": out}
@@ -223,9 +347,17 @@ def _err(status, msg, code, kind, headers=None):
                              status=status, headers=headers)
 
 
+def task_message(msgs: list[dict]) -> str:
+    """The user message that holds the task: the last one that is not a re-ask (prompts written as chat
+    turns put worked examples first)."""
+    users = [m["content"] for m in msgs if m["role"] == "user"]
+    asks = [u for u in users if not u.startswith("That reply was not usable")]
+    return (asks or users)[-1]
+
+
 async def _chat(request, body):
     msgs = body["messages"]
-    user = next(m["content"] for m in msgs if m["role"] == "user")
+    user = task_message(msgs)
     rf = (body.get("response_format") or {}).get("type")
     if CFG["max_concurrent"] and STATS["inflight"] > CFG["max_concurrent"]:
         return _err(429, "Rate limit reached", "rate_limit", "429_overload", {"Retry-After": CFG["retry_after"]})
@@ -328,13 +460,15 @@ def completion(body: dict, fault: str | None = None) -> tuple[int, dict]:
     """(status, JSON body) of a chat request once it is past faults and limits: the part online and batch
     requests share, so both modes give the same answers."""
     msgs = body["messages"]
-    user = next(m["content"] for m in msgs if m["role"] == "user")
+    user = task_message(msgs)
     rf = (body.get("response_format") or {}).get("type")
     if "FAULT_OVERFLOW" in user:
         return 400, {"error": {"message": "This model's maximum context length is 128 tokens",
                                "type": "invalid_request_error", "code": "context_length_exceeded"}}
-    content = json.dumps(answer_for(user), ensure_ascii=False)
-    finish = "stop"
+    # translate prompts go to the translator (tests/servers/translator.py), which sees re-asks too
+    content, finish = preference_reply(body) or (
+        json.dumps(translator.answer(msgs) if translator.is_translate(user) else answer_for(user),
+                   ensure_ascii=False), "stop")
     if "FAULT_GARBAGE" in user or fault == "invalid_json":
         _count("invalid_json")
         content = "Sure! Here are some questions about the text, hope this helps."
@@ -371,7 +505,10 @@ async def do_reset(request):
 
 
 async def config(request):
-    CFG.update(await request.json())
+    body = await request.json()
+    if "translator" in body:  # parallel pairs and faults for translate prompts: kept there, not echoed
+        translator.configure(body.pop("translator"))
+    CFG.update(body)
     return web.json_response(CFG)
 
 

@@ -50,18 +50,23 @@ class HubState:
         self.repos: dict[str, Repo] = {}
         self.blobs: dict[str, bytes] = {}  # sha256 hex -> content
         self.lock = threading.RLock()
-        self.faults: list[list] = []  # [method, regex, status, remaining, message]
+        self.faults: list[list] = []  # [method, regex, status, remaining, message, matches to let through]
         self.log: list[tuple[str, str, int]] = []  # (method, path, status) of every request
 
     def inject(self, method: str, path_regex: str, status: int, times: int = 1,
-               message: str = "injected fault") -> None:
+               message: str = "injected fault", skip: int = 0) -> None:
+        """Answer the next `times` matching requests with `status`, after letting `skip` of them through
+        (e.g. skip=1 on the commit route: the second commit of a push fails)."""
         with self.lock:
-            self.faults.append([method, re.compile(path_regex), status, times, message])
+            self.faults.append([method, re.compile(path_regex), status, times, message, skip])
 
     def take_fault(self, method: str, path: str) -> tuple[int, str] | None:
         with self.lock:
             for fault in self.faults:
                 if fault[3] > 0 and fault[0] == method and fault[1].search(path):
+                    if fault[5] > 0:
+                        fault[5] -= 1
+                        continue
                     fault[3] -= 1
                     return fault[2], fault[4]
         return None

@@ -58,7 +58,7 @@ def test_report_renders_in_headless_chromium(demo_build, tmp_path):
     not_white = float((img.min(axis=2) < 240).mean())
     assert colours > 200, f"{colours} distinct colours: the page looks blank ({shot})"
     assert not_white > 0.05, f"only {not_white:.1%} of the page is not white ({shot})"
-    # the plots' own colours are on the page (matplotlib's C0 blue, 31,119,180), not just text
+    # the plots' own colours are on the page (their blue, #1f77b4 = 31,119,180), not just text
     blue = np.all(np.abs(img.astype(int) - [31, 119, 180]) < 8, axis=2).sum()
     assert blue > 2000, f"{blue} plot-blue pixels: the images did not load ({shot})"
     keep = os.environ.get("WIKI_QA_SCREENSHOT_DIR")

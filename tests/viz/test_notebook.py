@@ -13,7 +13,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "quickstart.ipynb"
-# The budget: the slowest cell is the demo build with the bundled model and its judge (about three minutes on
+# The budget: the slowest cell is the demo build with the bundled model and its round trip (about three minutes on
 # a lightly loaded 2-core machine). The bundled llama.cpp server slows down many times over when other
 # processes hold the cores, so past the budget the test fails saying so rather than holding the suite.
 CELL_BUDGET_S = 600
@@ -47,5 +47,5 @@ def test_quickstart_notebook_runs(tmp_path):
               if o.get("output_type") == "error"]
     assert not errors
     images = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
-              if "image/png" in (o.get("data") or {})]
-    assert images, "the lengths plot was not displayed"
+              if "image/svg+xml" in (o.get("data") or {})]
+    assert images, "the report's lengths plot (SVG) was not displayed"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
 
 import datasets
 import pytest
@@ -11,17 +12,23 @@ from wiki_qa.publish.card import MAIN_PLOT, render_card
 from wiki_qa.viz import write_page
 from wiki_qa.viz.page import rejection_reasons, stage_timings
 
-PNG = b"\x89PNG\r\n\x1a\n"
+PLOTS = ("lengths.svg", "documents.svg", "rejections.svg", "stages.svg")
+
+
+def _parse_svg(path):
+    root = ET.fromstring(path.read_text(encoding="utf-8"))  # well-formed XML, or this raises
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    return root
 
 
 def test_report_on_demo_build(demo_build):
     index = write_page(demo_build)
     assert index == demo_build / "report" / "index.html"
-    for name in ("lengths.png", "documents.png", "rejections.png", "stages.png"):
-        data = (demo_build / "report" / name).read_bytes()
-        assert data.startswith(PNG) and len(data) > 5000, name
+    for name in PLOTS:
+        root = _parse_svg(demo_build / "report" / name)
+        assert len(root.findall(".//{http://www.w3.org/2000/svg}rect")) > 3, name
     page = index.read_text()
-    for src in ("lengths.png", "documents.png", "rejections.png", "stages.png"):
+    for src in PLOTS:
         assert f'src="{src}"' in page
     assert "Token lengths per split and field" in page and "Sample rows" in page
     assert "<td>namespace</td><td>3</td>" in page and "<td>redirect</td><td>2</td>" in page
@@ -40,7 +47,7 @@ def test_card_links_plot_only_when_present(tmp_path):
     report = {"name": "x", "splits": {"train": 1}, "config": {"source": {"type": "text"}}}
     assert MAIN_PLOT not in render_card(report, "name: x", tmp_path)
     (tmp_path / "report").mkdir()
-    (tmp_path / MAIN_PLOT).write_bytes(PNG)
+    (tmp_path / MAIN_PLOT).write_text("<svg/>")
     assert f"![Token lengths per split]({MAIN_PLOT})" in render_card(report, "name: x", tmp_path)
 
 
@@ -132,3 +139,52 @@ def test_report_inside_a_build_temp_folder(demo_build, tmp_path):
     assert (tmp / "README.md").read_text() == card_before
     assert "<code>final</code>" in page and ".tmp-123" not in page and str(tmp_path) not in page
     assert (tmp / MAIN_PLOT).exists()
+
+
+def test_token_lengths_come_from_the_chunker_and_equal_tiktokens_counts(demo_build):
+    """A text build's page counts nothing again: the chunker's sizes (build_report.json chunk_lengths) are
+    the rows' tiktoken counts, split by split; a build whose steps dropped chunks is counted instead."""
+    from wiki_qa.tokens import get_encoding
+    from wiki_qa.viz.page import chunker_lengths, load_build, token_lengths
+
+    splits, report = load_build(demo_build)
+    known = chunker_lengths(splits, report)
+    assert known is not None and report["chunk_lengths"]["unit"] == "tokens (cl100k_base)"
+    enc = get_encoding("cl100k_base")
+    for split, ds in splits.items():
+        counted: dict[int, int] = {}
+        for text in ds["text"]:
+            n = len(enc.encode_ordinary(text))
+            counted[n] = counted.get(n, 0) + 1
+        assert known[split] == counted, split
+    fewer = dict(report, splits={**report["splits"]})
+    fewer["chunk_lengths"] = {**report["chunk_lengths"], "by_split": {
+        **report["chunk_lengths"]["by_split"], "train": {"5": 1}}}  # as if dedup had dropped train rows
+    assert chunker_lengths(splits, fewer) is None
+    lengths, sampled = token_lengths(splits, fewer, max_rows=5_000)
+    assert lengths["text"] == known and not any(sampled.values())  # counted: the same figures
+
+
+def test_every_llm_pass_shows_its_waits_and_batches(tmp_path):
+    out, _ = _messages_build(tmp_path)
+    report = json.loads((out / "build_report.json").read_text())
+    report["judge"] = {"model": "m", "llm": {"requests": 4, "rate_limited": 0, "limit_wait_s": {}}}
+    (out / "build_report.json").write_text(json.dumps(report))
+    page = write_page(out).read_text()
+    assert "LLM step: rate limits" in page and "LLM step: Batch API jobs" in page
+    assert "<td>batch: cost_usd</td><td>0.006</td>" in page
+    assert "Judge: rate limits" in page and "<td>rate_limited</td><td>0</td>" in page
+    assert "Judge: no Batch API jobs" in page
+
+
+def test_an_old_builds_card_links_the_new_plot(demo_build, tmp_path):
+    """A build from before the SVG plots: its card linked report/lengths.png, which the report now replaces."""
+    import shutil
+
+    old = tmp_path / "old"
+    shutil.copytree(demo_build, old)
+    card = (old / "README.md").read_text()
+    (old / "README.md").write_text(card.replace(MAIN_PLOT, "report/lengths.png"))
+    write_page(old)
+    card = (old / "README.md").read_text()
+    assert "lengths.png" not in card and card.count(MAIN_PLOT) == 1 and (old / MAIN_PLOT).exists()

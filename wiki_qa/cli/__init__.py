@@ -13,7 +13,7 @@ import os
 import sys
 import warnings
 
-from wiki_qa.cli import build, cache, llm, publish, quality, viz
+from wiki_qa.cli import build, cache, evalexport, fetch, llm, publish, quality, viz
 from wiki_qa.errors import UserError, WikiQAError
 from wiki_qa.secrets import install_log_redaction, redact
 
@@ -24,7 +24,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
     sub = p.add_subparsers(dest="verb", required=True, metavar="VERB")
 
-    for verbs in (build, cache, llm, publish, quality, viz):
+    for verbs in (build, cache, fetch, llm, publish, evalexport, quality, viz):
         verbs.register(sub)
     return p
 

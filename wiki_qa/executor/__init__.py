@@ -1,8 +1,11 @@
-"""How the pipeline's two heavy phases are scheduled. Steps never know which executor runs them.
+"""How the pipeline's heavy phases are scheduled. Steps never know which executor runs them.
 
-Every executor module provides the same two functions:
+Every executor module provides the same four functions:
 - `stages(cfg, *, num_proc, cache_dir, refresh) -> (DatasetDict, stage_stats)`: source -> clean -> chunk -> split
 - `generate(dsd, cfg, *, num_proc, refresh, stats) -> DatasetDict`: the LLM map step
+- `format_rows(dsd, format_cfg, *, num_proc) -> DatasetDict`: the format step, on the workers
+- `save_rows(dsd, folder)`: the rows written as a save_to_disk folder (Ray: by its workers, so that its
+  driver never reads every row and its memory does not grow with the input)
 and must give identical rows (same ids, same splits, same order) for the same config. Stage rows are in
 *input order*: shard after shard, as `source.shards()` lists them, and within a shard as `source.read`
 yields them. Shards tile the input in order (files, then byte ranges of a file), so that order is the

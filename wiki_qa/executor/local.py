@@ -25,6 +25,11 @@ from wiki_qa.executor import split_positions
 from wiki_qa.pipeline.stages import StageStats, features, stage_rows
 from wiki_qa.rows import SPLITS
 
+# datasets "extends for streaming" the module of every builder it makes: it swaps this module's `open` and
+# os.path functions for fsspec ones and imports scipy.io to patch its loadmat (0.3 s). StagesBuilder never
+# streams (download_and_prepare only), so this module says it is done already.
+_patched_for_streaming = True
+
 STATS_DIR = "wiki_qa_stats"
 STAGES = "stages"
 # The config sections that decide the stage rows (a new output dir or LLM model must not re-read input).
@@ -135,6 +140,28 @@ def _progress_line(builder: StagesBuilder, cfg, num_proc):
 def _rows(rows: datasets.Dataset, positions) -> datasets.Dataset:
     ds = rows if len(positions) == rows.num_rows else rows.select(positions.to_numpy())
     return ds.remove_columns("split")
+
+
+def format_rows(dsd, fmt, *, num_proc=None):
+    """The format step. Rows already in the format lose columns only (no row is read); other formats map
+    every row, in num_proc forked processes for a big split."""
+    from wiki_qa.pipeline import formats
+
+    def procs(ds):
+        return num_proc if num_proc and num_proc > 1 and ds.num_rows >= MANY_ROWS else None
+
+    return datasets.DatasetDict({s: formats.apply(dsd[s], fmt, num_proc=procs(dsd[s])) for s in SPLITS})
+
+
+MANY_ROWS = 20_000  # a pool of processes pays for itself from about here
+
+
+def save_rows(dsd: datasets.DatasetDict, path: str) -> None:
+    """The build's rows to a save_to_disk folder, by this process. Survives empty splits: datasets 5.2
+    writes no arrow file for a 0-row split unless asked for one shard, and load_from_disk then fails
+    (IndexError in concat_tables)."""
+    empty = {s: 1 for s in dsd if dsd[s].num_rows == 0}
+    dsd.save_to_disk(path, num_shards=empty or None)
 
 
 def generate(dsd, task_cfg, llm_cfg, *, num_proc=None, refresh=False, stats=None):

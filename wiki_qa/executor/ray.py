@@ -23,6 +23,7 @@ joins an existing cluster, whose workers must have wiki_qa installed and see the
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import secrets
@@ -256,6 +257,101 @@ def _raise_user_error(e: BaseException):
     msg = str(e)
     if "UserError: " in msg:  # a remote traceback keeps only the text
         raise UserError(msg.rsplit("UserError: ", 1)[1].strip().splitlines()[0]) from None
+
+
+# -- the format step ------------------------------------------------------------------------------------
+FORMAT_PARTS_PER_CPU = 2
+
+
+def _format_part(part: datasets.Dataset, fmt) -> str:
+    """One part's format map, in a worker: datasets writes it to a cache file beside the part's own files;
+    only that file's name travels back."""
+    from wiki_qa.pipeline import formats
+
+    datasets.disable_progress_bars()
+    return formats.apply(part, fmt).cache_files[0]["filename"]
+
+
+def format_rows(dsd, fmt, *, num_proc=None):
+    """The format step on Ray. Rows already in the format (chunk rows as text, generated rows as
+    completion) lose columns only; otherwise each split is cut into contiguous parts, mapped by Ray tasks
+    on the driver's node (where the rows' files are: the staging folder or its local mirror), and opened
+    memory-mapped in part order. The driver reads no row either way."""
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    from wiki_qa.pipeline import formats
+
+    def in_driver(ds) -> bool:  # nothing to read: a projection, an empty split, or rows held in memory
+        return formats.is_projection(ds, fmt) or not ds.num_rows or not ds.cache_files
+
+    if all(in_driver(dsd[s]) for s in SPLITS):
+        return datasets.DatasetDict({s: formats.apply(dsd[s], fmt) for s in SPLITS})
+    ray = init(None, num_proc)
+    task = ray.remote(num_cpus=1)(_format_part).options(
+        scheduling_strategy=NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=False))
+    pieces = max(1, (num_proc or _cpus(ray)) * FORMAT_PARTS_PER_CPU)
+    refs = {s: [task.remote(dsd[s].shard(n, i, contiguous=True), fmt) for i in range(n)]
+            for s in SPLITS if not in_driver(dsd[s]) for n in [min(pieces, dsd[s].num_rows)]}
+    out = {}
+    for s in SPLITS:
+        if s not in refs:
+            out[s] = formats.apply(dsd[s], fmt)
+            continue
+        try:
+            files = ray.get(refs[s])
+        except Exception as e:  # the worker's ValueError (messages without prompt/completion), without its trace
+            cause = getattr(e, "cause", None)
+            if isinstance(cause, ValueError):
+                raise ValueError(str(cause)) from None
+            raise
+        out[s] = staging.open_split(files, formats.features(fmt.type), s)
+    return datasets.DatasetDict(out)
+
+
+# -- the save -------------------------------------------------------------------------------------------
+def _save_part(part: datasets.Dataset, folder: str) -> list[str]:
+    """One part of a split saved by a worker (datasets' own save_to_disk); returns its data files in order."""
+    datasets.disable_progress_bars()
+    part.save_to_disk(folder)
+    with open(os.path.join(folder, "state.json"), encoding="utf-8") as f:
+        return [x["filename"] for x in json.load(f)["_data_files"]]
+
+
+def save_rows(dsd, path: str, *, num_proc=None) -> None:
+    """The rows as a save_to_disk folder, written by Ray tasks on the driver's node (the output folder is
+    the driver's): each split cut into contiguous parts, each part saved by datasets in a worker, then
+    its files moved into the split's folder in part order and listed in the split's state.json (the list
+    load_from_disk reads). The driver reads no row: its memory does not grow with the output."""
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    from wiki_qa.executor import local
+
+    ray = init(None, num_proc)
+    pieces = max(1, (num_proc or _cpus(ray)) * FORMAT_PARTS_PER_CPU)
+    task = ray.remote(num_cpus=1)(_save_part).options(
+        scheduling_strategy=NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=False))
+    by_workers = [s for s in SPLITS if dsd[s].num_rows and dsd[s].cache_files]
+    local.save_rows(datasets.DatasetDict({s: dsd[s] for s in SPLITS if s not in by_workers}), path)
+    refs = {s: [task.remote(dsd[s].shard(n, i, contiguous=True), os.path.join(path, s, f".part-{i:05d}"))
+                for i in range(n)] for s in by_workers for n in [min(pieces, dsd[s].num_rows)]}
+    for s, parts in refs.items():
+        folder = os.path.join(path, s)
+        files = [(os.path.join(folder, f".part-{i:05d}"), name) for i, names in enumerate(ray.get(parts))
+                 for name in names]
+        names = [f"data-{k:05d}-of-{len(files):05d}.arrow" for k in range(len(files))]
+        for (part, name), new in zip(files, names):
+            os.replace(os.path.join(part, name), os.path.join(folder, new))
+        first = os.path.join(folder, ".part-00000")
+        with open(os.path.join(first, "state.json"), encoding="utf-8") as f:
+            state = json.load(f)
+        state["_data_files"] = [{"filename": n} for n in names]
+        with open(os.path.join(folder, "state.json"), "w", encoding="utf-8") as f:
+            json.dump(state, f, indent=2, sort_keys=True)
+        os.replace(os.path.join(first, "dataset_info.json"), os.path.join(folder, "dataset_info.json"))
+        for i in range(len(parts)):
+            shutil.rmtree(os.path.join(folder, f".part-{i:05d}"))
+    with open(os.path.join(path, "dataset_dict.json"), "w", encoding="utf-8") as f:
+        json.dump({"splits": list(SPLITS)}, f)
 
 
 # -- the LLM step ---------------------------------------------------------------------------------------

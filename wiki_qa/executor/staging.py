@@ -11,12 +11,18 @@ Layout of a staging folder (one per stage key, so a rerun of the same build reus
     done/<unit>.json                        the unit's record, written last: its files are complete
 A unit retried by Ray writes under a new attempt id; only the record names the files that count.
 Remote folders are copied file by file to a local mirror first (memory-mapping needs a local file).
+
+A record read back from the folder is input from storage that others may write (a shared bucket, an old
+run): it counts only if it names exactly the files its unit writes (`valid_record`), and no name is copied
+anywhere but into the mirror (`local_copy`), so a record cannot make the driver write outside it.
 """
 from __future__ import annotations
 
 import json
+import logging
 import os
 import posixpath
+import re
 import uuid
 
 import datasets
@@ -26,6 +32,11 @@ import pyarrow as pa
 from wiki_qa.rows import SPLITS
 
 BATCH_ROWS = 1000
+ATTEMPT_HEX = 8  # characters of a writer's attempt id
+# Every name a SplitWriter gives: a unit (letters, digits, '-', '_'), its attempt, a split. No '/', no '..'.
+FILE_NAME = re.compile(rf"[A-Za-z0-9_-]+-[0-9a-f]{{{ATTEMPT_HEX}}}\.({'|'.join(SPLITS)})\.arrow")
+
+log = logging.getLogger("wiki_qa")
 
 
 class Folder:
@@ -74,7 +85,7 @@ class SplitWriter:
         self.folder, self.unit, self.split_column = folder, unit, split_column
         self.features = datasets.Features({k: v for k, v in features.items() if k != split_column})
         self.schema = self.features.arrow_schema  # carries the features as metadata for datasets
-        self.attempt = uuid.uuid4().hex[:8]
+        self.attempt = uuid.uuid4().hex[:ATTEMPT_HEX]
         self._rows: dict[str, list[dict]] = {s: [] for s in SPLITS}
         self._out: dict[str, tuple] = {}  # split -> (file object, IPC writer)
         self.counts = {s: 0 for s in SPLITS}
@@ -121,8 +132,21 @@ def write_record(folder: Folder, unit: str, record: dict) -> None:
     folder.write_json(f"done/{unit}.json", record)
 
 
+def valid_record(rec, unit: str) -> bool:
+    """Whether `rec` names only files of the exact form `unit`'s writer gives, each under its own split."""
+    if not isinstance(rec, dict) or not isinstance(rec.get("files"), dict):
+        return False
+    for split, name in rec["files"].items():
+        m = FILE_NAME.fullmatch(name) if isinstance(name, str) else None
+        if not m or m.group(1) != split or not name.startswith(f"{unit}-") \
+                or len(name) != len(unit) + 1 + ATTEMPT_HEX + len(f".{split}.arrow"):
+            return False
+    return True
+
+
 def finished(folder: Folder, units: list[str]) -> dict[str, dict]:
-    """Records of the units already done in an earlier run whose files are all there."""
+    """Records of the units already done in an earlier run whose files are all there. A record that names
+    anything but its own unit's files is not trusted: the unit is read again (and its record rewritten)."""
     out = {}
     for unit in units:
         rel = f"done/{unit}.json"
@@ -131,6 +155,10 @@ def finished(folder: Folder, units: list[str]) -> dict[str, dict]:
         try:
             rec = folder.read_json(rel)
         except (OSError, ValueError):
+            continue
+        if not valid_record(rec, unit):
+            log.warning("staging %s: %s names files its unit never writes; ignored, the unit is read again",
+                        folder.url, rel)
             continue
         if all(folder.exists(f"files/{name}") for name in rec["files"].values()):
             out[unit] = rec
@@ -158,13 +186,20 @@ def remove_unlisted(folder: Folder, records: list[dict], units: list[str]) -> No
 
 
 def local_copy(folder: Folder, names: list[str], mirror: str) -> list[str]:
-    """Local paths of the named files: the folder's own for a local folder, else copies in `mirror`."""
+    """Local paths of the named files: the folder's own for a local folder, else copies in `mirror`.
+    Each name must be a staging file name, and each copy must resolve inside the mirror."""
+    for n in names:
+        if not (isinstance(n, str) and FILE_NAME.fullmatch(n)):
+            raise ValueError(f"staging {folder.url}: {n!r} is not a staging file name")
     if folder.is_local:
         return [folder.path("files", n) for n in names]
     os.makedirs(mirror, exist_ok=True)
+    real_mirror = os.path.realpath(mirror)
     out = []
     for n in names:
         dest = os.path.join(mirror, n)
+        if os.path.dirname(os.path.realpath(dest)) != real_mirror:  # e.g. a link planted in the mirror
+            raise ValueError(f"staging {folder.url}: {n!r} resolves outside the mirror {mirror}")
         if not os.path.exists(dest):
             tmp = f"{dest}.{os.getpid()}.tmp"
             folder.fs.get(folder.path("files", n), tmp)

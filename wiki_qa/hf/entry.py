@@ -37,7 +37,7 @@ class WikiQA(EmptySplitsOK, datasets.ArrowBasedBuilder):
 
     def _info(self):
         cfg = self.config.build
-        return datasets.DatasetInfo(features=formats.features(cfg.format.type), description=f"wiki_qa build {cfg.name}")
+        return datasets.DatasetInfo(features=formats.features(cfg.format), description=f"wiki_qa build {cfg.name}")
 
     def download_and_prepare(self, *args, num_proc=None, **kwargs):
         self._num_proc = num_proc

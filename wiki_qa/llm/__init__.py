@@ -6,10 +6,19 @@ Layout: config.py (the `llm:` and `generate:` sections), tasks/ (one class per t
 request and one row: retries, AIMD, re-asks, cache, cost), endpoints.py (routing, breaker, preflight),
 step.py (the Dataset map and the --dry-run estimate). Imports only wiki_qa.{configbase,errors,paths,tokens}.
 """
-from wiki_qa.llm.config import GenerateConfig, LLMConfig
-from wiki_qa.llm.endpoints import preflight
-from wiki_qa.llm.stats import LLMStats
-from wiki_qa.llm.step import estimate, generate
-from wiki_qa.llm.tasks import Task, TaskConfig
+from __future__ import annotations
+
+# Imported on first use: a build's config reads llm.config (its sections' models) without paying for the
+# engine's transport (aiohttp) when it has no LLM step.
+_LAZY = {"GenerateConfig": "config", "LLMConfig": "config", "preflight": "endpoints", "LLMStats": "stats",
+         "estimate": "step", "generate": "step", "Task": "tasks", "TaskConfig": "tasks"}
 
 __all__ = ["GenerateConfig", "LLMConfig", "LLMStats", "Task", "TaskConfig", "estimate", "generate", "preflight"]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f"wiki_qa.llm.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'wiki_qa.llm' has no attribute {name!r}")

@@ -252,6 +252,12 @@ class Cache:
     async def arun_cost(self, run: str) -> float:
         return self.run_cost(run)
 
+    def run_failures(self, run: str) -> dict[str, str]:
+        """Row id -> reason, for the rows of a run that ended `failed` (the preference step drops their pairs
+        with that reason: `truncated` when every reply was cut off at max_tokens)."""
+        return dict(self.db.execute("SELECT chunk, reason FROM chunks WHERE run=? AND outcome='failed'",
+                                    (run,)).fetchall())
+
     def run_rows(self, run: str):
         return self.db.execute(
             "SELECT outcome, reason, requests, cache_hits, retries, prompt_tokens, completion_tokens, cost, dropped,"

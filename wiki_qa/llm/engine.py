@@ -396,6 +396,8 @@ class Engine:
     # -- one chunk --------------------------------------------------------------------------------
     async def run_row(self, row: dict) -> tuple[list[dict], dict]:
         """Examples for one row (a chunk) + its log record. Every row ends ok, partial or failed, with a reason."""
+        if not self.task.asks(row):  # nothing to ask about this row (qa focus: answer, no answer span)
+            return [], None
         if self.offline == "plan":  # batch planning sends nothing: no gate needed
             return await self._run_row(row)
         async with self.state().rows:
@@ -409,7 +411,9 @@ class Engine:
             k, per = self.task.estimate(row)
             n.est_out = min(self.cfg.max_tokens, 10 + k * per)
         examples, dropped, reason = [], [], None
-        for attempt in range(self.cfg.max_retries + 1):
+        reasks = self.cfg.max_retries if self.task.max_reasks is None else min(self.cfg.max_retries,
+                                                                                self.task.max_reasks)
+        for attempt in range(reasks + 1):
             n.reask = attempt > 0
             body = await self.complete(messages, schema, n)
             if body.get("error") == "pending":
@@ -431,7 +435,7 @@ class Engine:
                         break
                     reason = "no_valid_items"
                     err = "no item passed validation (" + ", ".join(sorted(set(dropped)) or ["empty list"]) + ")"
-            if attempt < self.cfg.max_retries:  # re-ask with the validation error
+            if attempt < reasks:  # re-ask with the validation error
                 n.retries += 1
                 messages = messages + [{"role": "assistant", "content": content},
                                        {"role": "user", "content": f"That reply was not usable: {err}. "

@@ -137,6 +137,10 @@ def generate(dataset: datasets.Dataset, task=None, llm=None, *, num_proc: int | 
     `stats` (an LLMStats), not to columns.
     """
     t, cfg = resolve(task, llm)
+    res = t.map_splits(datasets.DatasetDict({"train": dataset}), lambda d: datasets.DatasetDict(
+        {s: map_rows(d[s], t, cfg, num_proc=num_proc, refresh=refresh, stats=stats) for s in d}), cfg.model)
+    if res is not None:  # translate: rows -> units -> engine -> rows
+        return res[0]["train"]
     return map_rows(dataset, t, cfg, num_proc=num_proc, refresh=refresh, stats=stats)
 
 
@@ -145,7 +149,9 @@ def estimate(rows, llm=None, task=None) -> dict:
     cost, without contacting any server. Retries and re-asks are not included (a lower bound)."""
     t, cfg = resolve(task, llm)
     n_req = p_tok = c_tok = items = 0
-    for row in rows:
+    for row in t.request_rows(rows):
+        if not t.asks(row):
+            continue
         n_req += 1
         schema = t.schema(row) if cfg.response_format == "json_schema" else None
         p_tok += tokens.count_messages(t.prompt(row)) + (tokens.count_tokens(str(schema)) if schema else 0)

@@ -8,12 +8,14 @@ in the same order: ids and order are those of the generated rows whatever the en
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 
 import datasets
 
 from wiki_qa.llm.tasks.judge import SCORE
 from wiki_qa.llm.tasks.multihop import PAIR_COLUMNS
+from wiki_qa.llm.tasks.roundtrip import F1, NO_ANSWER
 
 JUDGE_ROW = datasets.Features({"id": datasets.Value("string"), "title": datasets.Value("string"),
                                "text": datasets.Value("string"), "_rows": datasets.List(datasets.Value("string"))})
@@ -64,6 +66,57 @@ def judge_rows(examples: datasets.Dataset, chunks: datasets.Dataset) -> datasets
     return datasets.Dataset.from_dict(out, features=JUDGE_ROW)
 
 
+# A judge whose scores carry no signal: one score for at least this share of the items it scored, or reasons
+# copied from its own prompt for at least REASON_COPY_SHARE of them. Below MIN_ITEMS scored items the test
+# cannot tell (reported as null).
+ONE_SCORE_SHARE = 0.9
+REASON_COPY_SHARE = 0.5
+MIN_ITEMS = 10
+
+
+def _words(s: str) -> list[str]:
+    return re.findall(r"\w+", (s or "").casefold())
+
+
+def copied_from(reason: str, prompt: str) -> bool:
+    """The reason is text of the judge's prompt ("one short sentence"), not a judgement of the item."""
+    w = _words(reason)
+    return bool(w) and f" {' '.join(w)} " in f" {' '.join(_words(prompt))} "
+
+
+def signal(scores: list[int], reasons: list[str], prompt: str) -> dict:
+    """Whether the judge discriminates at all: the share of its most common score, and of reasons copied
+    from its prompt. `degenerate` is True when either crosses its line, None when too few items to tell."""
+    scored = [(x, r) for x, r in zip(scores, reasons) if x]
+    if not scored:
+        return {"degenerate": None, "items": 0, "problems": []}
+    top, n_top = Counter(x for x, _ in scored).most_common(1)[0]
+    copied = sum(copied_from(r, prompt) for _, r in scored)
+    out = {"items": len(scored), "top_score": top, "top_score_share": round(n_top / len(scored), 3),
+           "copied_reason_share": round(copied / len(scored), 3), "problems": []}
+    if out["top_score_share"] >= ONE_SCORE_SHARE:
+        out["problems"].append(f"one score ({top}) for {out['top_score_share']:.0%} of the items")
+    if out["copied_reason_share"] >= REASON_COPY_SHARE:
+        out["problems"].append(f"reasons copied from the judge's prompt for {out['copied_reason_share']:.0%} of "
+                               "the items")
+    out["degenerate"] = bool(out["problems"]) if len(scored) >= MIN_ITEMS else None
+    return out
+
+
+def verdicts(ds: datasets.Dataset) -> tuple[list[int], list[str]]:
+    """The judge's scores and reasons of a judged split, in row order."""
+    if not ds.num_rows:
+        return [], []
+    reasons = []
+    for meta in ds["meta"]:
+        try:
+            j = (json.loads(meta or "{}") or {}).get("judge") or {}
+        except ValueError:
+            j = {}
+        reasons.append(str(j.get("reason") or ""))
+    return ds[SCORE], reasons
+
+
 def threshold(dsd: datasets.DatasetDict, min_score: int, keep_unjudged: bool) -> tuple[datasets.DatasetDict, dict]:
     """Drop rows under min_score (judge_low) and, unless kept, rows the judge could not score
     (judge_failed); the score column goes. Returns the rows and the report's counts."""
@@ -83,4 +136,23 @@ def threshold(dsd: datasets.DatasetDict, min_score: int, keep_unjudged: bool) ->
                                                            "judge_failed": total["judge_failed"]},
               "histogram": {str(k): hist.get(k, 0) for k in range(1, 6)}, "unjudged": hist.get(0, 0),
               "by_split": by_split}
+    return datasets.DatasetDict(out), report
+
+
+def roundtrip_threshold(dsd: datasets.DatasetDict, min_f1: float) -> tuple[datasets.DatasetDict, dict]:
+    """Keep rows whose round-trip answer agrees (F1 >= min_f1); rows that got no answer are dropped too
+    (roundtrip_failed). The F1 column goes. Returns the rows and the report's counts."""
+    by_split, out, f1s = {}, {}, []
+    for s, ds in dsd.items():
+        scores = ds[F1] if ds.num_rows else []
+        keep = [i for i, x in enumerate(scores) if x >= min_f1]
+        failed = sum(1 for x in scores if x == NO_ANSWER)
+        by_split[s] = {"checked": len(scores), "kept": len(keep),
+                       "roundtrip_mismatch": len(scores) - len(keep) - failed, "roundtrip_failed": failed}
+        f1s += [x for x in scores if x != NO_ANSWER]
+        out[s] = (ds if len(keep) == ds.num_rows else ds.select(keep)).remove_columns(F1)
+    total = {k: sum(v[k] for v in by_split.values()) for k in ("checked", "kept", "roundtrip_mismatch",
+                                                               "roundtrip_failed")}
+    report = {"min_f1": min_f1, **total, "dropped": {k: total[k] for k in ("roundtrip_mismatch", "roundtrip_failed")},
+              "mean_f1": round(sum(f1s) / len(f1s), 3) if f1s else None, "by_split": by_split}
     return datasets.DatasetDict(out), report

@@ -6,6 +6,10 @@ generator seeded by (seed, doc_id), so a page's pairs do not depend on the rest 
 made from the other side is not made again. The pair is A's chunk that names B (else A's first chunk) and
 B's first chunk (its lead, which says what B is). Pairs never cross splits: a question must not carry test
 text into train.
+
+So that pairs exist in every split, `resplit` first moves whole communities of the link graph into one split
+each (pipeline/split.link_splits): the stages still decide a split per document in their one streaming
+pass, and only this build's pages are re-assigned, after the stages, by a cheap cut of the chunk rows.
 """
 from __future__ import annotations
 
@@ -16,6 +20,8 @@ import datasets
 
 from wiki_qa.builders.mediawiki.links import normalize_title
 from wiki_qa.llm.tasks.multihop import PAIR_COLUMNS
+from wiki_qa.pipeline.split import link_splits
+from wiki_qa.rows import SPLITS
 
 
 def _links(meta: str) -> list[str]:
@@ -71,3 +77,42 @@ def pair_dataset(ds: datasets.Dataset, pairs: list[tuple[int, int]]) -> datasets
     a["_b_id"], a["_b_title"], a["_b_text"], a["_b_url"] = b["id"], b["title"], b["text"], b["url"]
     a["id"] = [f"{x}+{y}" for x, y in zip(a["id"], b["id"])]
     return datasets.Dataset.from_dict(a, features=feats, split=ds.split)
+
+
+def resplit(dsd: datasets.DatasetDict, split_cfg) -> tuple[datasets.DatasetDict, dict]:
+    """The chunk rows cut again so that linked pages share a split; no page is ever in two splits. Rows
+    keep their order within each split (train's, then val's, then test's rows of the stage order)."""
+    rows = datasets.concatenate_datasets([dsd[s] for s in SPLITS])
+    cols = rows.select_columns(["doc_id", "title", "meta"])
+    docs: dict[str, dict] = {}
+    row_doc = []
+    for r in cols:
+        row_doc.append(r["doc_id"])
+        if r["doc_id"] not in docs:
+            docs[r["doc_id"]] = {"title": r["title"], "links": _links(r["meta"])}
+    before = {}
+    for s in SPLITS:
+        for d in dsd[s]["doc_id"] if dsd[s].num_rows else []:
+            before[d] = s
+    by_title = {normalize_title(d["title"]): doc for doc, d in docs.items()}
+    links = {doc: [by_title[t] for t in d["links"] if t in by_title and by_title[t] != doc]
+             for doc, d in docs.items()}
+    links = {doc: ts for doc, ts in links.items() if ts}
+    assigned, figures = link_splits(links, split_cfg)
+    where = {s: [] for s in SPLITS}
+    for i, doc in enumerate(row_doc):
+        where[assigned.get(doc, before[doc])].append(i)
+    out = datasets.DatasetDict({s: rows.select(where[s]) for s in SPLITS})
+    pages = {s: 0 for s in SPLITS}
+    for doc in docs:
+        pages[assigned.get(doc, before[doc])] += 1
+    n = max(1, len(docs))
+    configured = {"train": split_cfg.train, "val": split_cfg.val, "test": split_cfg.test}
+    return out, {"method": "link_communities", "configured": configured, "pages": pages,
+                 "page_shares": {s: round(pages[s] / n, 4) for s in SPLITS},
+                 "linked_pages": len(assigned), **figures}
+
+
+def shares(counts: dict[str, int]) -> dict[str, float]:
+    total = sum(counts.values())
+    return {s: round(counts.get(s, 0) / total, 4) if total else 0.0 for s in SPLITS}

@@ -20,7 +20,8 @@ class Context:
 
 def plan(cfg) -> list[steps.Step]:
     candidates = [steps.Dedup(), steps.PairChunks(), steps.Generate(), steps.Dedup(after_generate=True),
-                  steps.DedupQuestions(), steps.Judge(), steps.Decontaminate(), steps.ItemStats(), steps.Format()]
+                  steps.DedupQuestions(), steps.RoundTrip(), steps.Judge(), steps.Preference(),
+                  steps.Decontaminate(), steps.ItemStats(), steps.Format()]
     chosen = [s for s in candidates if s.applies(cfg)]
     for s in chosen:
         s.check(cfg)

@@ -20,7 +20,12 @@ def new_report(cfg, stage_stats: list[dict], stage_dsd) -> dict:
     source = SourceStats()
     counts: dict[str, int] = {}
     timings = {"read": 0.0, "clean": 0.0, "chunk": 0.0}
+    sizes: dict[str, dict[str, int]] = {}
     for st in stage_stats:
+        for split, hist in (st.get("sizes") or {}).items():
+            into = sizes.setdefault(split, {})
+            for k, v in hist.items():
+                into[k] = into.get(k, 0) + v
         source.merge(SourceStats.from_json(st["source"]))
         for k, v in st["counts"].items():
             counts[k] = counts.get(k, 0) + v
@@ -35,9 +40,20 @@ def new_report(cfg, stage_stats: list[dict], stage_dsd) -> dict:
         "dropped": {k: v for k, v in counts.items() if k != "chunks" and not k.startswith("documents_")},
         "documents_per_split": documents_per_split(counts),
         "splits": {s: stage_dsd[s].num_rows for s in SPLITS},
+        "chunk_lengths": _chunk_lengths(cfg, sizes),
         "llm": None,
         "timings_s": {k: round(v, 3) for k, v in timings.items()},
     }
+
+
+def _chunk_lengths(cfg, sizes: dict) -> dict | None:
+    """The chunks' sizes as the chunker counted them (the HTML report's token lengths, counted once):
+    {unit, by_split: {split: {size: chunks}}}, sizes in ascending order."""
+    if not sizes:
+        return None
+    unit = f"tokens ({cfg.chunk.encoding})" if cfg.chunk.by == "tokens" else "characters"
+    return {"unit": unit, "by_split": {s: dict(sorted(sizes.get(s, {}).items(), key=lambda kv: int(kv[0])))
+                                       for s in SPLITS}}
 
 
 def _public_source(src: dict, base) -> dict:

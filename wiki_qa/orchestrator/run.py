@@ -70,7 +70,7 @@ def run(cfg, *, output: str | None = None, num_proc: int | None = None, refresh:
         report["finished_at"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
         _write_extras(folder, report, cfg)
 
-    save_atomically(dsd, out, finish)
+    save_atomically(dsd, out, finish, write=executor.get(cfg.engine).save_rows)
     if retry := _partial_llm(report):
         log.warning("%s: %s; saved, not published: rerun `wiki-qa build %s --output %s` (with the same --set "
                     "options) to ask them again, every answer so far comes from the cache", out, retry,

@@ -22,6 +22,7 @@ from typing import Callable
 import datasets
 
 from wiki_qa.errors import UserError
+from wiki_qa.executor.local import save_rows as save_dataset_dict  # how a local build writes its rows
 
 log = logging.getLogger("wiki_qa")
 
@@ -102,15 +103,18 @@ def recover(out: Path) -> None:
             log.info("%s: removed %s, left by a save that was killed (pid %d)", out, path.name, pid)
 
 
-def save_atomically(dsd: datasets.DatasetDict, out: Path, finish: Callable[[Path], None]) -> None:
-    """save_to_disk into `.NAME.tmp-PID`, `finish(tmp)` adds the extras, then the folder replaces `out`."""
+def save_atomically(dsd: datasets.DatasetDict, out: Path, finish: Callable[[Path], None],
+                    write: Callable[[datasets.DatasetDict, str], None] | None = None) -> None:
+    """save_to_disk into `.NAME.tmp-PID`, `finish(tmp)` adds the extras, then the folder replaces `out`.
+    `write(dsd, folder)` writes the rows: the executor's save_rows (the local one by default; the Ray one
+    has its workers write them, so the driver never reads every row)."""
     tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
     old = out.parent / f".{out.name}.old-{os.getpid()}"
     _remove(tmp)
     tmp.parent.mkdir(parents=True, exist_ok=True)
     recover(out)
     try:
-        save_dataset_dict(dsd, str(tmp))
+        (write or save_dataset_dict)(dsd, str(tmp))
         finish(tmp)
         (tmp / MARKER).write_text(json.dumps({"wiki_qa": "build folder; `wiki-qa build` may replace it"}) + "\n")
         if out.exists() or out.is_symlink():
@@ -121,10 +125,3 @@ def save_atomically(dsd: datasets.DatasetDict, out: Path, finish: Callable[[Path
             tmp.rename(out)
     finally:
         _remove(tmp)
-
-
-def save_dataset_dict(dsd: datasets.DatasetDict, path: str) -> None:
-    """save_to_disk that survives empty splits: datasets 5.2 writes no arrow file for a 0-row split unless
-    asked for one shard, and load_from_disk then fails (IndexError in concat_tables)."""
-    empty = {s: 1 for s in dsd if dsd[s].num_rows == 0}
-    dsd.save_to_disk(path, num_shards=empty or None)

@@ -26,12 +26,16 @@ class StageStats:
         self.source = SourceStats()
         self.counts: dict[str, int] = {}
         self.timings = {"read": 0.0, "clean": 0.0, "chunk": 0.0}
+        # split -> {chunk size: chunks}, in the chunker's unit: the report draws token lengths from these
+        # instead of counting every row again
+        self.sizes: dict[str, dict[int, int]] = {}
 
     def add(self, key: str, n: int = 1) -> None:
         self.counts[key] = self.counts.get(key, 0) + n
 
     def to_json(self) -> dict:
-        return {"source": self.source.to_json(), "counts": self.counts, "timings": self.timings}
+        return {"source": self.source.to_json(), "counts": self.counts, "timings": self.timings,
+                "sizes": {s: {str(k): v for k, v in sorted(h.items())} for s, h in self.sizes.items()}}
 
 
 def features(source_kind: str) -> datasets.Features:
@@ -59,12 +63,14 @@ def stage_rows(cfg, shard: str, stats: StageStats) -> Iterator[dict]:
             stats.timings["clean"] += t2 - now
             if not text.strip():
                 stats.add("empty_after_clean")
-            n = 0
-            for row in chunk_rows(doc, text, chunker, stats.counts):
-                n += 1
+            sizes: list[int] = []
+            for row in chunk_rows(doc, text, chunker, stats.counts, sizes):
                 row["split"] = split
                 yield row
-            stats.add("chunks", n)
+            hist = stats.sizes.setdefault(split, {})
+            for n in sizes:
+                hist[n] = hist.get(n, 0) + 1
+            stats.add("chunks", len(sizes))
             stats.timings["chunk"] += time.perf_counter() - t2
         t = time.perf_counter()
 

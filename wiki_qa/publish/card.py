@@ -20,7 +20,7 @@ TASKS = {"qa": ["question-answering", "text-generation"], "mcq": ["multiple-choi
          "paraphrase": ["text-generation"], "qa_multihop": ["question-answering", "text-generation"]}
 UNKNOWN_LICENSE = {"id": "unknown", "name": "unknown", "note": "The source's licence is not recorded."}
 LANG_ALIASES = {"simple": "en"}  # simplewiki is English
-MAIN_PLOT = "report/lengths.png"  # written by `wiki-qa report` (wiki_qa.viz); linked when present
+MAIN_PLOT = "report/lengths.svg"  # written by `wiki-qa report` (wiki_qa.viz); linked when present
 
 
 def main_plot_markdown(out_dir: Path | None) -> str:
@@ -154,7 +154,9 @@ def render_body(report: dict, config_yaml: str, *, config_name: str | None = Non
             stats += [(f"outcome: {k}", v) for k, v in outcomes.items()]
             out += [_table(stats, ("llm", "value")), ""]
 
+    out += translation_section(llm.get("translate"), gen or {})
     out += quality_sections(report)
+    out += preference_section(report)
     out += ["### Licence", "", f"**{lic['name']}** (from the `{stype}` source). {lic['note']}", ""]
     if gen:
         out += [f"Generated text is also subject to the terms of the model `{gen.get('model', '?')}` "
@@ -199,11 +201,43 @@ def _format_name(cfg: dict) -> str:
 
 
 # -- the judge, evidence and question mix (LLM builds with a judge: / qa-like tasks) -------------------------
+def translation_section(tr: dict | None, gen: dict) -> list[str]:
+    """What was translated, from and into which languages, by which model, with which checks."""
+    if not tr:
+        return []
+    cols = gen.get("columns") or ["prompt", "completion (or text)"]
+    out = ["### Translation", "",
+           f"Columns {', '.join(f'`{c}`' for c in cols)} were machine-translated from {tr.get('source_lang')} into "
+           f"{', '.join(tr.get('target_langs') or [])} by the model `{tr.get('model')}`, sentence by sentence, "
+           "with code, URLs, numbers, placeholders and list markers masked so they pass through unchanged. "
+           f"Every row was checked ({', '.join(tr.get('checks') or [])}"
+           + (", and a round trip back into the source language scored with chrF" if tr.get("back_translate")
+              else "")
+           + "); a row failing a check was asked again once, then dropped. Each kept row keeps its original "
+           "text in `meta.translation.orig`.", "",
+           _table([("rows in", tr.get("rows_in")), ("rows kept", tr.get("rows_out"))]
+                  + [(f"dropped: {k}", v) for k, v in sorted((tr.get("dropped") or {}).items())],
+                  ("translation", "rows")), ""]
+    bt = tr.get("back_translation")
+    if bt:
+        out += [f"Round trip chrF: mean {bt['chrf_mean']}, lowest {bt['chrf_min']} over {bt['rows']} rows"
+                + (f"; rows under {tr['min_chrf']} dropped." if tr.get("min_chrf") is not None else "."), ""]
+    return out
+
+
 def quality_sections(report: dict) -> list[str]:
     """"Judged" and "Items" sections: who judged the data at what threshold, and what the kept items are."""
     out: list[str] = []
     judge = report.get("judge") or {}
-    if judge:
+    sig = judge.get("signal") or {}
+    if judge and sig.get("degenerate"):
+        # Saying "judged by" would claim a check that did not happen (issue 23).
+        out += ["### Judge", "",
+                f"The model `{judge.get('model', '?')}` was asked to score every item from 1 to 5, but its scores "
+                f"carry no signal: {'; '.join(sig.get('problems') or [])}. Read `meta.judge` as noise, not as a "
+                f"quality check. Items scoring under {judge.get('min_score')} were still dropped: "
+                f"{judge.get('kept', 0)} of {judge.get('judged', 0)} items kept.", ""]
+    elif judge:
         out += ["### Judged", "",
                 f"Every generated item was scored from 1 to 5 against its source passage by the model "
                 f"`{judge.get('model', '?')}` (answer supported, question understandable alone, answer complete "
@@ -213,6 +247,13 @@ def quality_sections(report: dict) -> list[str]:
                 _table([(k, v) for k, v in (judge.get("histogram") or {}).items()]
                        + ([("no score (judge failed)", judge["unjudged"])] if judge.get("unjudged") else []),
                        ("score", "items")), ""]
+    rt = report.get("roundtrip") or {}
+    if rt:
+        out += ["### Round trip", "",
+                f"Every question was answered again from its passage by `{rt.get('model', '?')}`, which saw neither "
+                f"the item's answer nor its evidence; an item was kept only when the two answers agree (token F1 "
+                f">= {rt.get('min_f1')}): {rt.get('kept', 0)} of {rt.get('checked', 0)} items kept. Each row's "
+                "`meta.roundtrip` holds that answer and its F1.", ""]
     items = report.get("items") or {}
     ev = items.get("evidence") or {}
     if ev.get("with_span"):
@@ -223,4 +264,50 @@ def quality_sections(report: dict) -> list[str]:
     if mix:
         out += ["### Question mix", "", _table([(k, v["items"], v["share"]) for k, v in mix.items()],
                                                ("planned type", "kept items", "share")), ""]
+    return out
+
+
+# -- preference pairs (a preference: section) ------------------------------------------------------------------
+STRATEGY_TEXT = {
+    "contrastive": "the model `{model}` rewrote the chosen answer to be worse ({worse})",
+    "weaker_model": "a second model, `{model}`, answered the prompt",
+    "corrupt": "no LLM: a name or number swapped from the same passage, a length-matched vague answer, or the "
+               "answer cut mid-sentence",
+    "sample_and_judge": "`{model}` answered the prompt several times; the judge `{judge}` scored the answers shown "
+                        "in a shuffled order, the best became chosen and the worst rejected (ties dropped)",
+}
+
+
+def preference_section(report: dict) -> list[str]:
+    """How the rejected side of each pair was made, what the checks dropped, and the judge's verdicts."""
+    p = report.get("preference") or {}
+    if not p:
+        return []
+    judge = p.get("judge") or {}
+    rows = []
+    for name, s in (p.get("strategies") or {}).items():
+        how = STRATEGY_TEXT.get(name, name).format(model=(p.get("models") or {}).get(name, "?"),
+                                                   worse=p.get("worse", "?"), judge=judge.get("model", "?"))
+        rows.append((name, how, s.get("rows", 0), s.get("pairs", 0)))
+    checks = p.get("checks") or {}
+    furniture = ", ".join(checks.get("furniture") or [])
+    out = ["### Preference pairs", "",
+           f"{p.get('pairs', 0)} pairs from {p.get('pairs_in', 0)} prompt/completion rows. Each row's rejected side "
+           "was made on purpose by one strategy (in `meta.preference`, with its attempt, temperature, judge scores "
+           "and the order the judge saw the answers in):", "",
+           _table(rows, ("strategy", "how the rejected side was made", "rows", "pairs")), "",
+           "Every pair was checked: chosen and rejected differ after normalization; the rejected side has "
+           f"{checks.get('min_word_ratio')}-{checks.get('max_word_ratio')}x the chosen side's words; neither reply "
+           f"was cut off at the token limit; neither holds prompt furniture ({furniture}); "
+           f"both are in the build's language (language check: {checks.get('language', '?')}).", ""]
+    if judge.get("confirm"):
+        out += [f"The judge `{judge.get('model')}` scored chosen and rejected, shown in a shuffled order: the "
+                "`status` column says confirmed, or swapped (the judge preferred the made rejected side"
+                + (", so the sides were swapped)" if judge.get("on_swapped") == "swap" else "; dropped)")
+                + "; ties were dropped.", ""]
+    dropped = [(k, v) for k, v in sorted((p.get("dropped") or {}).items(), key=lambda kv: -kv[1])]
+    out += [_table(dropped, ("dropped pairs: reason", "pairs")) if dropped else "No pair was dropped.", ""]
+    status = p.get("status") or {}
+    if status:
+        out += [_table(sorted(status.items()), ("status", "pairs")), ""]
     return out

@@ -4,7 +4,8 @@ A push never changes what the user did not ask to change: `private` on an existi
 unless `make_private` (the repo is then made private before any data goes up), and a config that already
 holds another build (its name or format, recorded in the card) is not replaced unless `overwrite`.
 Splits without rows are left out of the pushed config (datasets cannot load an empty parquet split); the
-card says so.
+card says so. The card, with the build's record, is committed before the data, so a push cut short never
+publishes data without it and its retry is recognised as the same build.
 
 huggingface_hub reads HF_ENDPOINT when it is first imported, so it is imported inside the functions:
 importing wiki_qa must not freeze the endpoint (tests point it at a local server).
@@ -217,9 +218,17 @@ def push_to_hub(out_dir: str | os.PathLike, repo_id: str, *, config_name: str | 
                                            config_name=config_name, build=build_identity(out_dir),
                                            overwrite=overwrite, apply=True, where=repo_id),
                  f"checks of {repo_id}", retries=retries, backoff_s=backoff_s)
+    # The card (with this build's record) goes up before the data: datasets' data commit keeps the card's
+    # body and metadata and adds its configs, so a push cut anywhere never leaves data without the card,
+    # and a retry finds this build recorded (check_destination lets the same build through).
+    with_retries(lambda: api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True),
+                 f"repo {repo_id}", retries=retries, backoff_s=backoff_s)
+    with_retries(lambda: _update_hub_card(api, repo_id, out_dir, config_name),
+                 f"card of {repo_id}", retries=retries, backoff_s=backoff_s)
     info = with_retries(lambda: kept.push_to_hub(repo_id, config_name=config_name, private=private, token=tok,
                                                  commit_message=f"wiki_qa: upload config {config_name}"),
                         f"push to {repo_id}", retries=retries, backoff_s=backoff_s)
+    # Normally unchanged (no commit): only a card edited by someone between the two commits is merged again.
     card_commit = with_retries(lambda: _update_hub_card(api, repo_id, out_dir, config_name),
                                f"card of {repo_id}", retries=retries, backoff_s=backoff_s)
     return {"repo": repo_id, "config": config_name, "url": f"{constants.ENDPOINT}/datasets/{repo_id}",

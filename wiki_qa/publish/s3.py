@@ -4,13 +4,20 @@ Two layouts, chosen by the URL:
 - `s3://BUCKET/NAME.tar.gz` -- the seed layout: a tarball holding the save_to_disk folder as `NAME/`.
   Training code pulls it and calls `load_from_disk`, or just `wiki_qa.load_from_s3(url)`.
 - `s3://BUCKET/PREFIX/` -- parquet per split (`train-00000-of-00001.parquet`, ...) plus build_report.json
-  and README.md, loadable without wiki_qa::
+  and README.md, all under `PREFIX/builds/<BUILD>/` (one folder per push), and `PREFIX/manifest.json`,
+  written last, naming the files of the build that counts. A push cut short leaves the previous manifest,
+  so readers keep the previous build whole; the objects of older builds are deleted after the switch.
+  `load_from_s3`/`pull` refuse a prefix without a manifest. Loadable without wiki_qa::
 
+      import json, fsspec
       from datasets import load_dataset
       opts = {"endpoint_url": "http://minio:9000", "key": "...", "secret": "..."}   # or {} for the AWS chain
+      with fsspec.open("s3://BUCKET/PREFIX/manifest.json", **opts) as f:
+          manifest = json.load(f)
       ds = load_dataset(
           "parquet",
-          data_files={s: f"s3://BUCKET/PREFIX/{s}-*.parquet" for s in ("train", "val", "test")},
+          data_files={s: [f"s3://BUCKET/PREFIX/{x['path']}" for x in files]
+                      for s, files in manifest["splits"].items()},
           storage_options=dict(opts),   # a FRESH copy each call: datasets mutates the dict it is given
       )
 
@@ -29,6 +36,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -42,6 +50,10 @@ log = logging.getLogger(__name__)
 MULTIPART_THRESHOLD = 64 * 1024 * 1024
 MAX_PARQUET_SHARD_BYTES = 500 * 1024 * 1024
 _SHARD_RE = re.compile(r"^(?P<split>[\w-]+?)-\d{5}-of-\d{5}\.parquet$")
+MANIFEST = "manifest.json"
+MANIFEST_VERSION = 1
+EXTRAS = ("build_report.json", "README.md")
+_BUILD_PATH_RE = re.compile(r"builds/(?P<build>[0-9A-Za-z_-]+)/(?P<name>[^/]+)")
 _FALSE = ("0", "false", "no", "off")
 
 
@@ -176,28 +188,50 @@ def push_to_s3(out_dir: str | os.PathLike, url: str, *, endpoint_url: str | None
 
 
 def _push_parquet(out_dir, tmp, client, bucket, prefix, uploaded, multipart_threshold, max_shard_bytes) -> int:
+    """The build's files under `PREFIX/builds/<BUILD>/`, then the manifest (the switch), then the deletion
+    of older builds' objects. Until the manifest is written, readers see the previous build, whole."""
+    import json
+
     from datasets import load_from_disk
 
     dd = load_from_disk(str(out_dir))
+    build = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-" + uuid.uuid4().hex[:8]  # sorts by time
+    folder = f"builds/{build}/"
+    manifest = {"wiki_qa_parquet": MANIFEST_VERSION, "build": build, "splits": {}, "files": []}
     total = 0
+
+    def put(local: Path, name: str) -> dict:
+        nonlocal total
+        size = _upload(client, local, bucket, prefix + folder + name, multipart_threshold)
+        total += size
+        uploaded.append(prefix + folder + name)
+        return {"path": folder + name, "size": size}
+
     for split, ds in dd.items():
         n = max(1, math.ceil((ds.data.nbytes or 0) / max_shard_bytes))
         for i in range(n):
             fname = f"{split}-{i:05d}-of-{n:05d}.parquet"
             ds.shard(num_shards=n, index=i, contiguous=True).to_parquet(str(tmp / fname))
-            total += _upload(client, tmp / fname, bucket, prefix + fname, multipart_threshold)
-            uploaded.append(prefix + fname)
-    for extra in ("build_report.json", "README.md"):
-        if (out_dir / extra).exists():
-            total += _upload(client, out_dir / extra, bucket, prefix + extra, multipart_threshold)
-            uploaded.append(prefix + extra)
-    # Re-push with fewer shards / splits: drop shards this build did not write, so readers never mix builds.
-    new = set(uploaded)
+            manifest["splits"].setdefault(split, []).append(put(tmp / fname, fname))
+    manifest["files"] = [put(out_dir / extra, extra) for extra in EXTRAS if (out_dir / extra).exists()]
+    (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1))
+    total += _upload(client, tmp / MANIFEST, bucket, prefix + MANIFEST, multipart_threshold)  # the switch
+    _drop_older_builds(client, bucket, prefix, build)
+    return total
+
+
+def _drop_older_builds(client, bucket: str, prefix: str, build: str) -> None:
+    """After the switch: delete the objects of builds older than `build` (pushes replaced or cut short) and
+    of the flat layout before manifests. A newer push running at the same time keeps its files, and nothing
+    is deleted if the manifest no longer names this build (that push has switched since)."""
+    if _read_manifest(client, bucket, prefix, f"s3://{bucket}/{prefix}")["build"] != build:
+        return
     for obj in _list(client, bucket, prefix):
         rel = obj["Key"][len(prefix):]
-        if "/" not in rel and _SHARD_RE.match(rel) and obj["Key"] not in new:
+        m = _BUILD_PATH_RE.fullmatch(rel)
+        flat = "/" not in rel and (_SHARD_RE.match(rel) or rel in EXTRAS)
+        if flat or (m and m["build"] < build):
             client.delete_object(Bucket=bucket, Key=obj["Key"])
-    return total
 
 
 def _list(client, bucket: str, prefix: str) -> list[dict]:
@@ -255,33 +289,55 @@ def _check_download_size(size: int, limits: TarLimits, url: str) -> None:
                         "(raise it with --max-bytes)", path=url)
 
 
+def _read_manifest(client, bucket: str, prefix: str, url: str) -> dict:
+    """The prefix's manifest, checked: the bucket is not trusted, so every file it names must be a file of
+    its own build's folder under the prefix (a shard of the split it is listed under, or a card/report)."""
+    import json
+
+    from botocore.exceptions import ClientError
+
+    try:
+        body = client.get_object(Bucket=bucket, Key=prefix + MANIFEST)["Body"].read(1 << 24)
+    except ClientError as exc:
+        if str(exc.response.get("Error", {}).get("Code", "")) in ("404", "NoSuchKey"):
+            raise UserError(f"no {MANIFEST}: not a wiki_qa parquet build, an interrupted push, or one made "
+                            "before manifests (push it again)", path=url) from None
+        raise
+    try:
+        m = json.loads(body)
+        build, splits, files = m["build"], m["splits"], m["files"]
+        listed = [(s, f) for s, fs in splits.items() for f in fs] + [(None, f) for f in files]
+        ok = m.get("wiki_qa_parquet") == MANIFEST_VERSION and bool(splits)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise UserError(f"{MANIFEST}: not a wiki_qa manifest", path=url) from None
+    for split, f in listed:
+        p = _BUILD_PATH_RE.fullmatch(f["path"]) if isinstance(f, dict) and isinstance(f.get("path"), str) else None
+        shard = _SHARD_RE.match(p["name"]) if p else None
+        if not (ok and p and p["build"] == build and isinstance(f.get("size"), int) and f["size"] >= 0
+                and (shard["split"] == split if shard else split is None and p["name"] in EXTRAS)):
+            raise UserError(f"{MANIFEST}: {str(f)[:200]!r} is not a file of build {str(build)[:40]!r}", path=url)
+    return m
+
+
 def _pull_parquet(client, bucket, prefix, dl: Path, staged: Path, url: str, limits: TarLimits) -> None:
     from datasets import DatasetDict, load_dataset
 
+    manifest = _read_manifest(client, bucket, prefix, url)
     dl.mkdir(parents=True)
-    files: dict[str, list[str]] = {}
-    extras = []
-    wanted = []
-    for obj in _list(client, bucket, prefix):
-        rel = obj["Key"][len(prefix):]
-        m = _SHARD_RE.match(rel)
-        if m and "/" not in rel:
-            files.setdefault(m["split"], []).append(str(dl / rel))
-        elif rel in ("build_report.json", "README.md"):
-            extras.append(rel)
-        else:
-            continue
-        wanted.append((obj, rel))
-    _check_download_size(sum(obj.get("Size", 0) for obj, _ in wanted), limits, url)
-    for obj, rel in wanted:
-        client.download_file(bucket, obj["Key"], str(dl / rel))
-    if not files:
-        raise UserError("no parquet shards under this prefix", path=url)
-    dd = load_dataset("parquet", data_files={s: sorted(f) for s, f in files.items()},
-                      cache_dir=str(dl / ".cache"))
-    DatasetDict({s: dd[s] for s in files}).save_to_disk(str(staged))
-    for extra in extras:
-        shutil.copy(dl / extra, staged / extra)
+    wanted = [f for fs in manifest["splits"].values() for f in fs] + manifest["files"]
+    _check_download_size(sum(f["size"] for f in wanted), limits, url)
+    for f in wanted:  # names checked by _read_manifest: plain file names inside `dl`
+        local = dl / f["path"].rsplit("/", 1)[1]
+        client.download_file(bucket, prefix + f["path"], str(local))
+        if local.stat().st_size != f["size"]:
+            raise UserError(f"{f['path']}: {local.stat().st_size} bytes, the manifest says {f['size']}", path=url)
+    splits = manifest["splits"]
+    dd = load_dataset("parquet", data_files={s: [str(dl / f["path"].rsplit("/", 1)[1]) for f in fs]
+                                             for s, fs in splits.items()}, cache_dir=str(dl / ".cache"))
+    DatasetDict({s: dd[s] for s in splits}).save_to_disk(str(staged))
+    for f in manifest["files"]:
+        name = f["path"].rsplit("/", 1)[1]
+        shutil.copy(dl / name, staged / name)
 
 
 def _cache_root(cache_dir: str | os.PathLike | None) -> Path:
@@ -300,7 +356,8 @@ def load_from_s3(url: str, *, cache_dir: str | os.PathLike | None = None, limits
     `storage_opts` are s3fs-style (`endpoint_url`, `key`, `secret`, `client_kwargs={"region_name": ...}`)
     and override S3_* variables / the AWS chain. A tarball is downloaded once per (url, ETag) into
     `cache_dir` (default ~/.cache/wiki_qa/s3 or $WIKI_QA_CACHE/s3) because `load_from_disk` memory-maps
-    the files, so they must outlive this call. The parquet layout is read with `load_dataset("parquet")`.
+    the files, so they must outlive this call. The parquet layout is read with `load_dataset("parquet")`, the
+files its manifest names.
     A tarball is unpacked within `limits` (see `wiki_qa.publish.safe_tar.TarLimits`).
     """
     from datasets import DatasetDict, load_dataset, load_from_disk
@@ -316,10 +373,7 @@ def load_from_s3(url: str, *, cache_dir: str | os.PathLike | None = None, limits
                 shutil.rmtree(target)  # a stale partial folder from an interrupted download
             pull(url, target, limits=limits, **opts)
         return load_from_disk(str(target))
-    splits = sorted({m["split"] for o in _list(client, bucket, key)
-                     if (m := _SHARD_RE.match(o["Key"][len(key):])) and "/" not in o["Key"][len(key):]})
-    if not splits:
-        raise UserError("no parquet shards under this prefix", path=url)
-    data_files = {s: f"s3://{bucket}/{key}{s}-*.parquet" for s in splits}
+    splits = _read_manifest(client, bucket, key, url)["splits"]
+    data_files = {s: [f"s3://{bucket}/{key}{f['path']}" for f in fs] for s, fs in splits.items()}
     dd = load_dataset("parquet", data_files=data_files, storage_options=dict(opts))  # copy: datasets mutates it
     return DatasetDict({s: dd[s] for s in splits})

@@ -23,13 +23,20 @@ MESSAGE_KEYS = {"role", "content", "name", "weight", "tool_calls", "function_cal
 # Keys an example may carry: OpenAI's own plus wiki_qa's fixed metadata columns (pipeline/formats.py).
 OPENAI_KEYS = {"messages", "tools", "functions", "parallel_tool_calls"}
 META_KEYS = {*META_COLUMNS, "split"}
-FORMAT_KEYS = {"messages": {"messages"}, "completion": {"prompt", "completion"}, "text": {"text"}}
+FORMAT_KEYS = {"messages": {"messages"}, "completion": {"prompt", "completion"}, "text": {"text"},
+               # TRL's preference (DPO/ORPO) and unpaired (KTO) layouts, strings or message lists (pipeline/formats.py)
+               "preference": {"prompt", "chosen", "rejected", "status"},
+               "kto": {"prompt", "completion", "label", "status"}}
 
 
 def detect_format(columns: Iterable[str]) -> str | None:
     cols = set(columns)
     if "messages" in cols:
         return "messages"
+    if {"prompt", "chosen", "rejected"} <= cols:
+        return "preference"
+    if {"prompt", "completion", "label"} <= cols:
+        return "kto"
     if {"prompt", "completion"} <= cols:
         return "completion"
     if "text" in cols:
@@ -82,15 +89,24 @@ def validate_example(ex: Any, fmt: str) -> list[tuple[str, str]]:
             has_assistant |= role == "assistant"
         if not has_assistant:
             errs.append(("example_missing_assistant_message", "no assistant turn"))
-    elif fmt == "completion":
-        for key in ("prompt", "completion"):
+    elif fmt in ("completion", "preference", "kto"):
+        sides = {"completion": ("prompt", "completion"), "preference": ("prompt", "chosen", "rejected"),
+                 "kto": ("prompt", "completion")}[fmt]
+        for key in sides:
             v = ex.get(key)
             if key not in ex or v is None:
                 errs.append(("missing_key", key))
+            elif fmt != "completion" and isinstance(v, list):  # conversational style: a list of messages
+                if not v or any(not isinstance(m, dict) or _empty(m.get("content")) for m in v):
+                    errs.append(("missing_content", f"{key} has an empty or malformed message"))
             elif not isinstance(v, str):
                 errs.append(("content_not_string", f"{key} is {type(v).__name__}"))
             elif not v.strip():
                 errs.append(("missing_content", f"{key} is empty"))
+        if fmt == "preference" and ex.get("chosen") is not None and ex.get("chosen") == ex.get("rejected"):
+            errs.append(("identical_pair", "chosen and rejected are the same"))
+        if fmt == "kto" and not isinstance(ex.get("label"), bool):
+            errs.append(("invalid_label", f"label is {ex.get('label')!r}, not true/false"))
     elif fmt == "text":
         v = ex.get("text")
         if not isinstance(v, str) or not v.strip():
@@ -109,10 +125,17 @@ def as_messages(ex: dict, fmt: str) -> list[dict] | None:
 
 
 def count_tokens(ex: dict, fmt: str, enc) -> tuple[int, int]:
-    """(total tokens, assistant tokens) per OpenAI's counting recipe."""
+    """(total tokens, assistant tokens) per OpenAI's counting recipe; a preference pair counts the prompt and
+    both answers (a DPO trainer reads both), a KTO row its prompt and completion."""
     def n(s: Any) -> int:
+        if isinstance(s, list):  # conversational style: the messages' contents
+            return sum(n(m.get("content")) for m in s if isinstance(m, dict))
         return len(enc.encode(s, disallowed_special=())) if isinstance(s, str) else 0
 
+    if fmt in ("preference", "kto"):
+        answers = ("chosen", "rejected") if fmt == "preference" else ("completion",)
+        asst = sum(n(ex.get(k)) for k in answers)
+        return n(ex.get("prompt")) + asst, asst
     msgs = as_messages(ex, fmt)
     if msgs is None:
         t = n(ex.get("text"))

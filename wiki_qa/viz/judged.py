@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-JUDGE_PLOT = "judge_scores.png"
+JUDGE_PLOT = "judge_scores.svg"
 
 
 def _e(x) -> str:

@@ -1,4 +1,4 @@
-"""`wiki-qa report DIR`: an HTML page with PNG plots about one build folder.
+"""`wiki-qa report DIR`: an HTML page with SVG plots about one build folder.
 
 Reads the save_to_disk folder (rows) and build_report.json (counts, rejections, timings, cost). Every
 string taken from the data is HTML-escaped: rows are wiki text and may hold `<script>`.
@@ -9,11 +9,9 @@ import datetime
 import html
 import json
 import logging
-from collections import Counter, defaultdict
+from collections import defaultdict
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from wiki_qa.errors import UserError
 from wiki_qa.rows import SPLITS
@@ -22,6 +20,7 @@ from wiki_qa.viz import MAIN_PLOT, REPORT_DIR, judged
 log = logging.getLogger("wiki_qa")
 SAMPLE_CHARS = 700
 QUALITY_MARK = "<!-- wiki_qa:quality -->"
+OLD_MAIN_PLOT = "report/lengths.png"  # the PNG the report drew before its plots were SVG
 
 
 # ---- reading a build ---------------------------------------------------------------------------------
@@ -53,7 +52,7 @@ def load_build(out_dir) -> tuple[dict, dict]:
 
 def text_fields(columns: list[str]) -> list[str]:
     """The columns whose token lengths matter for training, in the order a reader expects them."""
-    return [c for c in ("messages", "prompt", "completion", "text") if c in columns]
+    return [c for c in ("messages", "prompt", "completion", "chosen", "rejected", "text") if c in columns]
 
 
 def _as_text(value) -> str:
@@ -68,44 +67,67 @@ def _indices(n: int, max_rows: int) -> list[int] | None:
     """Evenly spaced rows when a split is larger than max_rows (deterministic; None = all rows)."""
     if n <= max_rows:
         return None
-    return np.linspace(0, n - 1, max_rows).astype(int).tolist()
+    if max_rows <= 1:
+        return [0]
+    return [int(i * (n - 1) / (max_rows - 1)) for i in range(max_rows)]
 
 
-def token_lengths(splits: dict, max_rows: int) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, bool]]:
-    from wiki_qa.tokens import get_encoding
+def token_lengths(splits: dict, report: dict, max_rows: int) -> tuple[dict, dict[str, bool]]:
+    """field -> split -> {tokens: rows}, and split -> whether its rows were sampled. Chunk rows that reached
+    the output as the chunker made them take the chunker's own counts (build_report.json `chunk_lengths`):
+    nothing is tokenized again. Other rows (generated examples, example sources, a build whose steps
+    dropped chunks) are counted, evenly spaced rows when a split has more than max_rows."""
+    known = chunker_lengths(splits, report)
+    if known is not None:
+        return {"text": known}, {s: False for s in splits}
+    from wiki_qa.tokens import counter
 
-    enc = get_encoding("cl100k_base")
-    out: dict[str, dict[str, np.ndarray]] = defaultdict(dict)
+    count = counter("cl100k_base")
+    out: dict[str, dict[str, dict[int, int]]] = defaultdict(dict)
     sampled: dict[str, bool] = {}
     for split, ds in splits.items():
         idx = _indices(ds.num_rows, max_rows)
         sampled[split] = idx is not None
         part = ds if idx is None else ds.select(idx)
         for field in text_fields(ds.column_names):
-            # Batches, keeping only the lengths: token lists of a whole split would grow memory with the
-            # dataset (a build must keep flat memory, and it writes this report).
-            lengths: list[int] = []
+            hist: dict[int, int] = {}
             for batch in part.select_columns([field]).iter(batch_size=256):
-                texts = [_as_text(v) for v in batch[field]]
-                lengths += [len(t) for t in enc.encode_ordinary_batch(texts, num_threads=2)]
-            out[field][split] = np.array(lengths, dtype=np.int64)
+                for value in batch[field]:
+                    n = count(_as_text(value))
+                    hist[n] = hist.get(n, 0) + 1
+            out[field][split] = hist
     return dict(out), sampled
 
 
+def chunker_lengths(splits: dict, report: dict) -> dict[str, dict[int, int]] | None:
+    """split -> {tokens: rows} from the chunker, when the rows are its chunks, all of them, as text."""
+    lengths = report.get("chunk_lengths") or {}
+    cfg = report.get("config") or {}
+    if lengths.get("unit") != "tokens (cl100k_base)" or cfg.get("generate") \
+            or (cfg.get("format") or {}).get("type", "text") != "text":
+        return None
+    by_split = lengths.get("by_split") or {}
+    out = {s: {int(k): int(v) for k, v in (by_split.get(s) or {}).items()} for s in splits}
+    if any("text" not in ds.column_names or sum(out[s].values()) != ds.num_rows for s, ds in splits.items()):
+        return None  # a step after the chunker dropped or changed rows (dedup, decontamination)
+    return out
+
+
 def per_document(splits: dict) -> tuple[dict[str, dict[str, int]], dict[str, str]]:
+    """doc_id -> split -> rows, and doc_id -> its first title (Arrow group-bys over two columns)."""
     counts: dict[str, dict[str, int]] = defaultdict(dict)
     titles: dict[str, str] = {}
     for split, ds in splits.items():
-        if "doc_id" not in ds.column_names:
+        if "doc_id" not in ds.column_names or not ds.num_rows:
             continue
         cols = ["doc_id"] + (["title"] if "title" in ds.column_names else [])
-        part = ds.select_columns(cols)
-        c = Counter(part["doc_id"])
-        for d, n in c.items():
-            counts[d][split] = n
-        if "title" in cols:
-            for d, t in zip(part["doc_id"], part["title"]):
-                titles.setdefault(d, t)
+        table = ds.select_columns(cols).with_format("arrow")[:]
+        aggs = [("doc_id", "count")] + ([("title", "first")] if "title" in cols else [])
+        grouped = table.group_by("doc_id", use_threads=False).aggregate(aggs).to_pydict()
+        for i, d in enumerate(grouped["doc_id"]):
+            counts[d][split] = grouped["doc_id_count"][i]
+            if "title_first" in grouped:
+                titles.setdefault(d, grouped["title_first"][i])
     return dict(counts), titles
 
 
@@ -155,12 +177,12 @@ def write_page(out_dir, *, sample: int = 5, max_rows: int = 5_000, update_card: 
     splits, report = load_build(folder)
     rdir = folder / REPORT_DIR
     rdir.mkdir(parents=True, exist_ok=True)
-    for old in rdir.glob("*.png"):
+    for old in [*rdir.glob("*.png"), *rdir.glob("*.svg")]:
         old.unlink()
     name = report.get("name") or folder.name
     cfg = report.get("config") or {}
 
-    lengths, sampled = token_lengths(splits, max_rows)
+    lengths, sampled = token_lengths(splits, report, max_rows)
     chunk = cfg.get("chunk") or {}
     limits = {"text": int(chunk["max_tokens"])} if chunk.get("by", "tokens") == "tokens" and chunk.get(
         "max_tokens") and (cfg.get("format") or {}).get("type", "text") == "text" and not cfg.get("generate") else {}
@@ -170,18 +192,18 @@ def write_page(out_dir, *, sample: int = 5, max_rows: int = 5_000, update_card: 
 
     counts, titles = per_document(splits)
     if counts:
-        plots.per_document(counts, titles, rdir / "documents.png")
-        images["documents"] = "documents.png"
+        plots.per_document(counts, titles, rdir / "documents.svg")
+        images["documents"] = "documents.svg"
     reasons = rejection_reasons(report) + judged.rejections(report)
     if reasons:
-        plots.rejections(reasons, rdir / "rejections.png")
-        images["rejections"] = "rejections.png"
+        plots.rejections(reasons, rdir / "rejections.svg")
+        images["rejections"] = "rejections.svg"
     timings = stage_timings(report)
     llm = report.get("llm") or {}
     cost = llm.get("cost_usd") if llm else None
     if timings:
-        plots.stages(timings, rdir / "stages.png", cost_usd=cost)
-        images["stages"] = "stages.png"
+        plots.stages(timings, rdir / "stages.svg", cost_usd=cost)
+        images["stages"] = "stages.svg"
 
     judge_image = judged.plot(report, rdir)
     page = render_html(name, folder, splits, report, lengths, sampled, counts, reasons, timings, images, sample)
@@ -202,6 +224,9 @@ def link_plot_in_card(folder: Path) -> None:
 
     line = main_plot_markdown(folder)
     text = readme.read_text(encoding="utf-8")
+    if OLD_MAIN_PLOT in text and (folder / MAIN_PLOT).exists():  # a card of a build from before the SVG plots
+        readme.write_text(text.replace(OLD_MAIN_PLOT, MAIN_PLOT), encoding="utf-8")
+        return
     if not line or MAIN_PLOT in text:
         return
     lines = text.split("\n")
@@ -252,13 +277,39 @@ overflow:auto;display:block}
 
 
 def _stat_rows(lengths, sampled) -> list[tuple]:
+    from wiki_qa.viz.plots import quantile
+
     rows = []
     for field, per in lengths.items():
-        for split, v in per.items():
-            if len(v):
-                rows.append((field, split + (" (sampled)" if sampled.get(split) else ""), len(v), int(v.min()),
-                             int(np.median(v)), int(np.percentile(v, 95)), int(v.max()), int(v.sum())))
+        for split, hist in per.items():
+            n = sum(hist.values())
+            if n:
+                rows.append((field, split + (" (sampled)" if sampled.get(split) else ""), n, min(hist),
+                             int(quantile(hist, 0.5)), int(quantile(hist, 0.95)), max(hist),
+                             sum(k * v for k, v in hist.items())))
     return rows
+
+
+LLM_KEYS = ("requests", "cache_hits", "retries", "prompt_tokens", "completion_tokens", "cost_usd", "examples",
+            "requests_per_s", "elapsed_s")
+
+
+def llm_tables(title: str, llm: dict) -> str:
+    """One LLM pass (the generation, or the judge): its counts, then its rate-limit waits and its Batch API
+    jobs, each shown even when empty, so a reader sees that nothing waited and nothing was batched."""
+    counts = _table([(k, llm.get(k)) for k in LLM_KEYS if llm.get(k) is not None]
+                    + [(f"outcome: {k}", v) for k, v in (llm.get("outcomes") or {}).items()], (title, "value"))
+    # where the time went when a rate limit binds (seconds, summed over workers)
+    waits = [("rate_limited", llm.get("rate_limited") or 0)] + [
+        (f"waited on limit: {k} (s)", v) for k, v in (llm.get("limit_wait_s") or {}).items()]
+    out = [counts, _table(waits, (f"{title}: rate limits (429 replies, seconds waited)", "value"))]
+    batch = llm.get("batch") or {}
+    if batch:
+        out.append(_table([(f"batch: {k}", v if not isinstance(v, (dict, list)) else json.dumps(v))
+                           for k, v in batch.items()], (f"{title}: Batch API jobs", "value")))
+    else:
+        out.append(f"<p>{_e(title)}: no Batch API jobs (every request was sent online).</p>")
+    return "\n".join(out)
 
 
 def render_html(name, folder, splits, report, lengths, sampled, counts, reasons, timings, images,
@@ -329,15 +380,10 @@ def render_html(name, folder, splits, report, lengths, sampled, counts, reasons,
         trows.append(("total", f"{float(report['timings_s']['total']):.3f}", "wall clock"))
     out.append(_table(trows, ("stage", "seconds", "measured as")) if trows else "<p>No timings recorded.</p>")
     if llm:
-        keys = ("requests", "cache_hits", "retries", "rate_limited", "prompt_tokens", "completion_tokens",
-                "cost_usd", "examples", "requests_per_s", "elapsed_s")
-        batch = llm.get("batch") or {}
-        out.append(_table([(k, llm.get(k)) for k in keys if llm.get(k) is not None]
-                          + [(f"outcome: {k}", v) for k, v in (llm.get("outcomes") or {}).items()]
-                          # where the time went when a rate limit binds (seconds, summed over workers)
-                          + [(f"waited on limit: {k} (s)", v) for k, v in (llm.get("limit_wait_s") or {}).items()]
-                          + [(f"batch: {k}", v) for k, v in batch.items() if not isinstance(v, (dict, list))],
-                          ("LLM step", "value")))
+        out.append(llm_tables("LLM step", llm))
+        judge_llm = (report.get("judge") or {}).get("llm")
+        if judge_llm:
+            out.append(llm_tables("Judge", judge_llm))
     else:
         out.append("<p>No LLM step in this build: it cost nothing.</p>")
 

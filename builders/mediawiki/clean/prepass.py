@@ -27,6 +27,7 @@ import re
 from wiki_qa.builders.mediawiki.clean.render import shown_link
 from wiki_qa.builders.mediawiki.clean.syntax import WikiSyntax
 from wiki_qa.builders.mediawiki.siteinfo import norm
+from wiki_qa.builders.mediawiki.work import Counter  # the scan's steps: markup tokens visited + characters covered
 
 _COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.S)
 # Every alternative starts with a literal character outside its group: that lets the regex engine jump
@@ -73,13 +74,6 @@ _DEFAULT_SYNTAX = WikiSyntax()
 # become one when its brackets go.
 _LINE_START = frozenset("*#:;=!|{-")
 _MAX_LOOKBACK = 16  # how deep a closer looks past other open constructs for its opener
-
-
-class Counter:
-    """Work done by the scan (markup tokens visited + characters they cover): linear in the input."""
-
-    def __init__(self):
-        self.steps = 0
 
 
 class _Closes:

@@ -174,12 +174,23 @@ def test_http_url_stays_whole_and_part_files_stay_separate(tmp_path, mediawiki_d
     assert (tmp_path / "w-pages-articles-multistream-index1.txt-p1p1.bz2").exists()  # found by its name
 
 
-def test_min_shard_bytes_keeps_small_files_whole(tmp_path, mediawiki_dir):
+def test_shards_are_sized_from_the_input_and_the_workers(tmp_path, mediawiki_dir):
+    """Default: N workers get N pieces of a file of a few MB (none under 1 MiB); the 64 MiB floor holds
+    only once the input gives every worker that much; min_shard_bytes set by hand wins."""
+    from wiki_qa.builders.mediawiki import shards
+
+    mib = 1 << 20
+    assert shards.auto_min_bytes(100_000 * mib, 64 * 4) == 64 * mib  # full Wikipedia on 64 cores
+    assert shards.auto_min_bytes(30 * mib, 2) == 15 * mib and shards.auto_min_bytes(mib, 2) == mib
     path = tmp_path / "d.xml"
     path.write_bytes(xml_of(mediawiki_dir / "enwiki-206pages.xml.bz2"))
-    size = path.stat().st_size
-    src = MediaWikiSource(MediaWikiConfig(path=str(path)))  # default: 64 MB
-    assert src.shards(parallel=8) == [str(path)]
+    size = path.stat().st_size  # 6.1 MB
+    src = MediaWikiSource(MediaWikiConfig(path=str(path)))
+    assert src.shards(parallel=1) == [str(path)]
+    assert len(src.shards(parallel=2)) == 2 and len(src.shards(parallel=4)) == 4
+    assert len(src.shards(parallel=64)) == size // mib  # no piece under 1 MiB
+    src = MediaWikiSource(MediaWikiConfig(path=str(path), min_shard_bytes=size + 1))
+    assert src.shards(parallel=8) == [str(path)]  # read whole, as a user may ask
     src = MediaWikiSource(MediaWikiConfig(path=str(path), min_shard_bytes=size // 3))
     assert len(src.shards(parallel=8)) == 3
 

@@ -56,6 +56,13 @@ class ValidateConfig(StrictModel):
     evidence: bool = True
     require_evidence: bool = True
     evidence_min_ratio: float = Field(0.8, gt=0, le=1)  # fuzzy alignment: difflib ratio over the words
+    # qa/mcq/qa_multihop: answer each question again from the passage (tasks/roundtrip.py) and keep the item
+    # only when that answer agrees with its own (normalized token F1 >= roundtrip_min_f1). roundtrip_llm:
+    # overrides of the `llm:` section for the answering model (keys as in llm:), like judge.llm.
+    roundtrip: bool = False
+    roundtrip_min_f1: float = Field(0.5, gt=0, le=1)
+    roundtrip_choices: bool = False   # answer by choosing one of the passage's candidate spans (answers.py)
+    roundtrip_llm: dict[str, Any] = Field(default_factory=dict)
     # paraphrase: word-count ratio bounds (paraphrase/original), and phrases chatty models wrap output in.
     min_word_ratio: float = 0.8
     max_word_ratio: float = 2.0
@@ -82,6 +89,8 @@ class Task:
     """One generation task. Instances are cheap and picklable (they travel to worker processes)."""
     name: ClassVar[str]
     VERSION: ClassVar[int] = 1       # part of the cache key: bump when prompt or parsing changes meaning
+    # Re-asks after an unusable reply (None: llm.max_retries). translate asks again once, then drops the row.
+    max_reasks: ClassVar[int | None] = None
     Config: ClassVar[type[TaskConfig]]
 
     def __init__(self, cfg: TaskConfig | None = None):
@@ -89,6 +98,10 @@ class Task:
 
     def prompt(self, row: dict) -> list[dict]:
         raise NotImplementedError
+
+    def asks(self, row: dict) -> bool:
+        """False for a row the task has nothing to ask about: no request is sent, no example comes back."""
+        return True
 
     def schema(self, row: dict) -> dict | None:
         return None
@@ -100,11 +113,23 @@ class Task:
         """(items, completion tokens per item) for --dry-run."""
         raise NotImplementedError
 
+    # -- tasks whose requests are not one per input row (translate cuts a row into units) ---------------
+    def map_splits(self, dsd, generate, model: str):
+        """None: the engine maps the input rows one request each (every task but translate). Otherwise the
+        task maps the DatasetDict itself, calling `generate(DatasetDict) -> DatasetDict` for each engine
+        map, and returns (DatasetDict, its report section)."""
+        return None
+
+    def request_rows(self, rows):
+        """The rows the engine sends, for --dry-run (what map_splits hands to `generate`)."""
+        return rows
+
     # -- output rows (a later step such as a judge may shape them differently) ------------------------
     # A build sets `hidden`: example rows then also carry `_question` (the bare question, for the dedup of
-    # questions and the judge); the format step drops every `_` column.
+    # questions and the judge) and `_answer` (the bare answer, for the round trip); the format step drops
+    # every `_` column.
     hidden: bool = False
-    HIDDEN = {"_question": datasets.Value("string")}
+    HIDDEN = {"_question": datasets.Value("string"), "_answer": datasets.Value("string")}
 
     def output_rows(self, row: dict, examples: list[dict], keep: list[str]):
         """The output rows of one input row: prompt, completion, then the kept input columns. An example's
@@ -116,6 +141,7 @@ class Task:
                 out["meta"] = item_meta(row["meta"], ex.get("meta") or {})
             if self.hidden:
                 out["_question"] = ex.get("question") or ex["prompt"]
+                out["_answer"] = ex.get("answer") or ex["completion"]
             yield out
 
     def output_columns(self, column_names: list[str]) -> list[str]:
@@ -247,7 +273,8 @@ def default_n(row) -> int:
     return min(10, max(1, math.ceil(len(row.get("text") or "") / 500)))
 
 
-def items_schema(item: dict, n: int) -> dict:
-    """{"items": [item, ...]} with 1..n items: the response shape every item-producing task asks for."""
-    return {"type": "object", "properties": {"items": {"type": "array", "items": item, "minItems": 1,
+def items_schema(item: dict, n: int, exactly: bool = False) -> dict:
+    """{"items": [item, ...]} with 1..n items (n when `exactly`: one per planned answer): the response shape
+    every item-producing task asks for."""
+    return {"type": "object", "properties": {"items": {"type": "array", "items": item, "minItems": n if exactly else 1,
             "maxItems": n}}, "required": ["items"], "additionalProperties": False}

@@ -46,9 +46,6 @@ class JudgeConfig(StrictModel):
             return {"enabled": v}
         return v
 
-    def engine_settings(self, llm: dict) -> dict:
-        """The judge's `llm:` fields: the build's, then the judge defaults, then judge.llm."""
-        return {**llm, **LLM_DEFAULTS, **self.llm}
 
 
 def item_text(prompt: str, completion: str, context: str) -> str:
@@ -57,21 +54,55 @@ def item_text(prompt: str, completion: str, context: str) -> str:
     return f"Question: {q.strip()}\nAnswer: {completion.strip()}"
 
 
-class Judge(Task):
-    """Not a `generate:` task (not registered): the judge step builds it with the rows' features."""
+class ChunkItems(Task):
+    """A second pass over a chunk's generated items (the judge, the round trip): one request per chunk,
+    and its output is the chunk's example rows again, in order, each with this pass's verdict in
+    `meta.<META>` and its number in the `COLUMN` column. Not a `generate:` task (not registered): the
+    build's step makes it with the rows' features."""
+    META: str = "judge"
+    COLUMN: str = SCORE
+    COLUMN_TYPE = datasets.Value("int32")
+
+    def __init__(self, cfg, row_features: datasets.Features, model: str):
+        self.cfg, self.row_features, self.model = cfg, row_features, model
+
+    def rows(self, row) -> list[dict]:
+        return [json.loads(raw) for raw in row["_rows"]]
+
+    def verdict(self, e: dict | None) -> tuple[dict, float]:
+        """(meta entry, column value) of one item; `e` is its parsed verdict, None when it got none."""
+        raise NotImplementedError
+
+    def output_columns(self, column_names: list[str]) -> list[str]:
+        through = [c for c in column_names if c not in GROUP_COLUMNS and c not in self.row_features]
+        return [*self.row_features, *through, self.COLUMN]
+
+    def output_features(self, features: datasets.Features, keep: list[str]) -> datasets.Features:
+        feats = dict(self.row_features)
+        feats.update({c: features[c] for c in keep if c not in feats and c != self.COLUMN})
+        feats[self.COLUMN] = self.COLUMN_TYPE
+        return datasets.Features(feats)
+
+    def output_rows(self, row: dict, examples: list[dict], keep: list[str]):
+        got = {e["k"]: e for e in examples}
+        through = [c for c in keep if c not in self.row_features and c != self.COLUMN]
+        for k, r in enumerate(self.rows(row)):
+            meta, value = self.verdict(got.get(k))
+            if "meta" in r:
+                r["meta"] = item_meta(r["meta"], {self.META: {**meta, "model": self.model}})
+            r[self.COLUMN] = value
+            r.update({c: row[c] for c in through})
+            yield r
+
+
+class Judge(ChunkItems):
+    """Scores each item 1-5 against its chunk."""
     name = "judge"
     VERSION = 2
 
-    def __init__(self, cfg: JudgeConfig, row_features: datasets.Features, model: str):
-        self.cfg, self.row_features, self.model = cfg, row_features, model
-
     # -- request ------------------------------------------------------------------------------------
     def items(self, row) -> list[str]:
-        out = []
-        for raw in row["_rows"]:
-            r = json.loads(raw)
-            out.append(item_text(r.get("prompt") or "", r.get("completion") or "", row["text"]))
-        return out
+        return [item_text(r.get("prompt") or "", r.get("completion") or "", row["text"]) for r in self.rows(row)]
 
     def prompt(self, row) -> list[dict]:
         items = self.items(row)
@@ -117,29 +148,10 @@ class Judge(Task):
         rows = [json.dumps({"prompt": filler, "completion": ""})] * n_items
         return {"id": chunk["id"], "title": chunk["title"], "text": chunk["text"], "_rows": rows}
 
-    # -- output: the example rows again, annotated ----------------------------------------------------
-    def output_columns(self, column_names: list[str]) -> list[str]:
-        through = [c for c in column_names if c not in GROUP_COLUMNS and c not in self.row_features]
-        return [*self.row_features, *through, SCORE]
-
-    def output_features(self, features: datasets.Features, keep: list[str]) -> datasets.Features:
-        feats = dict(self.row_features)
-        feats.update({c: features[c] for c in keep if c not in feats and c != SCORE})
-        feats[SCORE] = datasets.Value("int32")
-        return datasets.Features(feats)
-
-    def output_rows(self, row: dict, examples: list[dict], keep: list[str]):
-        scored = {e["k"]: e for e in examples}
-        through = [c for c in keep if c not in self.row_features and c != SCORE]
-        for k, raw in enumerate(row["_rows"]):
-            r = json.loads(raw)
-            e = scored.get(k)
-            verdict = {"score": e["score"], "reason": e["reason"]} if e else {"score": None, "reason": "judge_failed"}
-            if "meta" in r:
-                r["meta"] = item_meta(r["meta"], {"judge": {**verdict, "model": self.model}})
-            r[SCORE] = e["score"] if e else 0
-            r.update({c: row[c] for c in through})
-            yield r
+    def verdict(self, e):
+        if e is None:
+            return {"score": None, "reason": "judge_failed"}, 0
+        return {"score": e["score"], "reason": e["reason"]}, e["score"]
 
 
 def _int(v) -> int | None:

@@ -9,7 +9,7 @@ from typing import ClassVar
 from pydantic import Field, model_validator
 
 from wiki_qa.llm import parsing as P
-from wiki_qa.llm.tasks import evidence, mix
+from wiki_qa.llm.tasks import answers, evidence, mix
 from wiki_qa.llm.tasks.base import Task, TaskConfig, default_n, fill
 
 # A quote copied from the passage; the pattern rules out "...", "[quote]" and "<quote>" placeholders at
@@ -98,15 +98,36 @@ class QuestionTask(Task):
             out.append(evidence.span(text, *hit, chunk=cid))
         return None, out
 
+    def evidence_problem(self, answer: str, spans: list[dict]) -> str | None:
+        """An answer must be supported by its own evidence, not merely by words somewhere in the chunk: the
+        share of its words found in its quotes must reach grounding_threshold."""
+        v = self.cfg.validate_
+        if not spans or not v.grounding_threshold:
+            return None
+        quotes = " ".join(s["quote"] for s in spans)
+        return "answer_not_in_evidence" if P.grounding(answer, quotes) < v.grounding_threshold else None
+
+    def answer_example(self, row, k: int, prompt: str, question: str, completion: str, span: dict, source: str,
+                       plan: list[dict]) -> dict:
+        """An answer-focus example: the answer is the planned span, its evidence the span's sentence."""
+        text = row["text"]
+        ex = self.example(row, k, prompt, question, completion,
+                          [evidence.span(text, *span["sentence"], chunk=row["id"])], plan)
+        ex["answer"] = text[slice(*span["answer"])]
+        ex["meta"].update({"answer_span": evidence.span(text, *span["answer"]), "answer_kind": span["kind"],
+                           "question_from": source})
+        return ex
+
     def example(self, row, k: int, prompt: str, question: str, answer: str, spans: list[dict],
                 plan: list[dict]) -> dict:
         meta = dict(plan[k]) if k < len(plan) else {}
         if spans:
             meta["evidence"] = spans
+        bare = answer
         if self.cfg.cite_evidence and spans:
             answer = fill(self.cfg.cite_template, answer=answer, quote=" … ".join(s["quote"] for s in spans))
         return {"prompt": self.with_context(row, prompt), "completion": self.completion(answer),
-                "question": question, "meta": meta}
+                "question": question, "answer": bare, "meta": meta}
 
     def estimate(self, row) -> tuple[int, int]:
         per = 60 + (30 * len(self.QUOTES) if self.cfg.validate_.evidence else 0)
@@ -116,3 +137,62 @@ class QuestionTask(Task):
 @functools.lru_cache(maxsize=16)
 def _examples(template: str) -> frozenset[str]:
     return frozenset(P.norm_question(q) for q in _EXAMPLE_Q.findall(template))
+
+
+# -- answer focus (answers.py): the planner picks the answer span, the model phrases the question ----------
+_TURN = re.compile(r"^<<(user|assistant)>>\n", re.M)
+ENGLISH = ("en", "simple")
+
+
+def turns(template: str) -> list[dict]:
+    """A prompt file written as chat turns ("<<user>>" / "<<assistant>>" lines): worked examples as turns
+    of their own, which a very small model follows where an inline example gets copied."""
+    parts = _TURN.split(template)
+    return [{"role": role, "content": text.strip()} for role, text in zip(parts[1::2], parts[2::2])]
+
+
+class AnswerFocus:
+    """What qa and mcq share under `focus: answer`; mixed into QuestionTask subclasses."""
+
+    def answer_plan(self, row) -> list[dict]:
+        n = self.cfg.n or default_n(row)
+        return answers.plan(row["text"], row["title"], n, row["id"], self.cfg.seed)
+
+    def answer_prompt(self, row, template: str) -> list[dict]:
+        text, english = row["text"], self.is_english(row)
+        lines = []
+        for k, it in enumerate(self.answer_plan(row), 1):
+            lines.append(f'{k}. Sentence: "{text[slice(*it["sentence"])]}"\n   Answer: "{text[slice(*it["answer"])]}"')
+            if english and answers.reads_english(text[slice(*it["sentence"])]):
+                lines.append(f'   Draft: "{answers.draft(text, it, row["title"])}"')
+        instruction = self.instruction(row)
+        msgs = turns(fill(self.template(template), title=row["title"], items="\n".join(lines),
+                          instruction=f"{instruction}\n" if instruction else ""))
+        return ([{"role": "system", "content": self.cfg.system_prompt}] if self.cfg.system_prompt else []) + msgs
+
+    def is_english(self, row) -> bool:
+        return (self.cfg.language or row.get("lang") or "en").split("-")[0] in ENGLISH
+
+    def answer_question(self, row, it: dict, plan_item: dict, template: str) -> tuple[str | None, str, str]:
+        """(drop reason, question, where it came from). The model's question is kept when it reads as a
+        question about the planned sentence and does not give the answer away; otherwise the draft (the
+        sentence asked back about its answer) stands in, where there is one (English)."""
+        text = row["text"]
+        v = self.cfg.validate_
+        answer = text[slice(*plan_item["answer"])]
+        q = P.as_str(it.get("question"))
+        problem = P.check_text(q, "question", v.min_chars, v.max_question_chars) or \
+            (None if q.endswith("?") else "not_a_question") or self.question_problem(q, template) or \
+            (None if not answers.gives_away(q, answer) else "answer_in_question")
+        sentence = text[slice(*plan_item["sentence"])]
+        draft = answers.draft(text, plan_item, row["title"]) \
+            if self.is_english(row) and answers.reads_english(sentence) else None
+        # The question must still ask what the draft asks; with no draft (not English), it must at least keep
+        # the sentence's names and numbers and half its words: a question about something else is dropped.
+        if not problem and not answers.faithful(q, draft or sentence, answer):
+            problem = "off_sentence_question"
+        if not problem:
+            return None, q, "model"
+        if draft and not answers.gives_away(draft, answer):
+            return None, draft, "draft"
+        return problem, q, "model"

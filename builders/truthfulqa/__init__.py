@@ -1,0 +1,1 @@
+"""TruthfulQA (sylinrl/TruthfulQA.csv) -> prompt/completion examples: the generation form or MC1."""
