@@ -39,7 +39,8 @@ def test_lm_eval_scores_the_bundled_model_on_an_mc_and_a_qa_export(build_dir, da
 
     tm = TaskManager(include_path=[str(tmp_path / "mc"), str(tmp_path / "qa")], include_defaults=False)
     monkeypatch.setenv("WIKI_QA_LLM_THREADS", "1")      # the shared 2-core machine (the server reads it at start)
-    with local_server.serve(parallel=2) as url:
+    with local_server.serve(parallel=2) as (url, key):
+        monkeypatch.setenv("OPENAI_API_KEY", key)  # the harness's local-completions sends it; the server asks for it
         res = lm_eval.simple_evaluate(
             model="local-completions", tasks=[mc_task, qa_task], task_manager=tm, num_fewshot=1, limit=20,
             model_args={"model": local_server.DEFAULT_MODEL, "base_url": f"{url}/completions",

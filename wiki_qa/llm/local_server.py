@@ -157,6 +157,30 @@ def serve(parallel: int = 4, timeout_s: float = 120, model: str | None = None):
             proc.wait()
 
 
+_HELD: dict[str, Served] = {}  # alias -> a server kept running by `held` for several engines of this process
+
+
+@contextlib.contextmanager
+def held(model: str | None = None, parallel: int = 4):
+    """Keep one server of `model` running while several steps open engines on it (`provider: local` opens a
+    server per engine otherwise); engines opened meanwhile use it. Yields Served."""
+    alias = local_model(model).alias
+    if alias in _HELD:
+        yield _HELD[alias]
+        return
+    with serve(parallel=parallel, model=alias) as served:
+        _HELD[alias] = served
+        try:
+            yield served
+        finally:
+            _HELD.pop(alias, None)
+
+
+def running(model: str | None = None) -> Served | None:
+    """The server `held` keeps for `model` in this process, if any."""
+    return _HELD.get(local_model(model).alias)
+
+
 def _wait_ready(proc, timeout_s) -> str:
     box = {}
     t = threading.Thread(target=lambda: box.setdefault("line", proc.stdout.readline()), daemon=True)

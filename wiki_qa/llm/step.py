@@ -38,7 +38,7 @@ def open_engine(task: Task, llm: LLMConfig, *, refresh: bool = False, num_proc: 
     with contextlib.ExitStack() as stack:
         if llm.provider == "local":
             from wiki_qa.llm import local_server
-            served = stack.enter_context(local_server.serve(model=llm.model))
+            served = local_server.running(llm.model) or stack.enter_context(local_server.serve(model=llm.model))
             llm = llm.model_copy(update={"model": local_server.local_model(llm.model).alias})
             eps = [E.Endpoint(served.base_url, served.api_key, llm.concurrency, llm.rate_limit,
                               limits=llm.limits())]

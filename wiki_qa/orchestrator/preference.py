@@ -96,22 +96,15 @@ def _feature(value):
 @contextlib.contextmanager
 def local_servers_held(*llms: LLMConfig | None):
     """`provider: local` starts llama.cpp for every map, and this step makes several (attempts, samples, the
-    judge): start each bundled model once and point the maps at it. The request parameters (and so the cache
-    keys) stay those of the config."""
+    judge): start each bundled model once (`local_server.held`); every map of the step uses it, with its
+    key, under the cache keys of `provider: local`."""
     with contextlib.ExitStack() as stack:
-        urls: dict[str, str] = {}
-        out = []
         for llm in llms:
-            if llm is None or llm.provider != "local":
-                out.append(llm)
-                continue
-            from wiki_qa.llm import local_server
+            if llm is not None and llm.provider == "local":
+                from wiki_qa.llm import local_server
 
-            alias = local_server.local_model(llm.model).alias
-            if alias not in urls:
-                urls[alias] = stack.enter_context(local_server.serve(model=alias))
-            out.append(llm.model_copy(update={"provider": "openai", "base_url": urls[alias], "endpoints": None}))
-        yield out
+                stack.enter_context(local_server.held(llm.model))
+        yield list(llms)
 
 
 # -- the strategies ---------------------------------------------------------------------------------------
