@@ -23,7 +23,6 @@ import functools
 import ipaddress
 import json
 import logging
-import math
 import os
 import re
 import time
@@ -34,6 +33,7 @@ from typing import Any
 import aiohttp
 from yarl import URL
 
+from wiki_qa.retry_after import retry_after as _retry_after
 from wiki_qa.secrets import redact
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -297,23 +297,6 @@ def bounded_wait(seconds: float, where: str) -> float:
 
 
 def retry_after(headers) -> float | None:
-    """Seconds to wait from Retry-After-Ms / Retry-After (seconds or an HTTP date), at most
-    MAX_SERVER_WAIT_S; None when absent, negative or not a finite number."""
-    import email.utils
-
-    for name, scale in (("retry-after-ms", 1e-3), ("retry-after", 1.0)):
-        v = headers.get(name) if headers else None
-        if v:
-            try:
-                secs = float(v) * scale
-            except ValueError:
-                try:
-                    d = email.utils.parsedate_to_datetime(v) if name == "retry-after" else None
-                except (TypeError, ValueError, OverflowError):
-                    d = None
-                if d is None:
-                    continue
-                secs = max(0.0, d.timestamp() - time.time())
-            if math.isfinite(secs) and secs >= 0:
-                return min(secs, MAX_SERVER_WAIT_S)
-    return None
+    """The server's Retry-After (wiki_qa/retry_after.py), at most MAX_SERVER_WAIT_S."""
+    secs = _retry_after(headers)
+    return None if secs is None else min(secs, MAX_SERVER_WAIT_S)

@@ -19,6 +19,7 @@ import aiohttp
 
 from wiki_qa.builders.mediawiki.fetch import http
 from wiki_qa.errors import UserError
+from wiki_qa.retry_after import retry_after
 from wiki_qa.secrets import register_secret
 
 MIN_INTERVAL_S = 0.1
@@ -63,7 +64,7 @@ class Api:
             try:
                 kw = {"data": params} if post else {"params": params}
                 async with self.s.request("POST" if post else "GET", self.url, headers=self.headers, **kw) as r:
-                    wait = http.retry_after(r.headers)
+                    wait = retry_after(r.headers)
                     body = await r.read()
                     self._last = time.monotonic()  # the pause runs from the end of this answer
                     if r.status in http.RETRY_STATUSES:

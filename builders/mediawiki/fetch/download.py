@@ -25,6 +25,7 @@ from pathlib import Path
 import aiohttp
 
 from wiki_qa.builders.mediawiki.fetch import http
+from wiki_qa.retry_after import retry_after
 
 CHUNK = 1 << 20  # bytes handed to the writer thread at a time
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
@@ -177,7 +178,7 @@ async def _from_mirror(s, mirror: str, url: str, part: _Part, want: Expected, re
                         raise http.Unavailable(url, "HTTP 416 for every range", 416)
                     continue
                 if r.status in http.RETRY_STATUSES:
-                    wait = http.retry_after(r.headers)
+                    wait = retry_after(r.headers)
                     attempt += 1
                     if attempt >= http.ATTEMPTS or (wait is not None and wait > http.MAX_WAIT_S):
                         raise http.Unavailable(url, f"HTTP {r.status}", r.status)

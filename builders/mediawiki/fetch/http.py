@@ -13,15 +13,13 @@ person behind a misbehaving client instead of banning its address range.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import email.utils
 import os
 import random
 import threading
-import time
 
 import aiohttp
 
+from wiki_qa.retry_after import retry_after
 from wiki_qa.version import __version__
 
 CONTACT_ENV = "WIKI_QA_CONTACT"
@@ -62,19 +60,6 @@ def session(contact: str | None, per_host: int = 2, cookies: bool = False,
         headers={"User-Agent": user_agent(contact)},
         timeout=aiohttp.ClientTimeout(total=None, sock_connect=30, sock_read=timeout_s),
         cookie_jar=aiohttp.CookieJar(unsafe=True) if cookies else aiohttp.DummyCookieJar(), trust_env=True)
-
-
-def retry_after(headers) -> float | None:
-    """Seconds to wait from a Retry-After header (seconds or an HTTP date), None without one."""
-    v = headers.get("Retry-After") if headers else None
-    if not v:
-        return None
-    try:
-        return max(0.0, float(v))
-    except ValueError:
-        with contextlib.suppress(TypeError, ValueError):
-            return max(0.0, email.utils.parsedate_to_datetime(v).timestamp() - time.time())
-    return None
 
 
 def backoff(attempt: int) -> float:
