@@ -72,7 +72,7 @@ def figures(r: dict) -> dict:
     jl = judge.get("llm") or {}
     hist = judge.get("histogram") or {}
     n = sum(hist.values())
-    kept = judge.get("kept")
+    kept = judge.get("kept") if judge else sum((rep.get("splits") or {}).values())  # the demo has no judge now
     gen_tok = (gen.get("prompt_tokens") or 0) + (gen.get("completion_tokens") or 0)
     judge_tok = (jl.get("prompt_tokens") or 0) + (jl.get("completion_tokens") or 0)
     t = rep.get("timings_s") or {}
@@ -101,8 +101,7 @@ def figures(r: dict) -> dict:
         "gen_tokens": (gen.get("prompt_tokens"), gen.get("completion_tokens")),
         "judge_tokens": (jl.get("prompt_tokens"), jl.get("completion_tokens")),
         "judge_vs_gen_tokens": (judge.get("vs_generation") or {}).get("tokens"),
-        "judge_vs_gen_time": round(rep["timings_s"]["judge"] / rep["timings_s"]["generate"], 2)
-        if rep["timings_s"].get("generate") else None,
+        "judge_vs_gen_time": round(t["judge"] / t["generate"], 2) if t.get("generate") and t.get("judge") else None,
         "timings_s": {k: rep["timings_s"].get(k) for k in ("stages", "generate", "judge", "total")},
         "evidence_round_trip": ((rep.get("items") or {}).get("evidence") or {}).get("round_trip_share"),
     }

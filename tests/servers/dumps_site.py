@@ -99,8 +99,9 @@ def _newest(folder: Path) -> str:
 class DumpsSite:
     """Serve `root` (laid out by `lay_out`) as a dumps mirror. `with DumpsSite(root) as site: site.url`."""
 
-    def __init__(self, root: Path, host: str = "127.0.0.1"):
+    def __init__(self, root: Path, host: str = "127.0.0.1", rate_bps: float | None = None):
         self.root = Path(root)
+        self.rate_bps = rate_bps  # a link of this speed (bench/fetch.py); None: as fast as loopback goes
         self.faults = Faults()
         self.log: list[dict] = []
         self.sent: dict[str, int] = {}
@@ -173,14 +174,18 @@ class DumpsSite:
                 with site._lock:
                     cut = site.faults.drop.pop(path, None)
                 todo = count if cut is None else int(size * cut) - start
-                sent = 0
+                sent, began = 0, time.monotonic()
+                step = todo if site.rate_bps is None else 1 << 20
                 with open(target, "rb") as f:
                     try:
                         while sent < todo:
-                            n = os.sendfile(self.connection.fileno(), f.fileno(), start + sent, todo - sent)
+                            n = os.sendfile(self.connection.fileno(), f.fileno(), start + sent,
+                                            min(step, todo - sent))
                             if n == 0:
                                 break
                             sent += n
+                            if site.rate_bps is not None:  # hold the average at the link's speed
+                                time.sleep(max(0.0, began + sent / site.rate_bps - time.monotonic()))
                     except (BrokenPipeError, ConnectionResetError):
                         pass
                 with site._lock:
