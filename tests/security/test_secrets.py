@@ -20,6 +20,7 @@ from wiki_qa.secrets import MASK, redact, register_secret
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "configs" / "data" / "demowiki.xml"
+OPEN_INSTRUCT = ROOT / "configs" / "data" / "demo-instructions.jsonl"
 
 
 def cli(*args, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -193,3 +194,29 @@ def test_redact_known_values(monkeypatch, tmp_path):
     assert redact("got custom-key-value-2") == f"got {MASK}"
     register_secret("short")  # under 6 characters: would mask ordinary words
     assert redact("a short word") == "a short word"
+
+
+@pytest.mark.parametrize("where, sections", [
+    ("judge.llm", {"generate": {"task": "qa"}, "llm": {"model": "m"},
+                   "judge": {"llm": {"model": "judge-m", "api_key_env": "{var}"}}}),
+    ("llm.endpoints[1]", {"generate": {"task": "qa"},
+                          "llm": {"model": "m", "endpoints": [{"base_url": "http://127.0.0.1:9/v1"},
+                                                              {"base_url": "http://127.0.0.1:8/v1",
+                                                               "api_key_env": "{var}"}]}}),
+    ("preference.weaker_model.llm", {"llm": {"model": "m"}, "format": {"type": "preference"},
+                                     "preference": {"strategy": "weaker_model",
+                                                    "weaker_model": {"llm": {"model": "w", "api_key_env": "{var}"}}}}),
+])
+def test_a_key_named_in_a_nested_llm_section_is_masked(monkeypatch, tmp_path, where, sections):
+    """A judge, a second endpoint or the weaker model may each read their key from a variable of any name:
+    once the config names it, its value never reaches a log, report or card."""
+    from wiki_qa.config import load_config
+
+    var, value = f"NESTED_{where.split('.')[0].upper()}_CREDS", f"nested-key-for-{where}"
+    monkeypatch.setenv(var, value)
+    assert redact(f"got {value}") == f"got {value}"  # a name that does not look secret: not masked yet
+    tree = json.loads(json.dumps(sections).replace("{var}", var))
+    if "preference" in tree:
+        tree["source"] = {"type": "open_instruct", "path": str(OPEN_INSTRUCT), "preset": "prompt_answer"}
+    load_config(write_config(tmp_path, **tree))
+    assert redact(f"got {value}") == f"got {MASK}", where

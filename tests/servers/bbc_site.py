@@ -12,12 +12,13 @@ from __future__ import annotations
 import gzip
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from typing_extensions import Self
 
+from tests.servers.base import LocalServer, QuietHandler
 
-class BBCSite:
+
+class BBCSite(LocalServer):
     def __init__(self, routes: dict, robots: str | None = "User-agent: *\nAllow: /\n", host: str = "127.0.0.1"):
         self.routes = dict(routes)
         if robots is not None and "/robots.txt" not in self.routes:
@@ -26,14 +27,14 @@ class BBCSite:
         self.sent: dict[str, int] = {}  # path -> body bytes a behaviour wrote before the client went away
         site = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
 
             def do_GET(self):  # http.server API
                 site.log.append({"path": self.path, "ua": self.headers.get("User-Agent"), "t": time.monotonic(),
                                  "host": self.headers.get("Host")})
                 route = site.routes.get(self.path)
                 if route is None:
-                    self._send(404, "text/html", b"<html><body>Not found</body></html>")
+                    self.reply(404, b"<html><body>Not found</body></html>", "text/html")
                     return
                 if callable(route):
                     try:
@@ -49,42 +50,15 @@ class BBCSite:
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
-                self._send(200, ctype, body)
+                self.reply(200, body, ctype)
 
-            def _send(self, status, ctype, body):
-                self.send_response(status)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):  # keep pytest output clean
-                pass
-
-        class Server(ThreadingHTTPServer):
-            daemon_threads = True
-            block_on_close = False  # a dripping handler must not hold up the test's teardown
-
-        self.server = Server((host, 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-
-    @property
-    def port(self) -> int:
-        return self.server.server_address[1]
+        self.serve(Handler, host)
 
     def url(self, path: str, host: str = "127.0.0.1") -> str:
         return f"http://{host}:{self.port}{path}"
 
     def paths(self) -> list[str]:
         return [e["path"] for e in self.log]
-
-    def __enter__(self) -> Self:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 # ---------------------------------------------------------------- misbehaving responses

@@ -33,12 +33,10 @@ import shutil
 import socket
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from typing_extensions import Self
-
 from tests.builders.mediawiki.test_shards import write_multistream
+from tests.servers.base import LocalServer, QuietHandler
 
 
 @dataclasses.dataclass
@@ -96,7 +94,7 @@ def _newest(folder: Path) -> str:
     return dates[-1] if dates else ""
 
 
-class DumpsSite:
+class DumpsSite(LocalServer):
     """Serve `root` (laid out by `lay_out`) as a dumps mirror. `with DumpsSite(root) as site: site.url`."""
 
     def __init__(self, root: Path, host: str = "127.0.0.1", rate_bps: float | None = None):
@@ -108,7 +106,7 @@ class DumpsSite:
         self._lock = threading.Lock()
         site = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             protocol_version = "HTTP/1.1"
 
             def do_GET(self):  # http.server API
@@ -122,29 +120,19 @@ class DumpsSite:
                 if fault is not None:
                     status, retry = fault
                     entry["status"] = status
-                    self.send_response(status)
-                    if retry is not None:
-                        self.send_header("Retry-After", retry)
-                    self._body(b"busy, come back later\n", "text/plain")
+                    self.reply(status, b"busy, come back later\n", "text/plain",
+                               {"Retry-After": retry} if retry is not None else None)
                     return
                 target = (site.root / path.lstrip("/")).resolve()
                 if not str(target).startswith(str(site.root.resolve())) or not target.exists():
                     entry["status"] = 404
-                    self.send_response(404)
-                    self._body(b"<html><body><h1>404 Not Found</h1></body></html>", "text/html")
+                    self.reply(404, b"<html><body><h1>404 Not Found</h1></body></html>", "text/html")
                     return
                 if target.is_dir():
                     entry["status"] = 200
-                    self.send_response(200)
-                    self._body(_autoindex(path, target), "text/html")
+                    self.reply(200, _autoindex(path, target), "text/html")
                     return
                 self._file(path, target, entry)
-
-            def _body(self, body: bytes, ctype: str):
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
 
             def _file(self, path: str, target: Path, entry: dict):
                 size = target.stat().st_size
@@ -156,9 +144,7 @@ class DumpsSite:
                     end = int(b) if b else size - 1
                     if start >= size:
                         entry["status"] = 416
-                        self.send_response(416)
-                        self.send_header("Content-Range", f"bytes */{size}")
-                        self._body(b"", "text/plain")
+                        self.reply(416, b"", "text/plain", {"Content-Range": f"bytes */{size}"})
                         return
                     self.send_response(206)
                     self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
@@ -198,33 +184,15 @@ class DumpsSite:
                     except OSError:
                         pass
 
-            def log_message(self, *args):  # keep pytest output clean
-                pass
-
-        class Server(ThreadingHTTPServer):
-            daemon_threads = True
-            block_on_close = False
-
-        self.server = Server((host, 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.serve(Handler, host)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        return f"http://127.0.0.1:{self.port}"
 
     def requests(self, prefix: str = "") -> list[dict]:
         return [e for e in self.log if e["path"].startswith(prefix)]
 
-    def __enter__(self) -> Self:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 _HELD: list[socket.socket] = []

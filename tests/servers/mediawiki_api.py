@@ -25,11 +25,10 @@ import json
 import threading
 import time
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import mwxml
-from typing_extensions import Self
 
+from tests.servers.base import LocalServer, QuietHandler
 from wiki_qa.io import open_input
 
 MAX_IDS = 50
@@ -53,7 +52,7 @@ def load_dump(path: str) -> tuple[dict, list[dict]]:
     return site, pages
 
 
-class MediaWikiAPI:
+class MediaWikiAPI(LocalServer):
     def __init__(self, dump_path: str, *, lang: str = "en", page_limit: int = 10, max_result_bytes: int = 8 << 20,
                  private: bool = False, bot: tuple[str, str] = ("Crawler@wiki_qa", "s3cret-bot-password-123")):
         self.site, self.pages = load_dump(dump_path)
@@ -68,7 +67,7 @@ class MediaWikiAPI:
         self._lock = threading.Lock()
         api = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             protocol_version = "HTTP/1.1"
 
             def do_GET(self):  # http.server API
@@ -86,11 +85,11 @@ class MediaWikiAPI:
                                     "port": self.client_address[1], "cookie": self.headers.get("Cookie")})
                     status = api.statuses.pop(0) if api.statuses else None
                 if urllib.parse.urlsplit(self.path).path != "/w/api.php":
-                    return self._send(404, b"<html>404</html>", "text/html")
+                    return self.reply(404, b"<html>404</html>", "text/html")
                 if api.fail_from is not None and n >= api.fail_from:
-                    return self._send(500, b"<html>Internal error</html>", "text/html")
+                    return self.reply(500, b"<html>Internal error</html>", "text/html")
                 if status is not None:
-                    return self._send(status[0], b"Too many requests", "text/plain", {"Retry-After": status[1]})
+                    return self.reply(status[0], b"Too many requests", "text/plain", {"Retry-After": status[1]})
                 if n in api.maxlag_at:
                     return self._json({"error": {"code": "maxlag", "info": "Waiting for 10.64.48.35: 6.2 seconds "
                                                  "lagged.", "host": "10.64.48.35", "lag": 6.2, "type": "db",
@@ -100,38 +99,13 @@ class MediaWikiAPI:
                 self._json(body, headers)
 
             def _json(self, body, headers=None):
-                self._send(200, json.dumps(body).encode(), "application/json; charset=utf-8", headers)
+                self.reply(200, json.dumps(body).encode(), "application/json; charset=utf-8", headers)
 
-            def _send(self, status, body, ctype, headers=None):
-                self.send_response(status)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(body)))
-                for k, v in (headers or {}).items():
-                    self.send_header(k, v)
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        class Server(ThreadingHTTPServer):
-            daemon_threads = True
-            block_on_close = False
-
-        self.server = Server(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.serve(Handler)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/w/api.php"
-
-    def __enter__(self) -> Self:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        return f"http://127.0.0.1:{self.port}/w/api.php"
 
     # --- the API ------------------------------------------------------------------------------------------
     def answer(self, p: dict, cookie: str) -> tuple[dict, dict]:

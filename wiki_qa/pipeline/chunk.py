@@ -54,6 +54,10 @@ class Chunker:
         self.by_tokens = cfg.by == "tokens"
         self.budget = cfg.max_tokens if self.by_tokens else cfg.max_chars
         self._count = None
+        self._sep_size: int | None = None
+        # count(tail + "\n\n") - count(tail) by trailing punctuation run: a dump has few distinct ones
+        # (".", ").", ".\"", ...), and asking the tokenizer twice for each paragraph cost a third of the time
+        self._tail_sizes: dict[str, int] = {}
 
     @property
     def count(self):
@@ -66,6 +70,12 @@ class Chunker:
             else:
                 self._count = len
         return self._count
+
+    @property
+    def sep_size(self) -> int:
+        if self._sep_size is None:
+            self._sep_size = self.count(SEP)
+        return self._sep_size
 
     def size(self, text: str) -> int:
         return self.count(text)
@@ -113,7 +123,7 @@ class Chunker:
         if budget < 8:
             budget = max(8, self.budget // 2)
         chunks, cur, cur_size = [], [], 0
-        sep = self.count(SEP)
+        sep = self.sep_size
         for piece, n in self._sized_pieces(text, budget):
             if cur and cur_size + sep + n > budget:
                 # A section heading belongs with the text after it, not at the end of a chunk.
@@ -153,7 +163,7 @@ class Chunker:
         """count(piece + "\\n\\n") - count(piece), for a piece with no white space at either end."""
         # str.isalnum() is exactly "Unicode category L* or N*" (\p{L}, \p{N}): checked over every code point
         if piece[-1].isalnum():  # the blank line is a token of its own
-            return self.count(SEP)
+            return self.sep_size
         # The trailing run of punctuation (with one space before it) is one pre-token, which takes the
         # newlines in; what comes before it is pre-tokenized alike in both strings.
         i = len(piece) - 1
@@ -162,7 +172,12 @@ class Chunker:
         if i > 0 and piece[i - 1] == " ":
             i -= 1
         tail = piece[i:]
-        return self.count(tail + SEP) - self.count(tail)
+        n = self._tail_sizes.get(tail)
+        if n is None:
+            n = self.count(tail + SEP) - self.count(tail)
+            if len(tail) <= 16 and len(self._tail_sizes) < 4096:
+                self._tail_sizes[tail] = n
+        return n
 
 
 def _looks_like_heading(piece: str) -> bool:
