@@ -3,12 +3,10 @@ structure only, never quality (bench/qa_labels.json holds a person's reading of 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
+from tests.bundled_build import build_with_bundled_model
 from wiki_qa import executor
 from wiki_qa.config import load_config
 from wiki_qa.llm import local_server
@@ -21,18 +19,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
 
 def test_demo_with_the_bundled_model_builds_answer_first_rows(tmp_path):
-    try:
-        local_server.model_path()
-    except Exception as e:  # noqa: BLE001 - the model is an optional install
-        pytest.skip(f"bundled model not installed: {e}")
     from datasets import load_from_disk
 
-    out = tmp_path / "demo"
-    env = {**os.environ, "WIKI_QA_CACHE": str(tmp_path / "llm"), "HF_DATASETS_CACHE": str(tmp_path / "hf")}
-    p = subprocess.run([sys.executable, "-m", "wiki_qa.cli", "build", "demo", "--quiet", "--output", str(out)],
-                       env=env, capture_output=True, text=True, timeout=1800)
-    assert p.returncode == 0, p.stderr[-2000:]
-    report = json.loads((out / "build_report.json").read_text())
+    out, report = build_with_bundled_model("demo", tmp_path)
     assert report["config"]["llm"]["model"] == local_server.DEFAULT_MODEL
     llm = report["llm"]
     # chunks with no answer span (headings, Yoruba prose) are not sent

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
+from tests.bundled_build import build_with_bundled_model
 from wiki_qa.config import load_config
 from wiki_qa.llm import local_server
 from wiki_qa.preference import check_pair
@@ -21,19 +19,9 @@ REASONS = {"identical", "length_ratio", "truncated", "furniture", "paragraphs", 
 
 
 def test_preference_demo_builds_checked_pairs_from_every_strategy(tmp_path):
-    try:
-        local_server.model_path()
-    except Exception as e:  # noqa: BLE001 - the model is an optional install
-        pytest.skip(f"bundled model not installed: {e}")
     from datasets import load_from_disk
 
-    out = tmp_path / "preference-demo"
-    env = {**os.environ, "WIKI_QA_CACHE": str(tmp_path / "llm"), "HF_DATASETS_CACHE": str(tmp_path / "hf"),
-           "WIKI_QA_LLM_THREADS": "1"}
-    p = subprocess.run([sys.executable, "-m", "wiki_qa.cli", "build", "preference-demo", "--quiet", "--output",
-                        str(out)], env=env, capture_output=True, text=True, timeout=1800)
-    assert p.returncode == 0, p.stderr[-2000:]
-    report = json.loads((out / "build_report.json").read_text())
+    out, report = build_with_bundled_model("preference-demo", tmp_path, WIKI_QA_LLM_THREADS="1")
     pref = report["preference"]
     assert set(pref["strategies"]) == set(STRATEGIES)
     assert sum(s["rows"] for s in pref["strategies"].values()) == pref["pairs_in"] == 36
