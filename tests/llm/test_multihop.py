@@ -156,3 +156,26 @@ def test_link_splits_are_deterministic_and_keep_isolated_pages_out():
     assert all(a[f"q{i}"] == a[f"q{i + 1}"] for i in range(0, 40, 2))
     assert set(a.values()) == {"train", "val", "test"} and fa["links_inside_splits"] == fa["links"] == 26
     assert link_splits({"lonely": []}, cfg) == ({}, {"communities": 0, "links": 0})
+
+
+LINK_SPLITS_SCRIPT = """
+import json
+from wiki_qa.pipeline.split import SplitConfig, link_splits
+links = {f"p{i}": [f"p{(i + 1) % 6}"] for i in range(6)}              # a ring
+links.update({f"q{i}": [f"q{i + 1}"] for i in range(0, 40, 2)})      # 20 linked pairs
+print(json.dumps(link_splits(links, SplitConfig(train=0.8, val=0.1, test=0.1, seed=3)), sort_keys=True))
+"""
+
+
+def test_link_splits_do_not_depend_on_the_interpreters_hash_seed():
+    """A build is reproducible: the same pages and links give the same splits in every process, whatever
+    PYTHONHASHSEED (string hashes, and so the order of sets of doc_ids, change with it)."""
+    import os
+    import subprocess
+    import sys
+
+    outs = {subprocess.run([sys.executable, "-c", LINK_SPLITS_SCRIPT], capture_output=True, text=True, check=True,
+                           env={**os.environ, "PYTHONHASHSEED": str(seed)}).stdout for seed in (0, 1, 2, 3, 4, 5)}
+    assert len(outs) == 1
+    where, figures = json.loads(outs.pop())
+    assert set(where.values()) == {"train", "val", "test"} and figures["links"] == 26

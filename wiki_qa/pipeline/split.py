@@ -44,7 +44,8 @@ def assign_split(doc_id: str, cfg: SplitConfig) -> str:
 # non-zero share is cut again at a higher resolution (unless that leaves only single pages). Communities
 # are weighed by the links inside them (the pairs they can make) and placed heaviest first into the split
 # furthest below its share. Pages with no link inside the build keep their hash split. Deterministic:
-# nodes and edges in sorted order, Louvain seeded with `seed`, ties broken by a seeded hash.
+# nodes (ranks of the sorted doc_ids) and edges in sorted order, Louvain seeded with `seed`, ties broken by
+# a seeded hash of the doc_id; the same under any PYTHONHASHSEED.
 RESOLUTIONS = (1.0, 2.0, 4.0, 8.0)
 
 
@@ -52,7 +53,7 @@ def _inside(graph, nodes) -> int:
     return graph.subgraph(nodes).number_of_edges()
 
 
-def _communities(graph, cap: float, seed: int) -> list[list[str]]:
+def _communities(graph, cap: float, seed: int) -> list[list[int]]:
     """Louvain communities; one with more than `cap` links inside is cut again at the next resolution."""
     import networkx as nx
 
@@ -77,15 +78,21 @@ def link_splits(links: dict[str, list[str]], cfg: SplitConfig) -> tuple[dict[str
     the figures for the report. Pages absent from the result keep `assign_split`."""
     import networkx as nx
 
+    edges = sorted({(min(a, b), max(a, b)) for a, ts in links.items() for b in ts if a != b})
+    # Nodes are the ranks of the sorted doc_ids: networkx's Louvain keeps communities in sets, and a set of
+    # strings iterates in an order that changes with PYTHONHASHSEED (so would the split); a set of ints does not.
+    names = sorted({n for e in edges for n in e})
+    rank = {n: i for i, n in enumerate(names)}
     graph = nx.Graph()
-    graph.add_edges_from(sorted((min(a, b), max(a, b)) for a, ts in links.items() for b in ts if a != b))
+    graph.add_edges_from((rank[a], rank[b]) for a, b in edges)
     shares = {s: x for s, x in (("train", cfg.train), ("val", cfg.val), ("test", cfg.test)) if x > 0}
     total = graph.number_of_edges()
     if not total:
         return {}, {"communities": 0, "links": 0}
     comms = _communities(graph, min(shares.values()) * total, cfg.seed)
-    order = sorted(comms, key=lambda c: (-_inside(graph, c), hashlib.sha256(f"{cfg.seed}\x00{c[0]}".encode()).digest()))
-    where: dict[str, str] = {}
+    order = sorted(comms, key=lambda c: (-_inside(graph, c),
+                                         hashlib.sha256(f"{cfg.seed}\x00{names[c[0]]}".encode()).digest()))
+    where: dict[int, str] = {}
     got = {s: 0 for s in shares}
     for c in order:  # heaviest first, into the split that most lacks links
         s = max(shares, key=lambda s: (shares[s] * total - got[s], s))
@@ -94,13 +101,13 @@ def link_splits(links: dict[str, list[str]], cfg: SplitConfig) -> tuple[dict[str
     _refine(graph, order[::-1], where, shares)
     inside = _links_inside(graph, where)
     kept = sum(inside.values())
-    return where, {"communities": len(comms), "links": total, "links_inside_splits": kept,
-                   "largest_community": max(len(c) for c in comms),
-                   "link_shares": {s: round(inside.get(s, 0) / kept, 4) if kept else 0.0
-                                   for s in ("train", "val", "test")}}
+    figures = {"communities": len(comms), "links": total, "links_inside_splits": kept,
+               "largest_community": max(len(c) for c in comms),
+               "link_shares": {s: round(inside.get(s, 0) / kept, 4) if kept else 0.0 for s in ("train", "val", "test")}}
+    return {names[i]: s for i, s in where.items()}, figures
 
 
-def _links_inside(graph, where: dict[str, str]) -> dict[str, int]:
+def _links_inside(graph, where: dict[int, str]) -> dict[str, int]:
     """Links whose two pages share a split, per split: the pairs each split can make."""
     out: dict[str, int] = {}
     for a, b in graph.edges:
@@ -109,7 +116,7 @@ def _links_inside(graph, where: dict[str, str]) -> dict[str, int]:
     return out
 
 
-def _refine(graph, comms: list[list[str]], where: dict[str, str], shares: dict[str, float], passes: int = 5):
+def _refine(graph, comms: list[list[int]], where: dict[int, str], shares: dict[str, float], passes: int = 5):
     """Move whole communities (lightest first) while that brings the splits' links-inside shares closer to
     the configured ones: links between two communities that land in one split count too, which the
     placement above cannot see."""
